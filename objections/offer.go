@@ -1,0 +1,152 @@
+package objections
+
+import (
+	"strings"
+	"time"
+)
+
+// Outcome of an offer (domain.md §3.1).
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeObjected           Outcome = "objected"
+	OutcomeDeclined           Outcome = "declined"
+	OutcomeNoInput            Outcome = "no_input"
+	OutcomeInvalidInput       Outcome = "invalid_input"
+	OutcomeHangupDuringPrompt Outcome = "hangup_during_prompt"
+	OutcomeError              Outcome = "error"
+)
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomeObjected, OutcomeDeclined, OutcomeNoInput, OutcomeInvalidInput,
+		OutcomeHangupDuringPrompt, OutcomeError:
+		return true
+	}
+	return false
+}
+
+// EndedBy says who ended the call.
+const (
+	EndedByCaller   = "caller"
+	EndedBySystem   = "system"
+	EndedByProvider = "provider"
+)
+
+// Key is one DTMF key press as evidence.
+type Key struct {
+	Digit string    `json:"digit"`
+	At    time.Time `json:"at"`
+	// Mode is how the key was detected, when the provider says (rfc4733, sip-info, inband).
+	Mode string `json:"mode,omitempty"`
+}
+
+// Offer is the proof that the right to object was offered in one call: one
+// record per IVR session (domain.md §3.1).
+type Offer struct {
+	ID              string `json:"id"`
+	Org             string `json:"org"`
+	Number          string `json:"number,omitempty"` // E.164 customer number; empty when unknown
+	PresentedNumber string `json:"presented_number,omitempty"`
+	Provider        string `json:"provider"`
+	CallRef         string `json:"call_ref"`
+	DialerCallRef   string `json:"dialer_call_ref,omitempty"`
+	CampaignRef     string `json:"campaign_ref,omitempty"`
+	LeadRef         string `json:"lead_ref,omitempty"`
+	AgentRef        string `json:"agent_ref,omitempty"`
+	// Announced is true when the agent announced the option during the
+	// conversation (REQ-4).
+	Announced     bool      `json:"announced"`
+	PromptID      string    `json:"prompt_id,omitempty"`
+	PromptVersion string    `json:"prompt_version,omitempty"`
+	Language      string    `json:"language,omitempty"`
+	PromptHash    string    `json:"prompt_hash,omitempty"` // content hash of the text/audio played
+	PlayedMS      int64     `json:"played_ms"`
+	BargeIn       bool      `json:"barge_in"`
+	Keys          []Key     `json:"keys"`
+	Outcome       Outcome   `json:"outcome"`
+	EndedBy       string    `json:"ended_by,omitempty"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at"`
+	// ObjectionID links the objection this offer produced, if any.
+	ObjectionID string `json:"objection_id,omitempty"`
+}
+
+// Prepare validates o and normalises its numbers. It returns EINVALID naming
+// the field and value.
+func (o *Offer) Prepare(nums Numbers) error {
+	o.Org = strings.ToLower(strings.TrimSpace(o.Org))
+	if err := ValidateOrgID(o.Org); err != nil {
+		return err
+	}
+	if o.Provider == "" {
+		return Invalid("provider", o.Provider, "is empty")
+	}
+	if o.CallRef == "" {
+		return Invalid("call_ref", o.CallRef, "is empty")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"provider", o.Provider}, {"call_ref", o.CallRef}, {"dialer_call_ref", o.DialerCallRef},
+		{"campaign_ref", o.CampaignRef}, {"lead_ref", o.LeadRef}, {"agent_ref", o.AgentRef},
+		{"prompt_id", o.PromptID}, {"prompt_version", o.PromptVersion}, {"prompt_hash", o.PromptHash},
+		{"ended_by", o.EndedBy}, {"objection_id", o.ObjectionID},
+	} {
+		if len(f.v) > maxRef {
+			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", maxRef)
+		}
+	}
+	if !o.Outcome.Valid() {
+		return Invalid("outcome", string(o.Outcome), "must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error")
+	}
+	if o.Number != "" {
+		n, err := nums.Normalize(o.Number)
+		if err != nil {
+			return err
+		}
+		o.Number = n
+	}
+	if o.PresentedNumber != "" {
+		n, err := nums.Normalize(o.PresentedNumber)
+		if err != nil {
+			return &Error{Code: EINVALID, Field: "presented_number", Value: o.PresentedNumber, Message: "is not a valid phone number"}
+		}
+		o.PresentedNumber = n
+	}
+	if o.PlayedMS < 0 {
+		return Invalid("played_ms", itoa(int(o.PlayedMS)), "is negative")
+	}
+	if len(o.Keys) > 64 {
+		return Invalid("keys", itoa(len(o.Keys)), "more than 64 key presses")
+	}
+	for _, k := range o.Keys {
+		if !ValidDigit(k.Digit) {
+			return Invalid("keys.digit", k.Digit, "must be one of 0-9, *, #, A-D")
+		}
+	}
+	if o.Keys == nil {
+		o.Keys = []Key{}
+	}
+	return nil
+}
+
+// ValidDigit reports whether d is a single DTMF digit.
+func ValidDigit(d string) bool {
+	return len(d) == 1 && strings.Contains("0123456789*#ABCD", d)
+}
+
+// OfferFilter selects offers. Zero fields match everything.
+type OfferFilter struct {
+	Org      string
+	Number   string
+	Campaign string
+	Outcome  Outcome
+	Since    time.Time
+	Until    time.Time
+	After    string
+	Limit    int
+}
+
+// PageLimit returns the effective page size of f.
+func (f OfferFilter) PageLimit() int { return pageLimit(f.Limit) }

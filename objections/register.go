@@ -1,0 +1,152 @@
+package objections
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Register is the objection register: it validates input, normalises
+// numbers, stamps ids and server time, and hands the result to a Store.
+// Adapters, the API and the CLI all go through it.
+type Register struct {
+	store   Store
+	numbers Numbers
+	now     Clock
+}
+
+// NewRegister returns a register over store. A nil now uses time.Now.
+func NewRegister(store Store, numbers Numbers, now Clock) *Register {
+	if now == nil {
+		now = time.Now
+	}
+	return &Register{store: store, numbers: numbers, now: now}
+}
+
+// Store returns the underlying store.
+func (r *Register) Store() Store { return r.store }
+
+// Numbers returns the number normaliser.
+func (r *Register) Numbers() Numbers { return r.numbers }
+
+// Now returns the register's clock reading in UTC, truncated to microseconds
+// (what both stores keep).
+func (r *Register) Now() time.Time { return r.now().UTC().Truncate(time.Microsecond) }
+
+// Record records an objection. When it returns without error the objection is
+// committed durably and Decide sees it. A repeat (see Store.RecordObjection)
+// returns the stored objection and created=false. EINVALID names the field.
+func (r *Register) Record(ctx context.Context, o Objection) (Objection, bool, error) {
+	if err := o.Prepare(r.numbers); err != nil {
+		return Objection{}, false, err
+	}
+	now := r.Now()
+	o.ID = NewID(now)
+	o.ReceivedAt = now
+	o.Void = nil
+	if o.Actor == "" {
+		o.Actor = "system"
+	}
+	return r.store.RecordObjection(ctx, o)
+}
+
+// Void voids an objection with an actor and a reason, both required.
+// EINVALID, ENOTFOUND, ECONFLICT (voided already).
+func (r *Register) Void(ctx context.Context, id, actor, reason string) (Objection, error) {
+	if strings.TrimSpace(id) == "" {
+		return Objection{}, Invalid("id", id, "is empty")
+	}
+	if strings.TrimSpace(actor) == "" {
+		return Objection{}, Invalid("actor", actor, "is empty")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Objection{}, Invalid("reason", reason, "is empty: a void needs a reason")
+	}
+	if len(reason) > 2000 {
+		return Objection{}, Invalid("reason", reason[:32]+"…", "is longer than 2000 characters")
+	}
+	return r.store.VoidObjection(ctx, Void{ObjectionID: id, Actor: actor, Reason: strings.TrimSpace(reason), At: r.Now()})
+}
+
+// RecordOffer records the evidence of one IVR session. EINVALID names the field.
+func (r *Register) RecordOffer(ctx context.Context, o Offer) (Offer, bool, error) {
+	if err := o.Prepare(r.numbers); err != nil {
+		return Offer{}, false, err
+	}
+	now := r.Now()
+	if o.ID == "" {
+		o.ID = NewID(now)
+	}
+	if o.StartedAt.IsZero() {
+		o.StartedAt = now
+	}
+	if o.EndedAt.IsZero() {
+		o.EndedAt = now
+	}
+	o.StartedAt = o.StartedAt.UTC().Truncate(time.Microsecond)
+	o.EndedAt = o.EndedAt.UTC().Truncate(time.Microsecond)
+	for i := range o.Keys {
+		o.Keys[i].At = o.Keys[i].At.UTC().Truncate(time.Microsecond)
+	}
+	return r.store.RecordOffer(ctx, o)
+}
+
+// SetOrg validates and stores an org. EINVALID names the field.
+func (r *Register) SetOrg(ctx context.Context, o Org) (Org, error) {
+	if err := o.Normalize(); err != nil {
+		return Org{}, err
+	}
+	now := r.Now()
+	if old, err := r.store.Org(ctx, o.ID); err == nil {
+		o.CreatedAt = old.CreatedAt
+	} else if ErrorCode(err) != ENOTFOUND {
+		return Org{}, err
+	} else {
+		o.CreatedAt = now
+	}
+	o.UpdatedAt = now
+	o.AutoCreated = false
+	return r.store.SetOrg(ctx, o)
+}
+
+// PutRelation validates and stores a customer relation.
+func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, error) {
+	if err := rel.Prepare(r.numbers); err != nil {
+		return Relation{}, err
+	}
+	rel.ID = NewID(r.Now())
+	rel.CreatedAt = r.Now()
+	return r.store.PutRelation(ctx, rel)
+}
+
+// PutConsent validates and stores a consent.
+func (r *Register) PutConsent(ctx context.Context, c Consent) (Consent, error) {
+	if err := c.Prepare(r.numbers); err != nil {
+		return Consent{}, err
+	}
+	c.ID = NewID(r.Now())
+	c.CreatedAt = r.Now()
+	c.GivenAt = c.GivenAt.Truncate(time.Microsecond)
+	return r.store.PutConsent(ctx, c)
+}
+
+// Decide answers whether org may call number (in any format the region
+// allows) at time at; a zero at means now. EINVALID for a bad number or org.
+func (r *Register) Decide(ctx context.Context, org, number, person string, at time.Time) (Decision, error) {
+	org = strings.ToLower(strings.TrimSpace(org))
+	if err := ValidateOrgID(org); err != nil {
+		return Decision{}, err
+	}
+	n, err := r.numbers.Normalize(number)
+	if err != nil {
+		return Decision{}, err
+	}
+	if at.IsZero() {
+		at = r.Now()
+	}
+	f, err := r.store.Facts(ctx, org, n, person)
+	if err != nil {
+		return Decision{}, err
+	}
+	return Decide(f, n, person, at), nil
+}

@@ -1,0 +1,67 @@
+package objections
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the register's storage. Implementations: objections/postgres and
+// objections/sqlite; both pass the suite in objections/storetest.
+//
+// Values handed to the write methods have been prepared by Register (ids,
+// times, normalised numbers); the store enforces uniqueness and idempotency
+// in its schema and transactions, and appends every objection, void and offer
+// to the hash-chained event log in the same transaction.
+type Store interface {
+	// SetOrg creates or replaces an org. EINVALID for a bad org.
+	SetOrg(ctx context.Context, o Org) (Org, error)
+	// Org returns one org; ENOTFOUND when it does not exist.
+	Org(ctx context.Context, id string) (Org, error)
+	// Orgs lists all orgs by id.
+	Orgs(ctx context.Context) ([]Org, error)
+
+	// RecordObjection stores o durably and returns it with created=true, or
+	// returns the objection already stored with created=false when o repeats
+	// one: the same (org, idempotency key), the same (provider, call ref), or
+	// an org+number that already has an active objection. An unknown org is
+	// created with DefaultOrg in the same transaction.
+	RecordObjection(ctx context.Context, o Objection) (rec Objection, created bool, err error)
+	// VoidObjection adds the void event; ENOTFOUND for an unknown id,
+	// ECONFLICT when the objection was voided already.
+	VoidObjection(ctx context.Context, v Void) (Objection, error)
+	// Objection returns one objection with its void; ENOTFOUND.
+	Objection(ctx context.Context, id string) (Objection, error)
+	// Objections returns one page ordered by id (= time of receipt).
+	Objections(ctx context.Context, f ObjectionFilter) ([]Objection, error)
+
+	// RecordOffer stores an offer; a repeat with the same (provider, call
+	// ref) returns the stored one with created=false. An unknown org is
+	// created with DefaultOrg.
+	RecordOffer(ctx context.Context, o Offer) (rec Offer, created bool, err error)
+	// Offer returns one offer; ENOTFOUND.
+	Offer(ctx context.Context, id string) (Offer, error)
+	// Offers returns one page ordered by id.
+	Offers(ctx context.Context, f OfferFilter) ([]Offer, error)
+
+	// PutRelation stores a customer relation; the same (org, number, person,
+	// kind) replaces the peildatum when the new one is later.
+	PutRelation(ctx context.Context, r Relation) (Relation, error)
+	// PutConsent stores a consent; the same (org, number, person, channel,
+	// given_at) is one consent whose withdrawal may be added.
+	PutConsent(ctx context.Context, c Consent) (Consent, error)
+
+	// Facts returns what Decide needs for org and number (and person when not
+	// empty): the org (DefaultOrg, not stored, when unknown), its objections
+	// on the number or person (voided ones with their void), and its
+	// consents and relations on the number or person.
+	Facts(ctx context.Context, org, number, person string) (Facts, error)
+
+	EventReader
+	// Ping checks that the store is reachable; EUNAVAILABLE when not.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Clock returns the current time; injected so tests control it.
+type Clock func() time.Time
