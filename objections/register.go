@@ -37,8 +37,19 @@ func (r *Register) Now() time.Time { return r.now().UTC().Truncate(time.Microsec
 // committed durably and Decide sees it. A repeat (see Store.RecordObjection)
 // returns the stored objection and created=false. EINVALID names the field.
 func (r *Register) Record(ctx context.Context, o Objection) (Objection, bool, error) {
-	if err := o.Prepare(r.numbers); err != nil {
+	p, err := r.Prepare(o)
+	if err != nil {
 		return Objection{}, false, err
+	}
+	return r.Commit(ctx, p)
+}
+
+// Prepare validates o, normalises its number and stamps its id and time of
+// receipt (now), without writing anything. The IVR prepares first so that
+// the exact record can go to the spool when the store is down.
+func (r *Register) Prepare(o Objection) (Objection, error) {
+	if err := o.Prepare(r.numbers); err != nil {
+		return Objection{}, err
 	}
 	now := r.Now()
 	o.ID = NewID(now)
@@ -47,6 +58,12 @@ func (r *Register) Record(ctx context.Context, o Objection) (Objection, bool, er
 	if o.Actor == "" {
 		o.Actor = "system"
 	}
+	return o, nil
+}
+
+// Commit writes an objection made by Prepare (or replayed from the spool),
+// keeping its id and time of receipt. Idempotent as Store.RecordObjection.
+func (r *Register) Commit(ctx context.Context, o Objection) (Objection, bool, error) {
 	return r.store.RecordObjection(ctx, o)
 }
 
@@ -70,8 +87,17 @@ func (r *Register) Void(ctx context.Context, id, actor, reason string) (Objectio
 
 // RecordOffer records the evidence of one IVR session. EINVALID names the field.
 func (r *Register) RecordOffer(ctx context.Context, o Offer) (Offer, bool, error) {
-	if err := o.Prepare(r.numbers); err != nil {
+	p, err := r.PrepareOffer(o)
+	if err != nil {
 		return Offer{}, false, err
+	}
+	return r.CommitOffer(ctx, p)
+}
+
+// PrepareOffer validates an offer and fills its id and times, writing nothing.
+func (r *Register) PrepareOffer(o Offer) (Offer, error) {
+	if err := o.Prepare(r.numbers); err != nil {
+		return Offer{}, err
 	}
 	now := r.Now()
 	if o.ID == "" {
@@ -88,6 +114,11 @@ func (r *Register) RecordOffer(ctx context.Context, o Offer) (Offer, bool, error
 	for i := range o.Keys {
 		o.Keys[i].At = o.Keys[i].At.UTC().Truncate(time.Microsecond)
 	}
+	return o, nil
+}
+
+// CommitOffer writes an offer made by PrepareOffer (or replayed from the spool).
+func (r *Register) CommitOffer(ctx context.Context, o Offer) (Offer, bool, error) {
 	return r.store.RecordOffer(ctx, o)
 }
 

@@ -1,0 +1,17 @@
+# verzet — see README.md. Every target is a thin wrapper over scripts/.
+.PHONY: build test bench lint run
+
+build:
+	go build -o bin/verzet ./cmd/verzet
+
+test:
+	./scripts/test
+
+bench:
+	./scripts/bench
+
+lint:
+	./scripts/lint
+
+run:
+	go run ./cmd/verzet serve

@@ -1,0 +1,294 @@
+package ivr
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
+)
+
+// Prompts composes what a prompt sounds like for a call. *prompts.Catalog
+// satisfies it.
+type Prompts interface {
+	Compose(lang string, id prompts.ID, vars prompts.Vars) (prompts.Playback, error)
+}
+
+// Key is one DTMF key from the provider.
+type Key struct {
+	Digit string
+	At    time.Time
+}
+
+// Call is what the dialogue needs of a live call (Asterisk: one channel).
+// The ARI adapter implements it; ivrtest has a fake.
+type Call interface {
+	// Play plays pb and returns when it ended: played to the end, stopped
+	// because ctx was cancelled (barge-in), or the call ended. It returns
+	// how many milliseconds were played.
+	Play(ctx context.Context, pb prompts.Playback) (playedMS int64, err error)
+	// Keys delivers the caller's keys.
+	Keys() <-chan Key
+	// Hangup ends the call; Continue hands it back to the dialplan.
+	Hangup(ctx context.Context) error
+	Continue(ctx context.Context) error
+	// Done is closed when the call has ended.
+	Done() <-chan struct{}
+}
+
+// Dialogue runs the machine: Run drives a live Call (one goroutine per
+// call, owned by the adapter), Turn drives one webhook step (Twilio). Both
+// use the same Machine, Keeper and Prompts.
+type Dialogue struct {
+	keeper  *Keeper
+	prompts Prompts
+	log     *zap.Logger
+	now     func() time.Time
+}
+
+// NewDialogue returns a dialogue runner. now may be nil (time.Now).
+func NewDialogue(k *Keeper, p Prompts, log *zap.Logger, now func() time.Time) *Dialogue {
+	if now == nil {
+		now = time.Now
+	}
+	return &Dialogue{keeper: k, prompts: p, log: log, now: now}
+}
+
+// Keeper returns the dialogue's keeper.
+func (d *Dialogue) Keeper() *Keeper { return d.keeper }
+
+// callLog is the per-call child logger. Numbers are masked (STYLE.md §6).
+func (d *Dialogue) callLog(m *Machine) *zap.Logger {
+	c := m.Context()
+	return d.log.With(zap.String("call_ref", c.CallRef), zap.String("provider", c.Provider), zap.String("org", c.Org),
+		zap.String("number", objections.MaskNumber(c.Number)), zap.String("campaign", c.CampaignRef))
+}
+
+func (d *Dialogue) vars(m *Machine) prompts.Vars {
+	f := m.Flow()
+	return prompts.Vars{OrgID: m.Context().Org, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline}
+}
+
+// compose builds the playback for a prompt and notes the offer's identity in
+// the state, so the evidence names exactly what was played.
+func (d *Dialogue) compose(m *Machine, s *State, id string, log *zap.Logger) (prompts.Playback, bool) {
+	pb, err := d.prompts.Compose(m.Context().Language, prompts.ID(id), d.vars(m))
+	if err != nil {
+		// The catalogue is checked at start-up, so this is a bug; the
+		// dialogue goes on without the prompt rather than stall.
+		log.Error("prompt missing", zap.String("prompt_id", id), zap.String("lang", m.Context().Language), zap.Error(err))
+		return prompts.Playback{}, false
+	}
+	if id == PromptOffer {
+		s.PromptVersion, s.PromptHash = pb.Version, pb.Hash
+	}
+	return pb, true
+}
+
+type played struct {
+	prompt string
+	ms     int64
+}
+
+// Run drives one live call until the dialogue ends, and returns the final
+// state. It waits on every end condition at once: keys, the prompt playing,
+// the key timeout, the durable write, the call ending and ctx. Cancelling
+// ctx (shutdown) ends the call as the system.
+func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
+	log := d.callLog(m)
+	d.keeper.stats.Dialogues.Add(1)
+	var (
+		s        State
+		queue    = []Event{{Kind: EvStart, At: d.now()}}
+		wg       sync.WaitGroup
+		plays    = make(chan played, 4) // one playing, one stopping, slack: senders never block
+		recorded = make(chan Event, 1)
+		stop     context.CancelFunc
+		playing  string
+		started  time.Time
+		duration int64
+		timer    *time.Timer
+		timeout  <-chan time.Time
+		ended    bool
+		keys     = call.Keys()
+		done     = call.Done()
+		ctxDone  = ctx.Done()
+	)
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		wg.Wait()
+	}()
+	elapsed := func() int64 {
+		if playing == "" {
+			return 0
+		}
+		ms := d.now().Sub(started).Milliseconds()
+		return min(ms, duration)
+	}
+	exec := func(a Action) {
+		switch a.Kind {
+		case ActPlay:
+			pb, ok := d.compose(m, &s, a.Prompt, log)
+			if !ok {
+				queue = append(queue, Event{Kind: EvPromptEnded, At: d.now(), Prompt: a.Prompt})
+				return
+			}
+			pctx, cancel := context.WithCancel(ctx)
+			stop, playing, started, duration = cancel, a.Prompt, d.now(), pb.DurationMS
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				ms, err := call.Play(pctx, pb)
+				if err != nil && pctx.Err() == nil {
+					log.Warn("playback failed", zap.String("prompt_id", id), zap.Error(err))
+				}
+				plays <- played{id, ms}
+			}(a.Prompt)
+		case ActStop:
+			if stop != nil {
+				stop()
+			}
+			playing = ""
+		case ActRecord:
+			wg.Add(1)
+			go func(o objections.Objection) {
+				defer wg.Done()
+				recorded <- d.keeper.Record(ctx, log, o)
+			}(a.Objection)
+		case ActClose:
+			d.keeper.Close(ctx, log, a.Offer)
+		case ActHangup, ActContinue:
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			var err error
+			if a.Kind == ActHangup {
+				err = call.Hangup(hctx)
+			} else {
+				err = call.Continue(hctx)
+			}
+			cancel()
+			if err != nil {
+				log.Info("call already gone at the end of the dialogue", zap.Error(err))
+			}
+		}
+	}
+	for {
+		for len(queue) > 0 {
+			e := queue[0]
+			queue = queue[1:]
+			var acts []Action
+			s, acts = m.Next(s, e)
+			for _, a := range acts {
+				exec(a)
+			}
+		}
+		if s.Phase == PhaseDone {
+			return s
+		}
+		// The key timer runs while the offer waits for a key.
+		waiting := s.Phase == PhaseOffer && s.Playing == "" && !s.HungUp
+		switch {
+		case waiting && timeout == nil:
+			timer = time.NewTimer(m.Flow().Timeout)
+			timeout = timer.C
+		case !waiting && timeout != nil:
+			timer.Stop()
+			timeout = nil
+		}
+		select {
+		case k := <-keys:
+			queue = append(queue, Event{Kind: EvDigit, At: k.At, Digit: k.Digit})
+		case p := <-plays:
+			if p.prompt == playing {
+				playing = ""
+			}
+			queue = append(queue, Event{Kind: EvPromptEnded, At: d.now(), Prompt: p.prompt, PlayedMS: p.ms})
+		case <-timeout:
+			timeout = nil
+			queue = append(queue, Event{Kind: EvTimeout, At: d.now()})
+		case e := <-recorded:
+			queue = append(queue, e)
+		case <-done:
+			done = nil
+			if !ended {
+				ended = true
+				queue = append(queue, Event{Kind: EvHangup, At: d.now(), PlayedMS: elapsed()})
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			if !ended {
+				ended = true
+				queue = append(queue, Event{Kind: EvHangup, At: d.now(), PlayedMS: elapsed(), By: objections.EndedBySystem})
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_ = call.Hangup(hctx) // shutting down: the call may be gone already
+				cancel()
+			}
+		}
+	}
+}
+
+// Reply is what one webhook answers: the prompts to play in order, then
+// either gather one key (with the offer still counted as playing, so a key
+// is a barge-in) or end the call.
+type Reply struct {
+	Plays    []prompts.Playback
+	Gather   bool
+	Timeout  time.Duration
+	Hangup   bool
+	Continue bool
+}
+
+// Turn drives one webhook step: it applies events to s, records and closes
+// through the keeper synchronously (so an objection is durable before the
+// reply that confirms it is sent), and assumes every prompt it returns
+// plays to its end, as TwiML does, until the dialogue waits for a key or
+// ends. The adapter stores the returned state for the next webhook and
+// reports, on that webhook, how much of the gathered prompt was heard.
+func (d *Dialogue) Turn(ctx context.Context, m *Machine, s State, events ...Event) (State, Reply) {
+	log := d.callLog(m)
+	if s.Phase == 0 {
+		d.keeper.stats.Dialogues.Add(1)
+	}
+	var r Reply
+	queue := append([]Event(nil), events...)
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		var acts []Action
+		s, acts = m.Next(s, e)
+		for i, a := range acts {
+			switch a.Kind {
+			case ActPlay:
+				pb, ok := d.compose(m, &s, a.Prompt, log)
+				if ok {
+					r.Plays = append(r.Plays, pb)
+				}
+				gathered := i+1 < len(acts) && acts[i+1].Kind == ActCollect
+				if !gathered {
+					queue = append(queue, Event{Kind: EvPromptEnded, At: e.At, Prompt: a.Prompt, PlayedMS: pb.DurationMS})
+				}
+			case ActCollect:
+				r.Gather, r.Timeout = true, a.Timeout
+			case ActRecord:
+				queue = append(queue, d.keeper.Record(ctx, log, a.Objection))
+			case ActClose:
+				d.keeper.Close(ctx, log, a.Offer)
+			case ActHangup:
+				r.Hangup = true
+			case ActContinue:
+				r.Continue = true
+			}
+		}
+	}
+	if r.Gather && s.Phase == PhaseDone {
+		r.Gather = false
+	}
+	return s, r
+}

@@ -1,0 +1,287 @@
+package ivr
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// ev parses a compact event: start, key:1, end:offer:4000, timeout,
+// hangup:1200, recorded, spooled, failed; "+N" suffix = N ms after t0.
+func ev(t *testing.T, s string) Event {
+	t.Helper()
+	at := t0
+	if i := strings.LastIndex(s, "+"); i > 0 {
+		ms, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			t.Fatalf("bad event %q", s)
+		}
+		at, s = t0.Add(time.Duration(ms)*time.Millisecond), s[:i]
+	}
+	parts := strings.Split(s, ":")
+	num := func(i int) int64 {
+		n, _ := strconv.ParseInt(parts[i], 10, 64)
+		return n
+	}
+	switch parts[0] {
+	case "start":
+		return Event{Kind: EvStart, At: at}
+	case "key":
+		return Event{Kind: EvDigit, At: at, Digit: parts[1]}
+	case "end":
+		return Event{Kind: EvPromptEnded, At: at, Prompt: parts[1], PlayedMS: num(2)}
+	case "timeout":
+		return Event{Kind: EvTimeout, At: at}
+	case "hangup":
+		return Event{Kind: EvHangup, At: at, PlayedMS: num(1)}
+	case "recorded":
+		return Event{Kind: EvRecorded, At: at, ObjectionID: "obj-1"}
+	case "spooled":
+		return Event{Kind: EvRecorded, At: at, ObjectionID: "obj-1", Spooled: true}
+	case "failed":
+		return Event{Kind: EvRecordFailed, At: at}
+	}
+	t.Fatalf("bad event %q", s)
+	return Event{}
+}
+
+func describe(acts []Action) string {
+	var out []string
+	for _, a := range acts {
+		switch a.Kind {
+		case ActPlay, ActStop:
+			out = append(out, a.Kind.String()+":"+a.Prompt)
+		case ActClose:
+			out = append(out, "close:"+string(a.Offer.Outcome))
+		default:
+			out = append(out, a.Kind.String())
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestMachine(t *testing.T) {
+	ctx := Context{Org: "acme", Number: "+31612345678", Provider: "ari", CallRef: "c1", Language: "nl", CampaignRef: "spring"}
+	us := DefaultFlow()
+	us.Profile, us.KeyDecline = ProfileUS, ""
+	cont := DefaultFlow()
+	cont.Continue = true
+	type step struct{ event, want string }
+	tests := []struct {
+		name    string
+		flow    Flow
+		steps   []step
+		outcome objections.Outcome
+		keys    string
+		offerMS int64
+		bargeIn bool
+	}{
+		{"1 after the offer: record, then confirm, then hang up", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:1+5000", "record"},
+			{"recorded+5010", "play:confirm"},
+			{"end:confirm:3000+8010", "close:objected hangup"},
+		}, objections.OutcomeObjected, "1", 4000, false},
+		{"1 during the offer is a barge-in", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+1500", "stop:offer record"},
+			{"end:offer:1500+1510", ""},
+			{"recorded+1520", "play:confirm"},
+			{"end:confirm:3000+4520", "close:objected hangup"},
+		}, objections.OutcomeObjected, "1", 1500, true},
+		{"2 declines: goodbye", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:2+4500", "play:goodbye"},
+			{"end:goodbye:1000+5500", "close:declined hangup"},
+		}, objections.OutcomeDeclined, "2", 4000, false},
+		{"invalid key: invalid, re-offer, then 1", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:5+4200", "play:invalid"},
+			{"end:invalid:1000+5200", "play:offer collect"},
+			{"end:offer:4000+9200", ""},
+			{"key:1+9300", "record"},
+			{"recorded+9310", "play:confirm"},
+			{"end:confirm:3000+12310", "close:objected hangup"},
+		}, objections.OutcomeObjected, "51", 8000, false},
+		{"three invalid keys: at most two repeats, then goodbye", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:#+100", "stop:offer play:invalid"},
+			{"key:*+200", "stop:invalid play:invalid"},
+			{"key:9+300", "stop:invalid play:goodbye"},
+			{"end:goodbye:1000+1300", "close:invalid_input hangup"},
+		}, objections.OutcomeInvalidInput, "#*9", 0, true},
+		{"two keys at once (12) are an invalid answer", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:12+4100", "play:invalid"},
+		}, "", "12", 4000, false},
+		{"a non-DTMF character is invalid and not kept as a key", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:x+4100", "play:invalid"},
+		}, "", "", 4000, false},
+		{"no key: repeat once, then goodbye", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"timeout+10000", "play:repeat"},
+			{"end:repeat:800+10800", "play:offer collect"},
+			{"end:offer:4000+14800", ""},
+			{"timeout+20800", "play:goodbye"},
+			{"end:goodbye:1000+21800", "close:no_input hangup"},
+		}, objections.OutcomeNoInput, "", 8000, false},
+		{"a timeout while the offer plays is stale", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"timeout+100", ""},
+		}, "", "", 0, false},
+		{"hang-up during the offer", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"end:offer:1200+1210", ""},
+			{"key:1+1300", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
+		{"1 then hang-up before the write returns: the objection stands", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"hangup:0+905", ""},
+			{"recorded+950", "close:objected"},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"hang-up during the confirmation keeps the outcome", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"recorded+950", "play:confirm"},
+			{"hangup:0+1500", "close:objected"},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"repeated digit within 300 ms is one press", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:5+4100", "play:invalid"},
+			{"key:5+4250", ""},
+			{"key:5+4500", "stop:invalid play:invalid"},
+		}, "", "55", 4000, true},
+		{"keys after the choice are evidence only", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:1+4100", "record"},
+			{"key:2+4150", ""},
+			{"recorded+4200", "play:confirm"},
+			{"key:3+4300", ""},
+			{"end:confirm:3000+7200", "close:objected hangup"},
+		}, objections.OutcomeObjected, "123", 4000, false},
+		{"store and spool failed: apology, outcome error", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"failed+1000", "play:sorry"},
+			{"end:sorry:2000+3000", "close:error hangup"},
+		}, objections.OutcomeError, "1", 0, true},
+		{"spooled counts as recorded: the caller hears the confirmation", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"spooled+1000", "play:confirm"},
+			{"end:confirm:3000+4000", "close:objected hangup"},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"US profile: record and end at once, no confirmation", us, []step{
+			{"start", "play:offer collect"},
+			{"key:1+1000", "stop:offer record"},
+			{"recorded+1010", "close:objected hangup"},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"US profile has no decline key: 2 is invalid", us, []step{
+			{"start", "play:offer collect"},
+			{"end:offer:3000+3000", ""},
+			{"key:2+3100", "play:invalid"},
+		}, "", "2", 3000, false},
+		{"continue in the dialplan instead of hanging up", cont, []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"key:2+4100", "play:goodbye"},
+			{"end:goodbye:1000+5100", "close:declined continue"},
+		}, objections.OutcomeDeclined, "2", 4000, false},
+		{"hang-up before the dialogue started", DefaultFlow(), []step{
+			{"hangup:0", "close:hangup_during_prompt"},
+			{"start+10", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 0, false},
+		{"events after the end change nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:2+100", "stop:offer play:goodbye"},
+			{"end:goodbye:1000+1100", "close:declined hangup"},
+			{"key:1+1200", ""},
+			{"hangup:0+1300", ""},
+			{"recorded+1400", ""},
+		}, objections.OutcomeDeclined, "2", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMachine(tc.flow, ctx)
+			var s State
+			for _, st := range tc.steps {
+				var acts []Action
+				s, acts = m.Next(s, ev(t, st.event))
+				if got := describe(acts); got != st.want {
+					t.Fatalf("after %s: actions %q, want %q (phase %s)", st.event, got, st.want, s.Phase)
+				}
+				for _, a := range acts {
+					if a.Kind == ActRecord && (a.Objection.OfferID != s.OfferID || a.Objection.CallRef != "c1" || a.Objection.Source != objections.SourceIVRARI || a.Objection.IdempotencyKey != "ari:c1" || a.Objection.CampaignRef != "spring") {
+						t.Fatalf("record action = %+v", a.Objection)
+					}
+					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != PromptOffer || a.Offer.CallRef != "c1") {
+						t.Fatalf("close action = %+v", a.Offer)
+					}
+				}
+			}
+			var keys string
+			for _, k := range s.Keys {
+				keys += k.Digit
+			}
+			if s.Outcome != tc.outcome || keys != tc.keys || s.OfferMS != tc.offerMS || s.BargeIn != tc.bargeIn {
+				t.Fatalf("final: outcome %q keys %q offer_ms %d barge_in %v; want %q %q %d %v", s.Outcome, keys, s.OfferMS, s.BargeIn, tc.outcome, tc.keys, tc.offerMS, tc.bargeIn)
+			}
+		})
+	}
+}
+
+func TestFlowValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		flow Flow
+		ok   bool
+	}{
+		{"default", DefaultFlow(), true},
+		{"zero value gets defaults", Flow{}, true},
+		{"bad object key", Flow{KeyObject: "12"}, false},
+		{"decline equals object", Flow{KeyObject: "1", KeyDecline: "1"}, false},
+		{"letter key", Flow{KeyObject: "x"}, false},
+		{"long timeout", Flow{Timeout: 2 * time.Minute}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.flow.Validate()
+			if (err == nil) != tc.ok {
+				t.Fatalf("Validate = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestStateSurvivesJSON(t *testing.T) {
+	// The Twilio adapter keeps State in the store between webhooks.
+	m := NewMachine(DefaultFlow(), Context{Org: "acme", Provider: "twilio", CallRef: "CA1"})
+	s, _ := m.Next(State{}, Event{Kind: EvStart, At: t0})
+	s, _ = m.Next(s, Event{Kind: EvDigit, At: t0.Add(time.Second), Digit: "7"})
+	b, err := marshalState(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Phase != s.Phase || back.OfferID != s.OfferID || len(back.Keys) != 1 || !back.Keys[0].At.Equal(s.Keys[0].At) || back.Invalid != 1 || back.Playing != s.Playing {
+		t.Fatalf("round trip: %+v\nwant %+v", back, s)
+	}
+}
