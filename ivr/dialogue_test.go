@@ -1,0 +1,332 @@
+package ivr_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/verzet/verzet/ivr"
+	"github.com/verzet/verzet/ivr/ivrtest"
+	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/prompts"
+)
+
+type rig struct {
+	store    *sqlite.Store
+	reg      *objections.Register
+	rec      *ivrtest.Recorder
+	spool    *memSpool
+	catalog  *prompts.Catalog
+	dialogue *ivr.Dialogue
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "verzet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := prompts.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, nil)
+	rec := &ivrtest.Recorder{Recorder: reg}
+	sp := &memSpool{}
+	keeper := ivr.NewKeeper(rec, sp, zaptest.NewLogger(t), nil)
+	return &rig{store: st, reg: reg, rec: rec, spool: sp, catalog: cat, dialogue: ivr.NewDialogue(keeper, cat, zaptest.NewLogger(t), nil)}
+}
+
+// memSpool is an in-memory ivr.Spool; the durable one is tested in
+// objections/spool and together with the dialogue below.
+type memSpool struct {
+	mu         sync.Mutex
+	objections []objections.Objection
+	offers     []objections.Offer
+	fail       error
+}
+
+func (s *memSpool) AppendObjection(o objections.Objection) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.objections = append(s.objections, o)
+	return nil
+}
+
+func (s *memSpool) AppendOffer(o objections.Offer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.offers = append(s.offers, o)
+	return nil
+}
+
+var callCtx = ivr.Context{Org: "acme", Number: "06 1234 5678", PresentedNumber: "020 123 4567", Language: "nl",
+	Provider: "ari", CallRef: "1700000000.42", CampaignRef: "spring", LeadRef: "lead-9", Announced: true}
+
+func (r *rig) duration(t *testing.T, id prompts.ID) time.Duration {
+	pb, err := r.catalog.Compose("nl", id, prompts.Vars{OrgID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(pb.DurationMS) * time.Millisecond
+}
+
+func (r *rig) offers(t *testing.T) []objections.Offer {
+	t.Helper()
+	list, err := r.store.Offers(context.Background(), objections.OfferFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func (r *rig) objectionsFor(t *testing.T) []objections.Objection {
+	t.Helper()
+	list, err := r.store.Objections(context.Background(), objections.ObjectionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// run starts the dialogue on a fake call inside the synctest bubble.
+func (r *rig) run(ctx context.Context, call *ivrtest.Call, flow ivr.Flow) <-chan ivr.State {
+	out := make(chan ivr.State, 1)
+	go func() { out <- r.dialogue.Run(ctx, call, ivr.NewMachine(flow, callCtx)) }()
+	return out
+}
+
+func TestRunBargeInObjects(t *testing.T) {
+	r := newRig(t)
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		durableBeforeConfirm := false
+		call.PlayErr = func(id prompts.ID) error {
+			if id == prompts.ID(ivr.PromptConfirm) {
+				durableBeforeConfirm = len(r.objectionsFor(t)) == 1
+			}
+			return nil
+		}
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(1500 * time.Millisecond)
+		call.Press("1")
+		s := <-done
+		if s.Outcome != objections.OutcomeObjected || !durableBeforeConfirm || !call.HungUpBySystem() {
+			t.Fatalf("outcome %s, durable before confirm %v, hung up %v", s.Outcome, durableBeforeConfirm, call.HungUpBySystem())
+		}
+		played := call.Played()
+		if len(played) != 2 || played[0].ID != "offer" || !played[0].Stopped || played[0].MS != 1500 || played[1].ID != "confirm" || played[1].Stopped {
+			t.Fatalf("played = %+v", played)
+		}
+	})
+	objs := r.objectionsFor(t)
+	offers := r.offers(t)
+	if len(objs) != 1 || objs[0].Number != "+31612345678" || objs[0].Source != objections.SourceIVRARI || objs[0].CallRef != callCtx.CallRef || objs[0].CampaignRef != "spring" {
+		t.Fatalf("objections = %+v", objs)
+	}
+	if len(offers) != 1 {
+		t.Fatalf("offers = %+v", offers)
+	}
+	o := offers[0]
+	p, _ := r.catalog.Get("nl", "offer")
+	if o.Outcome != objections.OutcomeObjected || o.PlayedMS != 1500 || !o.BargeIn || !o.Announced || o.PromptVersion != p.Version || o.PromptHash == "" ||
+		o.Language != "nl" || len(o.Keys) != 1 || o.Keys[0].Digit != "1" || o.ObjectionID != objs[0].ID || objs[0].OfferID != o.ID || o.PresentedNumber != "+31201234567" {
+		t.Fatalf("offer = %+v", o)
+	}
+}
+
+func TestRunNoInputRepeatsOnceThenGoodbye(t *testing.T) {
+	r := newRig(t)
+	offer, repeat, goodbye := r.duration(t, "offer"), r.duration(t, "repeat"), r.duration(t, "goodbye")
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		start := time.Now()
+		s := <-r.run(t.Context(), call, ivr.DefaultFlow())
+		took := time.Since(start)
+		want := offer + 6*time.Second + repeat + offer + 6*time.Second + goodbye
+		if s.Outcome != objections.OutcomeNoInput || took != want {
+			t.Fatalf("outcome %s after %v; want no_input after %v", s.Outcome, took, want)
+		}
+		if ids := call.PlayedIDs(); len(ids) != 4 || ids[0] != "offer" || ids[1] != "repeat" || ids[2] != "offer" || ids[3] != "goodbye" {
+			t.Fatalf("played %v", ids)
+		}
+	})
+	if len(r.objectionsFor(t)) != 0 {
+		t.Fatal("no_input recorded an objection")
+	}
+	if o := r.offers(t); len(o) != 1 || o[0].Outcome != objections.OutcomeNoInput || o[0].PlayedMS != 2*offer.Milliseconds() {
+		t.Fatalf("offers = %+v", o)
+	}
+}
+
+func TestRunHangupDuringOffer(t *testing.T) {
+	r := newRig(t)
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(2 * time.Second)
+		call.HangUp()
+		s := <-done
+		if s.Outcome != objections.OutcomeHangupDuringPrompt || s.OfferMS != 2000 || s.EndedBy != objections.EndedByCaller {
+			t.Fatalf("state = %+v", s)
+		}
+	})
+	if o := r.offers(t); len(o) != 1 || o[0].Outcome != objections.OutcomeHangupDuringPrompt || o[0].PlayedMS != 2000 || o[0].EndedBy != "caller" {
+		t.Fatalf("offers = %+v", o)
+	}
+}
+
+func TestRunKeyThenImmediateHangupStillRecords(t *testing.T) {
+	r := newRig(t)
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(time.Second)
+		call.Press("1")
+		call.HangUp()
+		s := <-done
+		if s.Outcome != objections.OutcomeObjected {
+			t.Fatalf("outcome %s", s.Outcome)
+		}
+	})
+	if objs := r.objectionsFor(t); len(objs) != 1 {
+		t.Fatalf("objections = %+v", objs)
+	}
+}
+
+func TestRunStoreDownSpoolsAndConfirms(t *testing.T) {
+	r := newRig(t)
+	r.rec.SetFail(func() error { return objections.Unavailable("store", errors.New("connection refused")) })
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(time.Second)
+		call.Press("1")
+		s := <-done
+		if s.Outcome != objections.OutcomeObjected || !s.Spooled {
+			t.Fatalf("state = %+v", s)
+		}
+		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != "confirm" {
+			t.Fatalf("played %v: the caller must hear the confirmation", ids)
+		}
+	})
+	if len(r.spool.objections) != 1 || len(r.spool.offers) != 1 || len(r.objectionsFor(t)) != 0 {
+		t.Fatalf("spool %d/%d, store %d", len(r.spool.objections), len(r.spool.offers), len(r.objectionsFor(t)))
+	}
+	st := r.dialogue.Keeper().Stats()
+	if st.StoreFailures.Load() != 1 || st.Spooled.Load() != 1 || st.Lost.Load() != 0 {
+		t.Fatalf("stats: failures %d spooled %d lost %d", st.StoreFailures.Load(), st.Spooled.Load(), st.Lost.Load())
+	}
+	// Once the store is back, the spooled record is the same objection.
+	r.rec.SetFail(nil)
+	o := r.spool.objections[0]
+	got, created, err := r.reg.Commit(context.Background(), o)
+	if err != nil || !created || got.ID != o.ID || !got.ReceivedAt.Equal(o.ReceivedAt) {
+		t.Fatalf("replay: %+v %v %v", got, created, err)
+	}
+}
+
+func TestRunStoreAndSpoolDownApologises(t *testing.T) {
+	r := newRig(t)
+	r.rec.SetFail(func() error { return objections.Unavailable("store", errors.New("down")) })
+	r.spool.fail = errors.New("disk full")
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(time.Second)
+		call.Press("1")
+		s := <-done
+		if s.Outcome != objections.OutcomeError {
+			t.Fatalf("outcome %s", s.Outcome)
+		}
+		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != "sorry" {
+			t.Fatalf("played %v", ids)
+		}
+	})
+	if r.dialogue.Keeper().Stats().Lost.Load() != 1 {
+		t.Fatal("lost key press not counted")
+	}
+}
+
+func TestRunContinueLeavesTheCallToTheDialplan(t *testing.T) {
+	r := newRig(t)
+	flow := ivr.DefaultFlow()
+	flow.Continue = true
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, flow)
+		time.Sleep(500 * time.Millisecond)
+		call.Press("2")
+		s := <-done
+		if s.Outcome != objections.OutcomeDeclined || !call.Continued() || call.HungUpBySystem() {
+			t.Fatalf("outcome %s continued %v hung up %v", s.Outcome, call.Continued(), call.HungUpBySystem())
+		}
+	})
+}
+
+func TestRunShutdownEndsTheCall(t *testing.T) {
+	r := newRig(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		call := ivrtest.NewCall()
+		done := r.run(ctx, call, ivr.DefaultFlow())
+		time.Sleep(time.Second)
+		cancel()
+		s := <-done
+		if s.Outcome != objections.OutcomeHangupDuringPrompt || s.EndedBy != objections.EndedBySystem || !call.HungUpBySystem() {
+			t.Fatalf("state = %+v", s)
+		}
+	})
+}
+
+func TestTurnForWebhooks(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	m := ivr.NewMachine(ivr.DefaultFlow(), ivr.Context{Org: "acme", Number: "+31612345678", Language: "nl", Provider: "twilio", CallRef: "CA1"})
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	// First webhook: the offer inside a gather.
+	s, reply := r.dialogue.Turn(ctx, m, ivr.State{}, ivr.Event{Kind: ivr.EvStart, At: now})
+	if len(reply.Plays) != 1 || reply.Plays[0].ID != "offer" || !reply.Gather || reply.Timeout != 6*time.Second || reply.Hangup {
+		t.Fatalf("first reply = %+v", reply)
+	}
+	// An invalid key: "not valid", then the offer again, gathered.
+	s, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(3 * time.Second), Digit: "7"},
+		ivr.Event{Kind: ivr.EvPromptEnded, At: now.Add(3 * time.Second), Prompt: "offer", PlayedMS: 3000})
+	if len(reply.Plays) != 2 || reply.Plays[0].ID != "invalid" || reply.Plays[1].ID != "offer" || !reply.Gather {
+		t.Fatalf("invalid reply = %+v", reply)
+	}
+	// The objection key: recorded before the confirmation is returned.
+	s, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(6 * time.Second), Digit: "1"})
+	if len(reply.Plays) != 1 || reply.Plays[0].ID != "confirm" || reply.Gather || !reply.Hangup || s.Phase != ivr.PhaseDone {
+		t.Fatalf("objection reply = %+v state %+v", reply, s)
+	}
+	if objs := r.objectionsFor(t); len(objs) != 1 || objs[0].Source != objections.SourceIVRTwilio {
+		t.Fatalf("objections = %+v", objs)
+	}
+	if o := r.offers(t); len(o) != 1 || o[0].Outcome != objections.OutcomeObjected || len(o[0].Keys) != 2 {
+		t.Fatalf("offers = %+v", o)
+	}
+	// A retried webhook after the end answers nothing new and records nothing twice.
+	_, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(6 * time.Second), Digit: "1"})
+	if len(reply.Plays) != 0 || len(r.objectionsFor(t)) != 1 {
+		t.Fatalf("retry reply = %+v", reply)
+	}
+}
