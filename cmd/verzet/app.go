@@ -47,6 +47,7 @@ func commands() []command {
 		{"objections", "objections list|show|record|export …", "list, show, record and export objections", runObjections},
 		{"offers", "offers list [--org] [--number] [--since] [--json]", "list offers (evidence that the right to object was offered)", runOffers},
 		{"orgs", "orgs set ID --name NAME --sector SECTOR | orgs list", "set up and list organisations", runOrgs},
+		{"prompts", "prompts list | prompts install --asterisk-sounds DIR", "list the prompt catalogue; install its audio for Asterisk", runPrompts},
 		{"verify", "verify [flags]", "check the hash chain of the event log and name the first broken link", runVerify},
 	}
 }

@@ -38,6 +38,7 @@ type Config struct {
 	DefaultRegion string // VERZET_DEFAULT_REGION
 	RelationTerm  int    // VERZET_RELATION_TERM, in months
 	LogFormat     string // VERZET_LOG_FORMAT: json, console or auto
+	PromptsDir    string // VERZET_PROMPTS_DIR: override texts and audio
 	NoMigrate     bool   // --no-migrate
 }
 
@@ -54,6 +55,7 @@ func (c *Config) settings() []setting {
 		{"VERZET_HTTP_ADDR", "http-addr", ":8080", "address the HTTP server listens on", &c.HTTPAddr},
 		{"VERZET_DEFAULT_ORG", "default-org", "", "org used when a request or command names none", &c.DefaultOrg},
 		{"VERZET_DEFAULT_REGION", "default-region", "NL", "ISO region for numbers written without country code", &c.DefaultRegion},
+		{"VERZET_PROMPTS_DIR", "prompts-dir", "", "folder overriding prompt texts and audio ({lang}/{id}.txt, .wav; org/{org}.wav); checked at start-up", &c.PromptsDir},
 		{"VERZET_LOG_FORMAT", "log-format", "auto", "json, console, or auto (console on a terminal, json otherwise)", &c.LogFormat},
 	}
 }
