@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// Facts returns what Decide needs for org and number (and person when not
+// empty), read in one snapshot: the org (DefaultOrg, not stored, when
+// unknown), the org's objections on the number or the person with their
+// voids, and the org's consents and relations on the number or the person.
+func (s *Store) Facts(ctx context.Context, org, number, person string) (objections.Facts, error) {
+	var f objections.Facts
+	err := s.read(ctx, "read facts", func(tx dbtx) error {
+		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, org))
+		switch {
+		case err == nil:
+			f.Org = o
+		case errors.Is(err, sql.ErrNoRows):
+			f.Org = objections.DefaultOrg(org, time.Time{})
+		default:
+			return fmt.Errorf("read org: %w", err)
+		}
+
+		q, args := scoped(objectionSelect, "o.", org, number, person, "id")
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("read objections: %w", err)
+		}
+		if f.Objections, err = collectObjections(rows); err != nil {
+			return fmt.Errorf("read objections: %w", err)
+		}
+
+		q, args = scoped(`SELECT `+consentColumns+` FROM consents`, "", org, number, person, "given_at, id")
+		rows, err = tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("read consents: %w", err)
+		}
+		if f.Consents, err = collect(rows, scanConsent); err != nil {
+			return fmt.Errorf("read consents: %w", err)
+		}
+
+		q, args = scoped(`SELECT `+relationColumns+` FROM relations`, "", org, number, person, "peildatum, id")
+		rows, err = tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("read relations: %w", err)
+		}
+		if f.Relations, err = collect(rows, scanRelation); err != nil {
+			return fmt.Errorf("read relations: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return objections.Facts{}, err
+	}
+	return f, nil
+}
+
+// scoped returns the query "sel of org, on number or on person", ordered by
+// the result columns in order; p prefixes the columns of sel's main table. It
+// is a UNION of one lookup by number and one by person, so that each uses its
+// index whatever the planner knows of the data (an OR would let it scan the
+// whole org). An empty number or person matches nothing: pending objections
+// keep an empty number and must not match a lookup without one.
+func scoped(sel, p, org, number, person, order string) (string, []any) {
+	var (
+		parts []string
+		args  []any
+	)
+	if number != "" {
+		parts = append(parts, sel+" WHERE "+p+"org = ? AND "+p+"number = ?")
+		args = append(args, org, number)
+	}
+	if person != "" {
+		parts = append(parts, sel+" WHERE "+p+"org = ? AND "+p+"person_id = ?")
+		args = append(args, org, person)
+	}
+	if len(parts) == 0 {
+		return sel + " WHERE 0", nil
+	}
+	return strings.Join(parts, " UNION ") + " ORDER BY " + order, args
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

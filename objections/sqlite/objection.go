@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// objectionSelect reads objections with their void, if any. status is the
+// recorded one; scanObjection derives "voided".
+const objectionSelect = `SELECT o.id, o.org, o.number, o.raw_number, o.person_id, o.received_at,
+	o.source, o.provider, coalesce(o.call_ref, ''), o.dialer_call_ref, o.campaign_ref, o.lead_ref,
+	o.agent_ref, o.offer_id, o.note, o.actor, coalesce(o.idempotency_key, ''), o.status,
+	v.actor, v.reason, v.at
+FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
+
+// RecordObjection stores o and appends its event in one IMMEDIATE
+// transaction, or returns the stored objection with created=false when o
+// repeats one: the same (org, idempotency key), then the same (provider,
+// call ref), then an active objection on the same org and number. An unknown
+// org is created with DefaultOrg. EINVALID for an objection the schema cannot
+// hold (see checkObjection); ECONFLICT when the write clashes otherwise (an
+// id in use).
+func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
+	if err := checkObjection(&o); err != nil {
+		return objections.Objection{}, false, err
+	}
+
+	var (
+		rec     objections.Objection
+		created bool
+	)
+	err := s.write(ctx, "record objection", func(tx dbtx) error {
+		existing, found, err := repeatOf(ctx, tx, o)
+		if err != nil || found {
+			rec = existing
+			return err
+		}
+		if err := ensureOrg(ctx, tx, o.Org, o.ReceivedAt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO objections (id, org, number, raw_number, person_id,
+				received_at, source, provider, call_ref, dialer_call_ref, campaign_ref, lead_ref, agent_ref,
+				offer_id, note, actor, idempotency_key, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, formatTime(o.ReceivedAt), string(o.Source),
+			o.Provider, nullable(o.CallRef), o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef,
+			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status)); err != nil {
+			return fmt.Errorf("insert objection: %w", err)
+		}
+		if o.Status == objections.StatusActive {
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO active_objections (org, number, objection_id) VALUES (?, ?, ?)`,
+				o.Org, o.Number, o.ID); err != nil {
+				return fmt.Errorf("insert active objection: %w", err)
+			}
+		}
+		if err := appendEvent(ctx, tx, objections.EventObjectionRecorded, o.Org, o.ID, o.ReceivedAt, o); err != nil {
+			return err
+		}
+		rec, created = o, true
+		return nil
+	})
+	if err != nil {
+		return objections.Objection{}, false, err
+	}
+	return rec, created, nil
+}
+
+// checkObjection validates what the schema relies on and normalises times;
+// Register has prepared the rest. An empty status is inferred from the
+// number.
+func checkObjection(o *objections.Objection) error {
+	if strings.TrimSpace(o.ID) == "" {
+		return objections.Invalid("id", o.ID, "is empty")
+	}
+	if err := objections.ValidateOrgID(o.Org); err != nil {
+		return err
+	}
+	if o.ReceivedAt.IsZero() {
+		return objections.Invalid("received_at", "", "is required")
+	}
+	if o.Status == "" {
+		o.Status = objections.StatusActive
+		if o.Number == "" {
+			o.Status = objections.StatusPendingNumber
+		}
+	}
+	switch {
+	case o.Status == objections.StatusActive && o.Number == "":
+		return objections.Invalid("number", "", "is empty for an active objection")
+	case o.Status == objections.StatusPendingNumber && o.Number != "":
+		return objections.Invalid("status", string(o.Status), "is pending_number but the number is known")
+	case o.Status != objections.StatusActive && o.Status != objections.StatusPendingNumber:
+		return objections.Invalid("status", string(o.Status), "must be active or pending_number when recorded")
+	}
+	if o.CallRef != "" && o.Provider == "" {
+		return objections.Invalid("provider", "", "is required with call_ref")
+	}
+	o.ReceivedAt = micro(o.ReceivedAt)
+	o.Void = nil
+	return nil
+}
+
+// repeatOf looks for the stored objection that o repeats, in the order the
+// Store contract gives. It runs inside the write transaction, so nothing can
+// slip in between the check and the insert.
+func repeatOf(ctx context.Context, tx dbtx, o objections.Objection) (objections.Objection, bool, error) {
+	lookups := []struct {
+		use   bool
+		query string
+		args  []any
+	}{
+		{o.IdempotencyKey != "", objectionSelect + ` WHERE o.org = ? AND o.idempotency_key = ?`,
+			[]any{o.Org, o.IdempotencyKey}},
+		{o.CallRef != "", objectionSelect + ` WHERE o.provider = ? AND o.call_ref = ?`,
+			[]any{o.Provider, o.CallRef}},
+		{o.Number != "", objectionSelect + ` JOIN active_objections a ON a.objection_id = o.id
+			WHERE a.org = ? AND a.number = ?`, []any{o.Org, o.Number}},
+	}
+	for _, l := range lookups {
+		if !l.use {
+			continue
+		}
+		rec, err := scanObjection(tx.QueryRowContext(ctx, l.query, l.args...))
+		switch {
+		case err == nil:
+			return rec, true, nil
+		case err != sql.ErrNoRows:
+			return objections.Objection{}, false, fmt.Errorf("look up repeated objection: %w", err)
+		}
+	}
+	return objections.Objection{}, false, nil
+}
+
+// VoidObjection records the void of an objection, frees its org and number
+// for a new objection and appends the void event. It returns the objection
+// with Status voided and Void set. ENOTFOUND for an unknown id, ECONFLICT when
+// it was voided already, EINVALID for a void without objection id or time.
+func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objections.Objection, error) {
+	if strings.TrimSpace(v.ObjectionID) == "" {
+		return objections.Objection{}, objections.Invalid("id", v.ObjectionID, "is empty")
+	}
+	if v.At.IsZero() {
+		return objections.Objection{}, objections.Invalid("at", "", "is required")
+	}
+	v.At = micro(v.At)
+	var out objections.Objection
+	err := s.write(ctx, "void objection", func(tx dbtx) error {
+		o, err := scanObjection(tx.QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, v.ObjectionID))
+		if err != nil {
+			return notFound(err, "id", v.ObjectionID)
+		}
+		if o.Void != nil {
+			return &objections.Error{Code: objections.ECONFLICT, Field: "id", Value: v.ObjectionID,
+				Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO objection_voids (objection_id, actor, reason, at) VALUES (?, ?, ?, ?)`,
+			v.ObjectionID, v.Actor, v.Reason, formatTime(v.At)); err != nil {
+			return fmt.Errorf("insert void: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM active_objections WHERE objection_id = ?`, v.ObjectionID); err != nil {
+			return fmt.Errorf("delete active objection: %w", err)
+		}
+		if err := appendEvent(ctx, tx, objections.EventObjectionVoided, o.Org, o.ID, v.At, v); err != nil {
+			return err
+		}
+		vv := v
+		o.Status, o.Void = objections.StatusVoided, &vv
+		out = o
+		return nil
+	})
+	if err != nil {
+		return objections.Objection{}, err
+	}
+	return out, nil
+}
+
+// Objection returns one objection with its void; ENOTFOUND.
+func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
+	o, err := scanObjection(s.q().QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, id))
+	if err != nil {
+		return objections.Objection{}, storeError("read objection", notFound(err, "id", id))
+	}
+	return o, nil
+}
+
+// Objections returns one page of the objections f selects, ordered by id
+// (the time of receipt). f.After is the last id of the previous page.
+// EINVALID for an unknown status.
+func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
+	var w where
+	if f.Org != "" {
+		w.add("o.org = ?", f.Org)
+	}
+	if f.Number != "" {
+		w.add("o.number = ?", f.Number)
+	}
+	if f.Campaign != "" {
+		w.add("o.campaign_ref = ?", f.Campaign)
+	}
+	if f.Source != "" {
+		w.add("o.source = ?", string(f.Source))
+	}
+	switch f.Status {
+	case "":
+	case objections.StatusActive, objections.StatusPendingNumber:
+		w.add("v.objection_id IS NULL AND o.status = ?", string(f.Status))
+	case objections.StatusVoided:
+		w.add("v.objection_id IS NOT NULL")
+	default:
+		return nil, objections.Invalid("status", string(f.Status), "must be one of active, voided, pending_number")
+	}
+	if !f.Since.IsZero() {
+		w.add("o.received_at >= ?", formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("o.received_at < ?", formatTime(f.Until))
+	}
+	if f.After != "" {
+		w.add("o.id > ?", f.After)
+	}
+	rows, err := s.q().QueryContext(ctx, objectionSelect+w.String()+" ORDER BY o.id LIMIT ?",
+		append(w.args, f.PageLimit())...)
+	if err != nil {
+		return nil, storeError("list objections", err)
+	}
+	out, err := collectObjections(rows)
+	if err != nil {
+		return nil, storeError("list objections", err)
+	}
+	return out, nil
+}
+
+func collectObjections(rows *sql.Rows) ([]objections.Objection, error) {
+	defer rows.Close()
+	out := []objections.Objection{}
+	for rows.Next() {
+		o, err := scanObjection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
+// unwrapped so that callers can compare it.
+func scanObjection(r rowScanner) (objections.Objection, error) {
+	var (
+		o                        objections.Objection
+		received, source, status string
+		vActor, vReason, vAt     sql.NullString
+	)
+	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &received,
+		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
+		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
+		&vActor, &vReason, &vAt); err != nil {
+		return objections.Objection{}, err
+	}
+	var err error
+	if o.ReceivedAt, err = parseTime(received); err != nil {
+		return objections.Objection{}, err
+	}
+	o.Source, o.Status = objections.Source(source), objections.Status(status)
+	if vAt.Valid {
+		at, err := parseTime(vAt.String)
+		if err != nil {
+			return objections.Objection{}, err
+		}
+		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: at}
+		o.Status = objections.StatusVoided
+	}
+	return o, nil
+}

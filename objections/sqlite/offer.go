@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/verzet/verzet/objections"
+)
+
+const offerColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
+	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
+
+// RecordOffer stores an offer and appends its event, or returns the stored
+// one with created=false when one with the same (provider, call ref) exists.
+// An unknown org is created with DefaultOrg. EINVALID for an offer without
+// id, org, provider or call ref; ECONFLICT when the id is in use.
+func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
+	if err := checkOffer(&o); err != nil {
+		return objections.Offer{}, false, err
+	}
+	keysJSON, err := json.Marshal(o.Keys)
+	if err != nil {
+		return objections.Offer{}, false, objections.Internal("encode offer keys", err)
+	}
+
+	var (
+		rec     objections.Offer
+		created bool
+	)
+	err = s.write(ctx, "record offer", func(tx dbtx) error {
+		existing, err := scanOffer(tx.QueryRowContext(ctx,
+			`SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`, o.Provider, o.CallRef))
+		switch {
+		case err == nil:
+			rec = existing
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("look up repeated offer: %w", err)
+		}
+		if err := ensureOrg(ctx, tx, o.Org, o.EndedAt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO offers (`+offerColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, o.Org, o.Number, o.PresentedNumber, o.Provider, o.CallRef, o.DialerCallRef,
+			o.CampaignRef, o.LeadRef, o.AgentRef, boolInt(o.Announced), o.PromptID, o.PromptVersion,
+			o.Language, o.PromptHash, o.PlayedMS, boolInt(o.BargeIn), string(keysJSON), string(o.Outcome),
+			o.EndedBy, formatTime(o.StartedAt), formatTime(o.EndedAt), o.ObjectionID); err != nil {
+			return fmt.Errorf("insert offer: %w", err)
+		}
+		if err := appendEvent(ctx, tx, objections.EventOfferRecorded, o.Org, o.ID, o.EndedAt, o); err != nil {
+			return err
+		}
+		rec, created = o, true
+		return nil
+	})
+	if err != nil {
+		return objections.Offer{}, false, err
+	}
+	return rec, created, nil
+}
+
+// checkOffer validates what the schema relies on and normalises times;
+// Register has prepared the rest.
+func checkOffer(o *objections.Offer) error {
+	if strings.TrimSpace(o.ID) == "" {
+		return objections.Invalid("id", o.ID, "is empty")
+	}
+	if err := objections.ValidateOrgID(o.Org); err != nil {
+		return err
+	}
+	if o.Provider == "" {
+		return objections.Invalid("provider", o.Provider, "is empty")
+	}
+	if o.CallRef == "" {
+		return objections.Invalid("call_ref", o.CallRef, "is empty")
+	}
+	o.StartedAt, o.EndedAt = micro(o.StartedAt), micro(o.EndedAt)
+	// A copy, so that the caller's keys are not changed.
+	keys := make([]objections.Key, len(o.Keys))
+	for i, k := range o.Keys {
+		k.At = micro(k.At)
+		keys[i] = k
+	}
+	o.Keys = keys
+	return nil
+}
+
+// Offer returns one offer; ENOTFOUND.
+func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
+	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id))
+	if err != nil {
+		return objections.Offer{}, storeError("read offer", notFound(err, "id", id))
+	}
+	return o, nil
+}
+
+// Offers returns one page of the offers f selects, ordered by id. Since and
+// Until bound started_at.
+func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
+	var w where
+	if f.Org != "" {
+		w.add("org = ?", f.Org)
+	}
+	if f.Number != "" {
+		w.add("number = ?", f.Number)
+	}
+	if f.Campaign != "" {
+		w.add("campaign_ref = ?", f.Campaign)
+	}
+	if f.Outcome != "" {
+		w.add("outcome = ?", string(f.Outcome))
+	}
+	if !f.Since.IsZero() {
+		w.add("started_at >= ?", formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("started_at < ?", formatTime(f.Until))
+	}
+	if f.After != "" {
+		w.add("id > ?", f.After)
+	}
+	rows, err := s.q().QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.String()+` ORDER BY id LIMIT ?`,
+		append(w.args, f.PageLimit())...)
+	if err != nil {
+		return nil, storeError("list offers", err)
+	}
+	defer rows.Close()
+	out := []objections.Offer{}
+	for rows.Next() {
+		o, err := scanOffer(rows)
+		if err != nil {
+			return nil, storeError("list offers", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeError("list offers", err)
+	}
+	return out, nil
+}
+
+func scanOffer(r rowScanner) (objections.Offer, error) {
+	var (
+		o                             objections.Offer
+		announced, bargeIn            int
+		keys, outcome, started, ended string
+	)
+	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.PresentedNumber, &o.Provider, &o.CallRef, &o.DialerCallRef,
+		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
+		&o.PlayedMS, &bargeIn, &keys, &outcome, &o.EndedBy, &started, &ended, &o.ObjectionID); err != nil {
+		return objections.Offer{}, err
+	}
+	o.Announced, o.BargeIn, o.Outcome = announced != 0, bargeIn != 0, objections.Outcome(outcome)
+	if err := json.Unmarshal([]byte(keys), &o.Keys); err != nil {
+		return objections.Offer{}, fmt.Errorf("stored offer keys: %w", err)
+	}
+	if o.Keys == nil {
+		o.Keys = []objections.Key{}
+	}
+	for i := range o.Keys {
+		o.Keys[i].At = o.Keys[i].At.UTC()
+	}
+	var err error
+	if o.StartedAt, err = parseTime(started); err != nil {
+		return objections.Offer{}, err
+	}
+	if o.EndedAt, err = parseTime(ended); err != nil {
+		return objections.Offer{}, err
+	}
+	return o, nil
+}

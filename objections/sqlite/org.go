@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+const orgColumns = `id, name, sector, relation_term_months, term_justification, language,
+	auto_created, created_at, updated_at`
+
+// SetOrg creates or replaces an org and returns it as stored. A replaced org
+// keeps its created_at. EINVALID for a bad org.
+func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, error) {
+	if err := o.Normalize(); err != nil {
+		return objections.Org{}, err
+	}
+	var out objections.Org
+	err := s.write(ctx, "set org", func(tx dbtx) error {
+		row := tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				name = excluded.name, sector = excluded.sector,
+				relation_term_months = excluded.relation_term_months,
+				term_justification = excluded.term_justification,
+				language = excluded.language, auto_created = excluded.auto_created,
+				updated_at = excluded.updated_at
+			RETURNING `+orgColumns,
+			o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
+			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt))
+		var err error
+		out, err = scanOrg(row)
+		return err
+	})
+	return out, err
+}
+
+// Org returns one org; ENOTFOUND when it does not exist.
+func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
+	o, err := scanOrg(s.q().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
+	if err != nil {
+		return objections.Org{}, storeError("read org", notFound(err, "org", id))
+	}
+	return o, nil
+}
+
+// Orgs lists all orgs by id.
+func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
+	rows, err := s.q().QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
+	if err != nil {
+		return nil, storeError("list orgs", err)
+	}
+	defer rows.Close()
+	out := []objections.Org{}
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, storeError("list orgs", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeError("list orgs", err)
+	}
+	return out, nil
+}
+
+// ensureOrg creates the DefaultOrg for id when no org has it, so that no key
+// press is refused for an org nobody set up.
+func ensureOrg(ctx context.Context, tx dbtx, id string, now time.Time) error {
+	o := objections.DefaultOrg(id, now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
+		boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create default org: %w", err)
+	}
+	return nil
+}
+
+func scanOrg(r rowScanner) (objections.Org, error) {
+	var (
+		o              objections.Org
+		sector         string
+		auto           int
+		created, updat string
+	)
+	if err := r.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
+		&auto, &created, &updat); err != nil {
+		return objections.Org{}, err
+	}
+	o.Sector = objections.Sector(sector)
+	o.AutoCreated = auto != 0
+	var err error
+	if o.CreatedAt, err = parseTime(created); err != nil {
+		return objections.Org{}, err
+	}
+	if o.UpdatedAt, err = parseTime(updat); err != nil {
+		return objections.Org{}, err
+	}
+	return o, nil
+}
