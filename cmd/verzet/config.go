@@ -60,6 +60,17 @@ func (c *Config) settings() []setting {
 	}
 }
 
+// allSettings are the core settings followed by every feature's.
+func (c *Config) allSettings() []setting {
+	all := c.settings()
+	for _, f := range features() {
+		if f.settings != nil {
+			all = append(all, f.settings(c)...)
+		}
+	}
+	return all
+}
+
 // relationTermSetting is parsed separately because it is a number.
 const relationTermHelp = "default customer-relation term for new orgs: months (36), or 36m / 3y; over 36 needs a justification per org"
 
@@ -67,7 +78,7 @@ const relationTermHelp = "default customer-relation term for new orgs: months (3
 // It returns a function that validates the result after fs.Parse.
 func bindConfig(fs *flag.FlagSet, env Env) (*Config, func() error) {
 	c := &Config{}
-	for _, s := range c.settings() {
+	for _, s := range c.allSettings() {
 		def := s.def
 		if v, ok := env[s.env]; ok && v != "" {
 			def = v

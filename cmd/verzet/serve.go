@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,7 +37,24 @@ func runServe(ctx context.Context, a *App, args []string) (int, error) {
 	defer closeStore()
 
 	srv := &Server{Log: log, Register: reg, Config: *cfg}
+	for _, f := range features() {
+		if err := f.start(ctx, srv); err != nil {
+			return exitFailure, fmt.Errorf("start %s: %w", f.name, err)
+		}
+	}
 	return exitOK, srv.Run(ctx)
+}
+
+// feature is one part plugged into serve (IVR, Twilio, ARI, API, UI): each
+// lives in its own file, adds its settings, starts its goroutines on the
+// server's group and mounts its routes.
+type feature struct {
+	name string
+	// settings returns the feature's configuration variables.
+	settings func(c *Config) []setting
+	// start validates the feature's configuration, starts what it runs and
+	// adds its routes with srv.Mount.
+	start func(ctx context.Context, srv *Server) error
 }
 
 // Server is the HTTP side of `verzet serve`. Later parts (API, UI, Twilio)
@@ -45,9 +63,23 @@ type Server struct {
 	Log      *zap.Logger
 	Register *objections.Register
 	Config   Config
+	// IVR is set by the ivr feature for the telephony adapters.
+	IVR *IVR
 	// Ready, when set, receives the bound address once listening (tests).
 	Ready func(addr string)
+
+	mounts []func(mux *http.ServeMux)
+	// background are the goroutines features started; Run waits for them
+	// after the HTTP server stopped.
+	background []func(ctx context.Context)
 }
+
+// Mount adds routes to the server's mux.
+func (s *Server) Mount(f func(mux *http.ServeMux)) { s.mounts = append(s.mounts, f) }
+
+// Go runs f for the server's lifetime: it starts when Run starts, its ctx is
+// cancelled at shutdown after the HTTP server drained, and Run waits for it.
+func (s *Server) Go(f func(ctx context.Context)) { s.background = append(s.background, f) }
 
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler {
@@ -65,6 +97,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.Config.StoreName()})
 	})
+	for _, m := range s.mounts {
+		m(mux)
+	}
 	return mux
 }
 
@@ -87,6 +122,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.Ready != nil {
 		s.Ready(ln.Addr().String())
 	}
+	bctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, f := range s.background {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(bctx) }()
+	}
+	defer func() { stopBackground(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
