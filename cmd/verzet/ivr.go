@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/spool"
 	"github.com/verzet/verzet/prompts"
 )
 
@@ -15,6 +21,7 @@ type IVR struct {
 	Dialogue *ivr.Dialogue
 	Catalog  *prompts.Catalog
 	Stats    *ivr.Stats
+	Spool    *spool.Spool
 }
 
 // Flow returns the dialogue flow and language for an org. An org met for the
@@ -42,9 +49,26 @@ func ivrFeature() feature {
 			if err != nil {
 				return err
 			}
+			// The spool keeps key presses the store cannot take, on this
+			// instance's disk, and replays them in order until the store
+			// has them (idempotently: the store dedupes on the call ref).
+			sp, err := spool.Open(filepath.Join(srv.Config.DataDir, "spool"))
+			if err != nil {
+				return fmt.Errorf("open the key-press spool: %w", err)
+			}
+			if n := sp.Pending(); n > 0 {
+				srv.Log.Warn("spool holds key presses from before; replaying", zap.Int("pending", n))
+			}
+			log := srv.Log.Named("spool")
+			srv.Go(func(ctx context.Context) {
+				defer sp.Close()
+				sp.Run(ctx, srv.Register.Store(), 5*time.Second, func(err error) {
+					log.Error("spool replay failed; will retry", zap.Int("pending", sp.Pending()), zap.Error(err))
+				})
+			})
 			stats := &ivr.Stats{}
-			keeper := ivr.NewKeeper(srv.Register, nil, srv.Log.Named("ivr"), stats)
-			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats}
+			keeper := ivr.NewKeeper(srv.Register, sp, srv.Log.Named("ivr"), stats)
+			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats, Spool: sp}
 			return nil
 		},
 	}

@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"objections/httpapi":        {mod + "/objections", "go.uber.org/zap", "github.com/prometheus/client_golang"},
 	"objections/review":         {mod + "/objections", "go.uber.org/zap"},
 	"prompts":                   {},
+	"prompts/gen":               {mod + "/prompts"},
 	"ivr":                       {mod + "/objections", mod + "/prompts", mod + "/ivr", "go.uber.org/zap"},
 	"telephony":                 {},
 	"telephony/ari":             {mod + "/ivr", mod + "/prompts", mod + "/objections", mod + "/telephony/ari", "go.uber.org/zap", "github.com/CyCoreSystems/ari/v5"},
