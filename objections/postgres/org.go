@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/verzet/verzet/objections"
+)
+
+const orgSelect = `SELECT id, name, sector, relation_term_months, term_justification, language,
+	auto_created, created_at, updated_at
+FROM orgs`
+
+// scanOrg is the pgx.RowToFunc for orgSelect.
+func scanOrg(row pgx.CollectableRow) (objections.Org, error) {
+	var (
+		o      objections.Org
+		sector string
+	)
+	err := row.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
+		&o.AutoCreated, &o.CreatedAt, &o.UpdatedAt)
+	o.Sector = objections.Sector(sector)
+	return o, err
+}
+
+// SetOrg creates or replaces an org and returns it as stored. EINVALID
+// for a bad org (see objections.Org.Normalize).
+func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, error) {
+	if err := o.Normalize(); err != nil {
+		return objections.Org{}, err
+	}
+	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
+	rows, _ := s.pool.Query(ctx, `INSERT INTO orgs (id, name, sector, relation_term_months,
+			term_justification, language, auto_created, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,
+			relation_term_months = EXCLUDED.relation_term_months,
+			term_justification = EXCLUDED.term_justification, language = EXCLUDED.language,
+			auto_created = EXCLUDED.auto_created, created_at = EXCLUDED.created_at,
+			updated_at = EXCLUDED.updated_at
+		RETURNING id, name, sector, relation_term_months, term_justification, language,
+			auto_created, created_at, updated_at`,
+		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
+		o.AutoCreated, o.CreatedAt, o.UpdatedAt)
+	stored, err := pgx.CollectExactlyOneRow(rows, scanOrg)
+	if err != nil {
+		return objections.Org{}, translate("store org", err)
+	}
+	return stored, nil
+}
+
+// Org returns one org; ENOTFOUND when it does not exist.
+func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
+	rows, _ := s.pool.Query(ctx, orgSelect+` WHERE id = $1`, id)
+	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return objections.Org{}, objections.NotFound("org", id)
+	}
+	if err != nil {
+		return objections.Org{}, translate("read org", err)
+	}
+	return o, nil
+}
+
+// Orgs lists all orgs by id.
+func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
+	rows, _ := s.pool.Query(ctx, orgSelect+` ORDER BY id`)
+	list, err := pgx.CollectRows(rows, scanOrg)
+	if err != nil {
+		return nil, translate("list orgs", err)
+	}
+	return list, nil
+}
