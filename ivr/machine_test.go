@@ -285,3 +285,13 @@ func TestStateSurvivesJSON(t *testing.T) {
 		t.Fatalf("round trip: %+v\nwant %+v", back, s)
 	}
 }
+
+func TestFlowFor(t *testing.T) {
+	f := FlowFor(objections.Org{IVR: objections.IVRSettings{Profile: "us", KeyObject: "9", TimeoutMS: 4000, AfterDialogue: "continue"}})
+	if f.Profile != ProfileUS || f.KeyObject != "9" || f.KeyDecline != "" || f.Timeout != 4*time.Second || !f.Continue || f.MaxInvalid != 2 {
+		t.Fatalf("flow = %+v", f)
+	}
+	if d := FlowFor(objections.Org{}); d != DefaultFlow() {
+		t.Fatalf("default flow = %+v", d)
+	}
+}

@@ -46,6 +46,8 @@ type Org struct {
 	// 36 months needs (REQ-12); required when the term is longer.
 	TermJustification string `json:"term_justification,omitempty"`
 	Language          string `json:"language"`
+	// IVR holds the org's dialogue settings; zero values mean the defaults.
+	IVR IVRSettings `json:"ivr"`
 	// AutoCreated marks an org that was met during a call before anyone set it
 	// up; a supervisor must review it.
 	AutoCreated bool      `json:"auto_created"`
@@ -114,6 +116,54 @@ func (o *Org) Normalize() error {
 	}
 	if err := ValidateLanguage(o.Language); err != nil {
 		return err
+	}
+	return o.IVR.Validate()
+}
+
+// IVRSettings configure the post-call dialogue for one org. The IVR applies
+// its defaults to zero values.
+type IVRSettings struct {
+	// Profile is "nl" (offer, key, confirmation) or "us" (opt-out key from
+	// the first second, record and end the call, no confirmation step).
+	Profile    string `json:"profile,omitempty"`
+	KeyObject  string `json:"key_object,omitempty"`  // default 1
+	KeyDecline string `json:"key_decline,omitempty"` // default 2
+	TimeoutMS  int    `json:"timeout_ms,omitempty"`  // wait for a key after the offer; default 6000
+	MaxInvalid int    `json:"max_invalid,omitempty"` // re-offers after an invalid key; default 2
+	MaxNoInput int    `json:"max_no_input,omitempty"`
+	// AfterDialogue is "hangup" (default) or "continue": hand the call back
+	// to the Asterisk dialplan so integrators can chain.
+	AfterDialogue string `json:"after_dialogue,omitempty"`
+}
+
+// Validate checks the settings; EINVALID names the field.
+func (s IVRSettings) Validate() error {
+	switch s.Profile {
+	case "", "nl", "us":
+	default:
+		return Invalid("ivr.profile", s.Profile, "must be nl or us")
+	}
+	for _, k := range []struct{ name, v string }{{"ivr.key_object", s.KeyObject}, {"ivr.key_decline", s.KeyDecline}} {
+		if k.v != "" && (len(k.v) != 1 || !strings.Contains("0123456789*#", k.v)) {
+			return Invalid(k.name, k.v, "must be one key: 0-9, * or #")
+		}
+	}
+	if s.KeyObject != "" && s.KeyObject == s.KeyDecline {
+		return Invalid("ivr.key_decline", s.KeyDecline, "must differ from the objection key")
+	}
+	if s.TimeoutMS != 0 && (s.TimeoutMS < 1000 || s.TimeoutMS > 60000) {
+		return Invalid("ivr.timeout_ms", itoa(s.TimeoutMS), "must be between 1000 and 60000")
+	}
+	if s.MaxInvalid < 0 || s.MaxInvalid > 5 {
+		return Invalid("ivr.max_invalid", itoa(s.MaxInvalid), "must be between 0 and 5")
+	}
+	if s.MaxNoInput < 0 || s.MaxNoInput > 5 {
+		return Invalid("ivr.max_no_input", itoa(s.MaxNoInput), "must be between 0 and 5")
+	}
+	switch s.AfterDialogue {
+	case "", "hangup", "continue":
+	default:
+		return Invalid("ivr.after_dialogue", s.AfterDialogue, "must be hangup or continue")
 	}
 	return nil
 }

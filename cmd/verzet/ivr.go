@@ -28,8 +28,10 @@ type IVR struct {
 // first time gets the defaults; no key press is ever refused for it.
 func (v *IVR) Flow(ctx context.Context, reg *objections.Register, org, lang string) (ivr.Flow, string) {
 	flow := ivr.DefaultFlow()
-	o, err := reg.Store().Org(ctx, org)
-	if err == nil {
+	// An org nobody set up gets the defaults; a store outage too: the
+	// dialogue must go on, and the key press is spooled if need be.
+	if o, err := reg.Store().Org(ctx, org); err == nil {
+		flow = ivr.FlowFor(o)
 		if lang == "" {
 			lang = o.Language
 		}

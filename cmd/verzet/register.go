@@ -496,6 +496,11 @@ func orgsSet(ctx context.Context, a *App, args []string) (int, error) {
 	term := fs.String("term", "", "customer-relation term: months (36), 36m or 3y (default VERZET_RELATION_TERM)")
 	justification := fs.String("justification", "", "reference to the written justification a term over 36 months needs")
 	lang := fs.String("lang", "nl", "default prompt language")
+	profile := fs.String("ivr-profile", "", "dialogue rules: nl (offer, key, confirmation) or us (opt-out key records and ends the call at once)")
+	keyObject := fs.String("key-object", "", "key that objects (default 1)")
+	keyDecline := fs.String("key-decline", "", "key that declines (default 2)")
+	keyTimeout := fs.Duration("key-timeout", 0, "how long to wait for a key after the offer (default 6s)")
+	after := fs.String("after", "", "after the dialogue: hangup (default) or continue in the Asterisk dialplan")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: verzet orgs set ID --name NAME --sector SECTOR [--term 36] [--lang nl]")
 		fs.PrintDefaults()
@@ -519,7 +524,9 @@ func orgsSet(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	defer done()
 	o, err := reg.SetOrg(ctx, objections.Org{ID: pos[0], Name: *name, Sector: objections.Sector(*sector),
-		RelationTermMonths: months, TermJustification: *justification, Language: *lang})
+		RelationTermMonths: months, TermJustification: *justification, Language: *lang,
+		IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
+			TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after}})
 	if err != nil {
 		return exitFailure, err
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
@@ -10,7 +11,7 @@ import (
 )
 
 const orgSelect = `SELECT id, name, sector, relation_term_months, term_justification, language,
-	auto_created, created_at, updated_at
+	auto_created, created_at, updated_at, ivr
 FROM orgs`
 
 // scanOrg is the pgx.RowToFunc for orgSelect.
@@ -18,10 +19,14 @@ func scanOrg(row pgx.CollectableRow) (objections.Org, error) {
 	var (
 		o      objections.Org
 		sector string
+		ivr    []byte
 	)
 	err := row.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
-		&o.AutoCreated, &o.CreatedAt, &o.UpdatedAt)
+		&o.AutoCreated, &o.CreatedAt, &o.UpdatedAt, &ivr)
 	o.Sector = objections.Sector(sector)
+	if err == nil && len(ivr) > 0 {
+		err = json.Unmarshal(ivr, &o.IVR)
+	}
 	return o, err
 }
 
@@ -33,17 +38,17 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 	}
 	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
 	rows, _ := s.pool.Query(ctx, `INSERT INTO orgs (id, name, sector, relation_term_months,
-			term_justification, language, auto_created, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			term_justification, language, auto_created, created_at, updated_at, ivr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,
 			relation_term_months = EXCLUDED.relation_term_months,
 			term_justification = EXCLUDED.term_justification, language = EXCLUDED.language,
 			auto_created = EXCLUDED.auto_created, created_at = EXCLUDED.created_at,
-			updated_at = EXCLUDED.updated_at
+			updated_at = EXCLUDED.updated_at, ivr = EXCLUDED.ivr
 		RETURNING id, name, sector, relation_term_months, term_justification, language,
-			auto_created, created_at, updated_at`,
+			auto_created, created_at, updated_at, ivr`,
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-		o.AutoCreated, o.CreatedAt, o.UpdatedAt)
+		o.AutoCreated, o.CreatedAt, o.UpdatedAt, ivrJSON(o.IVR))
 	stored, err := pgx.CollectExactlyOneRow(rows, scanOrg)
 	if err != nil {
 		return objections.Org{}, translate("store org", err)
@@ -72,4 +77,11 @@ func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
 		return nil, translate("list orgs", err)
 	}
 	return list, nil
+}
+
+// ivrJSON encodes an org's IVR settings; the struct has no field that can
+// fail to encode.
+func ivrJSON(s objections.IVRSettings) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 )
 
 const orgColumns = `id, name, sector, relation_term_months, term_justification, language,
-	auto_created, created_at, updated_at`
+	auto_created, created_at, updated_at, ivr`
 
 // SetOrg creates or replaces an org and returns it as stored. A replaced org
 // keeps its created_at. EINVALID for a bad org.
@@ -20,16 +21,16 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 	var out objections.Org
 	err := s.write(ctx, "set org", func(tx dbtx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				name = excluded.name, sector = excluded.sector,
 				relation_term_months = excluded.relation_term_months,
 				term_justification = excluded.term_justification,
 				language = excluded.language, auto_created = excluded.auto_created,
-				updated_at = excluded.updated_at
+				updated_at = excluded.updated_at, ivr = excluded.ivr
 			RETURNING `+orgColumns,
 			o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt))
+			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR))
 		var err error
 		out, err = scanOrg(row)
 		return err
@@ -72,9 +73,9 @@ func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
 func ensureOrg(ctx context.Context, tx dbtx, id string, now time.Time) error {
 	o := objections.DefaultOrg(id, now)
 	_, err := tx.ExecContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-		boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt))
+		boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR))
 	if err != nil {
 		return fmt.Errorf("create default org: %w", err)
 	}
@@ -87,10 +88,16 @@ func scanOrg(r rowScanner) (objections.Org, error) {
 		sector         string
 		auto           int
 		created, updat string
+		ivr            string
 	)
 	if err := r.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
-		&auto, &created, &updat); err != nil {
+		&auto, &created, &updat, &ivr); err != nil {
 		return objections.Org{}, err
+	}
+	if ivr != "" {
+		if err := json.Unmarshal([]byte(ivr), &o.IVR); err != nil {
+			return objections.Org{}, err
+		}
 	}
 	o.Sector = objections.Sector(sector)
 	o.AutoCreated = auto != 0
@@ -102,4 +109,11 @@ func scanOrg(r rowScanner) (objections.Org, error) {
 		return objections.Org{}, err
 	}
 	return o, nil
+}
+
+// ivrJSON encodes an org's IVR settings; the struct has no field that can
+// fail to encode.
+func ivrJSON(s objections.IVRSettings) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

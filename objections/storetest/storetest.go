@@ -123,6 +123,9 @@ func testOrgs(t *testing.T, open Open) {
 		t.Fatalf("normalised org = %+v", o)
 	}
 	got := must[objections.Org](t)(r.Store().Org(ctx, "acme"))
+	if got.IVR != (objections.IVRSettings{}) {
+		t.Fatalf("default ivr settings = %+v", got.IVR)
+	}
 	if got.Name != o.Name || got.Sector != objections.SectorCharity || got.AutoCreated || got.CreatedAt.IsZero() {
 		t.Fatalf("stored org = %+v", got)
 	}
@@ -132,7 +135,11 @@ func testOrgs(t *testing.T, open Open) {
 	if !got.CreatedAt.Equal(o.CreatedAt) || got.RelationTermMonths != 24 || got.Sector != objections.SectorOther || !o2.UpdatedAt.After(o.UpdatedAt) {
 		t.Fatalf("updated org = %+v (first %+v)", got, o)
 	}
-	must[objections.Org](t)(r.SetOrg(ctx, objections.Org{ID: "beta", Name: "Beta"}))
+	ivr := objections.IVRSettings{Profile: "us", KeyObject: "9", TimeoutMS: 4000, MaxInvalid: 1, AfterDialogue: "continue"}
+	must[objections.Org](t)(r.SetOrg(ctx, objections.Org{ID: "beta", Name: "Beta", IVR: ivr}))
+	if got := must[objections.Org](t)(r.Store().Org(ctx, "beta")); got.IVR != ivr {
+		t.Fatalf("ivr settings = %+v, want %+v", got.IVR, ivr)
+	}
 	list := must[[]objections.Org](t)(r.Store().Orgs(ctx))
 	if len(list) != 2 || list[0].ID != "acme" || list[1].ID != "beta" {
 		t.Fatalf("orgs = %+v", list)
@@ -144,6 +151,10 @@ func testOrgs(t *testing.T, open Open) {
 		{ID: "ok", Name: string(make([]byte, 129))},
 		{ID: "ok", Name: "x", Sector: "bank"},
 		{ID: "ok", Name: "x", RelationTermMonths: 48},
+		{ID: "ok", Name: "x", IVR: objections.IVRSettings{Profile: "uk"}},
+		{ID: "ok", Name: "x", IVR: objections.IVRSettings{KeyObject: "1", KeyDecline: "1"}},
+		{ID: "ok", Name: "x", IVR: objections.IVRSettings{TimeoutMS: 100}},
+		{ID: "ok", Name: "x", IVR: objections.IVRSettings{AfterDialogue: "transfer"}},
 	} {
 		if _, err := r.SetOrg(ctx, bad); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("SetOrg(%+v) err = %v, want invalid", bad, err)
