@@ -49,6 +49,8 @@ func commands() []command {
 		{"orgs", "orgs set ID --name NAME --sector SECTOR | orgs list", "set up and list organisations", runOrgs},
 		{"prompts", "prompts list | prompts install --asterisk-sounds DIR", "list the prompt catalogue; install its audio for Asterisk", runPrompts},
 		{"verify", "verify [flags]", "check the hash chain of the event log and name the first broken link", runVerify},
+		{"twilio", "twilio handoff CALLSID [--org] [--campaign] [--lang]", "move a live Twilio call into the objection dialogue (REST API)", runTwilio},
+		{"simulate", "simulate twilio --url BASE --to NUMBER [--keys 1]", "play Twilio's part in a call to verzet's webhooks; print each TwiML step", runSimulate},
 	}
 }
 

@@ -40,6 +40,31 @@ type Config struct {
 	LogFormat     string // VERZET_LOG_FORMAT: json, console or auto
 	PromptsDir    string // VERZET_PROMPTS_DIR: override texts and audio
 	NoMigrate     bool   // --no-migrate
+
+	// Twilio (twilio.go).
+	TwilioAuthToken  string // VERZET_TWILIO_AUTH_TOKEN; comma-separated during a rotation
+	PublicURL        string // VERZET_PUBLIC_URL: the base URL as Twilio requests it
+	TwilioTTS        string // VERZET_TWILIO_TTS: voices for <Say>
+	TwilioAccountSID string // VERZET_TWILIO_ACCOUNT_SID, for the REST API
+	TwilioAPIKey     string // VERZET_TWILIO_API_KEY
+	TwilioAPISecret  string // VERZET_TWILIO_API_SECRET
+	Demo             bool   // serve --demo: Twilio webhooks with a local token
+
+	// API and webhooks (api.go).
+	WebhookURLs    string // VERZET_WEBHOOK_URLS, comma-separated
+	WebhookSecret  string // VERZET_WEBHOOK_SECRET
+	APIRate        string // VERZET_API_RATE: requests per second per token
+	APIBurst       string // VERZET_API_BURST
+	APIBodyLimit   string // VERZET_API_BODY_LIMIT
+	APIStreamLimit string // VERZET_API_STREAM_LIMIT
+	APITokenTTL    string // VERZET_API_TOKEN_TTL
+
+	// Asterisk (ari.go).
+	ARIURL      string // VERZET_ARI_URL: ARI base URLs, comma-separated
+	ARIUser     string // VERZET_ARI_USER
+	ARIPassword string // VERZET_ARI_PASSWORD
+	ARIApp      string // VERZET_ARI_APP: Stasis application name
+	ARIMediaURL string // VERZET_ARI_MEDIA_URL: verzet's base URL for HTTP prompt audio
 }
 
 // setting documents one configuration variable; serve --help lists them.
@@ -94,6 +119,7 @@ func bindConfig(fs *flag.FlagSet, env Env) (*Config, func() error) {
 		return nil
 	})
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply schema migrations at start-up")
+	fs.BoolVar(&c.Demo, "demo", false, "serve: turn on the Twilio webhooks with a local token kept in the data dir, and print the verzet simulate twilio command to try them")
 	return c, func() error {
 		m, err := parseTerm(term)
 		if err != nil {

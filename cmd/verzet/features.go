@@ -5,5 +5,6 @@ package main
 func features() []feature {
 	return []feature{
 		ivrFeature(),
+		twilioFeature(),
 	}
 }

@@ -1,0 +1,464 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/verzet/verzet/ivr"
+	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/postgres"
+	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/telephony/twilio"
+)
+
+// demoTokenFile holds the auth token serve --demo generates, in the data
+// dir, so that verzet simulate twilio can sign with it.
+const demoTokenFile = "twilio-demo-token"
+
+func twilioFeature() feature {
+	return feature{
+		name: "twilio",
+		settings: func(c *Config) []setting {
+			return []setting{
+				{"VERZET_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token (two, comma-separated, during a rotation); turns on the /twilio/ webhooks, which answer 404 without it. Prefer the variable: flags show in ps", &c.TwilioAuthToken},
+				{"VERZET_PUBLIC_URL", "public-url", "", "verzet's base URL as Twilio requests it (https://ivr.example.nl); webhook signatures are checked against it", &c.PublicURL},
+				{"VERZET_TWILIO_TTS", "twilio-tts", "", "speak the prompts with Twilio's <Say> instead of playing the catalogue audio: a voice (Polly.Lotte) or lang=voice pairs (nl=Polly.Lotte,en=Polly.Amy)", &c.TwilioTTS},
+				{"VERZET_TWILIO_ACCOUNT_SID", "twilio-account-sid", "", "Twilio account SID (AC…), for verzet twilio handoff", &c.TwilioAccountSID},
+				{"VERZET_TWILIO_API_KEY", "twilio-api-key", "", "Twilio API key SID (SK…), for the REST API instead of the auth token", &c.TwilioAPIKey},
+				{"VERZET_TWILIO_API_SECRET", "twilio-api-secret", "", "the API key's secret", &c.TwilioAPISecret},
+			}
+		},
+		start: startTwilio,
+	}
+}
+
+// twilioCalls is what the Twilio feature needs of the store: the call
+// records, and their purge. Both stores implement it.
+type twilioCalls interface {
+	twilio.Calls
+	PurgeCalls(ctx context.Context, provider string, before time.Time) (int64, error)
+}
+
+var (
+	_ twilioCalls = (*postgres.Store)(nil)
+	_ twilioCalls = (*sqlite.Store)(nil)
+)
+
+func startTwilio(ctx context.Context, srv *Server) error {
+	cfg := srv.Config
+	log := srv.Log.Named("twilio")
+	tokens := splitTokens(cfg.TwilioAuthToken)
+	if len(tokens) == 0 && !cfg.Demo {
+		log.Info("Twilio webhooks off: VERZET_TWILIO_AUTH_TOKEN is not set")
+		return nil
+	}
+	if srv.IVR == nil {
+		return objections.Errorf(objections.EINTERNAL, "the twilio feature needs the ivr feature started first")
+	}
+	calls, ok := srv.Register.Store().(twilioCalls)
+	if !ok {
+		return objections.Errorf(objections.EINTERNAL, "the store does not keep call records")
+	}
+	public := cfg.PublicURL
+	switch {
+	case public != "":
+		u, err := twilio.ParsePublicURL(public)
+		if err != nil {
+			return err
+		}
+		public = u
+	case !cfg.Demo:
+		return objections.Invalid("VERZET_PUBLIC_URL", "", "is required with VERZET_TWILIO_AUTH_TOKEN: the base URL Twilio requests (https://ivr.example.nl); signatures are checked against it")
+	}
+	if len(tokens) == 0 {
+		t, err := demoToken(cfg.DataDir, true)
+		if err != nil {
+			return err
+		}
+		tokens = []string{t}
+	}
+	voices, err := twilio.ParseVoices(cfg.TwilioTTS)
+	if err != nil {
+		return err
+	}
+	for lang := range voices {
+		if lang != "" && !slices.Contains(srv.IVR.Catalog.Languages(), lang) {
+			return objections.Invalid("VERZET_TWILIO_TTS", cfg.TwilioTTS, "names language %q, which the prompt catalogue lacks (%s)", lang, strings.Join(srv.IVR.Catalog.Languages(), ", "))
+		}
+	}
+	nums, err := objections.NewNumbers(cfg.DefaultRegion)
+	if err != nil {
+		return err
+	}
+	org := cfg.DefaultOrg
+	if cfg.Demo && org == "" {
+		org = "demo"
+	}
+	flows := func(ctx context.Context, org, lang string) (ivr.Flow, string) {
+		return srv.IVR.Flow(ctx, srv.Register, org, lang)
+	}
+	h, err := twilio.New(twilio.Config{AuthTokens: tokens, PublicURL: public, DefaultOrg: org, Voices: voices, Numbers: nums},
+		srv.IVR.Dialogue, srv.IVR.Catalog, flows, calls, log)
+	if err != nil {
+		return err
+	}
+	srv.Mount(h.Routes)
+	srv.Go(func(ctx context.Context) { purgeCalls(ctx, calls, log) })
+	log.Info("Twilio webhooks on", zap.String("public_url", public), zap.Bool("tts", len(voices) > 0), zap.Int("tokens", len(tokens)))
+	if cfg.Demo {
+		ready := srv.Ready
+		srv.Ready = func(addr string) {
+			if ready != nil {
+				ready(addr)
+			}
+			base := public
+			if base == "" {
+				base = localURL(addr)
+			}
+			log.Info("twilio demo: in another shell, run",
+				zap.String("command", demoCommand(base, cfg.DataDir)),
+				zap.String("then", "verzet check +31612345678 --org "+org+" --data-dir "+shellQuote(cfg.DataDir)))
+		}
+	}
+	return nil
+}
+
+// purgeCalls deletes call records a day after their last webhook, every
+// hour: they hold the customer's number only for the call's sake.
+func purgeCalls(ctx context.Context, calls twilioCalls, log *zap.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := calls.PurgeCalls(pctx, "twilio", time.Now().Add(-24*time.Hour))
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("purge of old call records failed; will retry", zap.Error(err))
+		case n > 0:
+			log.Info("old call records purged", zap.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func splitTokens(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// demoToken reads the demo auth token from the data dir, creating it
+// (readable by the owner only) when create is set.
+func demoToken(dataDir string, create bool) (string, error) {
+	p := filepath.Join(dataDir, demoTokenFile)
+	b, err := os.ReadFile(p)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !create {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = errors.New("no demo token: start verzet serve --demo with the same data dir first, or set VERZET_TWILIO_AUTH_TOKEN")
+		} else if err == nil {
+			err = errors.New("the file holds no token")
+		}
+		return "", objections.Invalid("VERZET_TWILIO_AUTH_TOKEN", "", "is not set, and %s: %v", p, err)
+	}
+	var raw [16]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	tok := hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", objections.Invalid("VERZET_DATA_DIR", dataDir, "cannot be created for the demo token: %v", err)
+	}
+	if err := os.WriteFile(p, []byte(tok+"\n"), 0o600); err != nil {
+		return "", objections.Invalid("VERZET_DATA_DIR", dataDir, "cannot hold the demo token: %v", err)
+	}
+	return tok, nil
+}
+
+// localURL turns a listen address into a URL a local client can use.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func demoCommand(base, dataDir string) string {
+	return "verzet simulate twilio --url " + shellQuote(base) + " --to +31612345678 --keys 1 --data-dir " + shellQuote(dataDir)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+=,@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// runTwilio is `verzet twilio handoff CALLSID`.
+func runTwilio(ctx context.Context, a *App, args []string) (int, error) {
+	if len(args) == 0 || args[0] != "handoff" {
+		sub := ""
+		if len(args) > 0 {
+			sub = args[0]
+		}
+		return exitFailure, objections.Invalid("subcommand", sub, "must be handoff")
+	}
+	fs, cfg, validate := a.flags("twilio handoff")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: verzet twilio handoff CALLSID [--org ORG] [--campaign ID] [--lang LANG] [flags]\n\n"+
+			"Moves the live call CALLSID (the customer's leg) into the objection dialogue: Twilio's REST API\n"+
+			"(UpdateCall) makes it fetch VERZET_PUBLIC_URL/twilio/voice with the context below. Needs\n"+
+			"VERZET_TWILIO_ACCOUNT_SID and VERZET_TWILIO_AUTH_TOKEN (or VERZET_TWILIO_API_KEY and _SECRET).\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	ctxFlags := callContextFlags(fs)
+	pos, err := parse(fs, args[1:], validate)
+	if err != nil {
+		return exitFailure, err
+	}
+	if len(pos) != 1 {
+		return exitFailure, objections.Invalid("CALLSID", strings.Join(pos, " "), "give exactly one call SID (CA…)")
+	}
+	org, err := cfg.org(*ctxFlags.org)
+	if err != nil {
+		return exitFailure, err
+	}
+	query, err := ctxFlags.query(cfg, org)
+	if err != nil {
+		return exitFailure, err
+	}
+	if cfg.PublicURL == "" {
+		return exitFailure, objections.Invalid("VERZET_PUBLIC_URL", "", "is required: the base URL Twilio requests for verzet's webhooks")
+	}
+	public, err := twilio.ParsePublicURL(cfg.PublicURL)
+	if err != nil {
+		return exitFailure, err
+	}
+	token := ""
+	if t := splitTokens(cfg.TwilioAuthToken); len(t) > 0 {
+		token = t[0]
+	}
+	rc, err := twilio.NewRESTClient(twilio.RESTConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: token, APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret})
+	if err != nil {
+		return exitFailure, err
+	}
+	voice := twilio.VoiceURL(public, query)
+	if err := twilio.Handoff(ctx, rc.Api, pos[0], voice); err != nil {
+		return exitFailure, err
+	}
+	fmt.Fprintf(a.stdout, "call %s handed off to %s\n", pos[0], voice)
+	return exitOK, nil
+}
+
+// contextFlags are the call context flags of handoff and simulate.
+type contextFlags struct {
+	org, campaign, lead, agent, dialerCall, lang, number *string
+	announced                                            *bool
+}
+
+func callContextFlags(fs interface {
+	String(name, value, usage string) *string
+	Bool(name string, value bool, usage string) *bool
+}) contextFlags {
+	return contextFlags{
+		org:        fs.String("org", "", "the org whose objection it is (default VERZET_DEFAULT_ORG)"),
+		campaign:   fs.String("campaign", "", "the dialer's campaign id"),
+		lead:       fs.String("lead", "", "the dialer's lead or contact id"),
+		agent:      fs.String("agent", "", "the agent's id"),
+		dialerCall: fs.String("dialer-call", "", "the dialer's own call id"),
+		lang:       fs.String("lang", "", "prompt language (default the org's)"),
+		number:     fs.String("number", "", "the customer's number, when Twilio's To/From is not it"),
+		announced:  fs.Bool("announced", false, "the agent announced the option to object"),
+	}
+}
+
+// query checks the flags and returns them as the voice URL's query.
+func (f contextFlags) query(cfg *Config, org string) (url.Values, error) {
+	q := url.Values{}
+	if org != "" {
+		o := strings.ToLower(org)
+		if err := objections.ValidateOrgID(o); err != nil {
+			return nil, err
+		}
+		q.Set("org", o)
+	}
+	if *f.lang != "" {
+		cat, err := loadCatalog(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(cat.Languages(), strings.ToLower(*f.lang)) {
+			return nil, objections.Invalid("lang", *f.lang, "is not a language of the prompt catalogue (%s)", strings.Join(cat.Languages(), ", "))
+		}
+		q.Set("lang", strings.ToLower(*f.lang))
+	}
+	if *f.number != "" {
+		nums, err := objections.NewNumbers(cfg.DefaultRegion)
+		if err != nil {
+			return nil, err
+		}
+		n, err := nums.Normalize(*f.number)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("number", n)
+	}
+	for k, v := range map[string]string{"campaign": *f.campaign, "lead": *f.lead, "agent": *f.agent, "dialer_call": *f.dialerCall} {
+		if len(v) > 256 {
+			return nil, objections.Invalid(k, v[:32]+"…", "is longer than 256 characters")
+		}
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if *f.announced {
+		q.Set("announced", "1")
+	}
+	return q, nil
+}
+
+// runSimulate is `verzet simulate twilio`.
+func runSimulate(ctx context.Context, a *App, args []string) (int, error) {
+	if len(args) == 0 || args[0] != "twilio" {
+		sub := ""
+		if len(args) > 0 {
+			sub = args[0]
+		}
+		return exitFailure, objections.Invalid("subcommand", sub, "must be twilio")
+	}
+	fs, cfg, validate := a.flags("simulate twilio")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: verzet simulate twilio --url BASE --to NUMBER [--keys 1] [flags]\n\n"+
+			"Plays Twilio's part in a call to verzet's webhooks at BASE (VERZET_PUBLIC_URL of the server):\n"+
+			"signed requests, <Gather> with the keys given, <Redirect>, the status callback. Prints each\n"+
+			"TwiML step. Signs with VERZET_TWILIO_AUTH_TOKEN, or the demo token in the data dir.\n"+
+			"Exit 0 when every webhook was answered, 1 when one was not, 2 on bad input.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	base := fs.String("url", "", "verzet's base URL as Twilio requests it (required)")
+	to := fs.String("to", "", "the called number (required): the customer on an outbound call")
+	from := fs.String("from", "+31201234567", "the calling number: the call centre on an outbound call, the customer on an inbound one (anonymous: withheld)")
+	direction := fs.String("direction", "outbound-api", "inbound, outbound-api or outbound-dial")
+	keys := fs.String("keys", "", "the key pressed at each gather, comma-separated; empty entries press nothing (7,1 or ,1)")
+	listen := fs.Bool("listen", false, "wait in real time while the prompts play and the gathers time out")
+	hangupAt := fs.Int("hangup-at", 0, "hang up during this gather (1 is the first) instead of answering it")
+	noStatus := fs.Bool("no-status", false, "send no status callback at the end")
+	callSid := fs.String("call-sid", "", "the CallSid (default a random one)")
+	ctxFlags := callContextFlags(fs)
+	pos, err := parse(fs, args[1:], validate)
+	if err != nil {
+		return exitFailure, err
+	}
+	if len(pos) > 0 {
+		return exitFailure, objections.Invalid("argument", pos[0], "simulate twilio takes flags only")
+	}
+	if *base == "" {
+		return exitFailure, objections.Invalid("url", "", "is required: verzet's base URL, e.g. http://localhost:8080")
+	}
+	public, err := twilio.ParsePublicURL(*base)
+	if err != nil {
+		return exitFailure, objections.Invalid("url", *base, "must be an absolute http(s) URL without query, e.g. http://localhost:8080")
+	}
+	if err := oneOf("direction", *direction, "inbound", "outbound-api", "outbound-dial"); err != nil {
+		return exitFailure, err
+	}
+	nums, err := objections.NewNumbers(cfg.DefaultRegion)
+	if err != nil {
+		return exitFailure, err
+	}
+	for _, n := range []struct {
+		field string
+		v     *string
+	}{{"to", to}, {"from", from}} {
+		switch {
+		case *n.v == "" && n.field == "to":
+			return exitFailure, objections.Invalid("to", "", "is required: the called number, e.g. +31612345678")
+		case strings.EqualFold(*n.v, "anonymous"):
+		default:
+			e164, err := nums.Normalize(*n.v)
+			if err != nil {
+				return exitFailure, objections.Invalid(n.field, *n.v, "is not a phone number")
+			}
+			*n.v = e164
+		}
+	}
+	var script []string
+	if *keys != "" {
+		script = strings.Split(*keys, ",")
+		for _, k := range script {
+			if k != "" && !objections.ValidDigit(k) {
+				return exitFailure, objections.Invalid("keys", *keys, "must be single keys (0-9, *, #) separated by commas, e.g. 1 or 7,1")
+			}
+		}
+	}
+	if *hangupAt < 0 {
+		return exitFailure, objections.Invalid("hangup-at", fmt.Sprint(*hangupAt), "must be 0 (never) or a gather number")
+	}
+	if *callSid != "" && (len(*callSid) != 34 || !strings.HasPrefix(*callSid, "CA")) {
+		return exitFailure, objections.Invalid("call-sid", *callSid, "must be CA followed by 32 hex digits")
+	}
+	org := *ctxFlags.org
+	if org == "" {
+		org = cfg.DefaultOrg // the server falls back to its own default otherwise
+	}
+	query, err := ctxFlags.query(cfg, org)
+	if err != nil {
+		return exitFailure, err
+	}
+	token := ""
+	if t := splitTokens(cfg.TwilioAuthToken); len(t) > 0 {
+		token = t[0]
+	} else if token, err = demoToken(cfg.DataDir, false); err != nil {
+		return exitFailure, err
+	}
+	sim := &twilio.Simulator{AuthToken: token, Client: &http.Client{Timeout: 15 * time.Second}}
+	if *listen {
+		sim.Sleep = time.Sleep
+	}
+	call := twilio.SimCall{VoiceURL: twilio.VoiceURL(public, query), CallSid: *callSid, From: *from, To: *to, Direction: *direction,
+		Keys: script, Listen: *listen, HangupAt: *hangupAt}
+	if !*noStatus {
+		call.StatusURL = public + twilio.PathStatus
+	}
+	tr, err := sim.Run(ctx, call)
+	fmt.Fprint(a.stdout, tr)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return exitFailure, objections.Invalid("url", *base, "cannot be reached: %v", ue.Err)
+		}
+		fmt.Fprintf(a.stderr, "verzet %v\n", err)
+		return exitNo, nil
+	}
+	return exitOK, nil
+}
