@@ -63,8 +63,12 @@ func (d *Dialogue) Keeper() *Keeper { return d.keeper }
 // callLog is the per-call child logger. Numbers are masked (STYLE.md §6).
 func (d *Dialogue) callLog(m *Machine) *zap.Logger {
 	c := m.Context()
+	number := c.Number
+	if n, err := objections.DefaultNumbers().Normalize(number); err == nil {
+		number = n
+	}
 	return d.log.With(zap.String("call_ref", c.CallRef), zap.String("provider", c.Provider), zap.String("org", c.Org),
-		zap.String("number", objections.MaskNumber(c.Number)), zap.String("campaign", c.CampaignRef))
+		zap.String("number", objections.MaskNumber(number)), zap.String("campaign", c.CampaignRef))
 }
 
 func (d *Dialogue) vars(m *Machine) prompts.Vars {

@@ -89,7 +89,8 @@ func (k *Keeper) Record(ctx context.Context, log *zap.Logger, o objections.Objec
 	if objections.ErrorCode(err) == objections.EINVALID && o.RawNumber != "" {
 		// An unusable number must not lose the key press: keep it against
 		// the call and dialer references for review (domain.md §5.11).
-		log.Warn("customer number unusable; objection kept as pending_number", zap.Error(err))
+		// The error names the number; it is not logged (STYLE.md §6).
+		log.Warn("customer number unusable; objection kept as pending_number", zap.String("code", objections.ErrorCode(err)))
 		o.Note = trimNote("number as received: " + o.RawNumber + ". " + o.Note)
 		o.RawNumber, o.Number = "", ""
 		p, err = k.rec.Prepare(o)
@@ -134,7 +135,7 @@ func (k *Keeper) Close(ctx context.Context, log *zap.Logger, o objections.Offer)
 	ctx = context.WithoutCancel(ctx)
 	p, err := k.rec.PrepareOffer(o)
 	if objections.ErrorCode(err) == objections.EINVALID && o.Number != "" {
-		log.Warn("customer number unusable; offer kept without it", zap.Error(err))
+		log.Warn("customer number unusable; offer kept without it", zap.String("code", objections.ErrorCode(err)))
 		o.Number = ""
 		p, err = k.rec.PrepareOffer(o)
 	}

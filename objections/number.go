@@ -64,3 +64,6 @@ func MaskNumber(e164 string) string {
 	}
 	return e164[:3] + strings.Repeat("*", len(e164)-5) + e164[len(e164)-2:]
 }
+
+// DefaultNumbers reads national numbers as Dutch.
+func DefaultNumbers() Numbers { return Numbers{Region: DefaultRegion} }
