@@ -223,6 +223,9 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 			done = nil
 			if !ended {
 				ended = true
+				// Keys that arrived before the hang-up come first: a 1
+				// pressed just before hanging up is an objection.
+				queue = append(queue, drainKeys(keys)...)
 				queue = append(queue, Event{Kind: EvHangup, At: d.now(), PlayedMS: elapsed()})
 			}
 		case <-ctxDone:
@@ -295,4 +298,17 @@ func (d *Dialogue) Turn(ctx context.Context, m *Machine, s State, events ...Even
 		r.Gather = false
 	}
 	return s, r
+}
+
+// drainKeys takes the keys already waiting on ch without blocking.
+func drainKeys(ch <-chan Key) []Event {
+	var evs []Event
+	for {
+		select {
+		case k := <-ch:
+			evs = append(evs, Event{Kind: EvDigit, At: k.At, Digit: k.Digit})
+		default:
+			return evs
+		}
+	}
 }

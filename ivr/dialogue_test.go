@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -328,5 +329,29 @@ func TestTurnForWebhooks(t *testing.T) {
 	_, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(6 * time.Second), Digit: "1"})
 	if len(reply.Plays) != 0 || len(r.objectionsFor(t)) != 1 {
 		t.Fatalf("retry reply = %+v", reply)
+	}
+}
+
+// A key and the hang-up arriving together: the key wins, whatever order the
+// runner sees them in.
+func TestRunKeyAndHangupTogether(t *testing.T) {
+	r := newRig(t)
+	for i := 0; i < 20; i++ {
+		synctest.Test(t, func(t *testing.T) {
+			call := ivrtest.NewCall()
+			m := ivr.NewMachine(ivr.DefaultFlow(), ivr.Context{Org: "acme", Number: fmt.Sprintf("06123456%02d", i), Language: "nl", Provider: "ari", CallRef: fmt.Sprintf("together-%d", i)})
+			done := make(chan ivr.State, 1)
+			go func() { done <- r.dialogue.Run(t.Context(), call, m) }()
+			time.Sleep(time.Second)
+			synctest.Wait()
+			call.Press("1")
+			call.HangUp()
+			if s := <-done; s.Outcome != objections.OutcomeObjected {
+				t.Fatalf("round %d: outcome %s, want objected", i, s.Outcome)
+			}
+		})
+	}
+	if n := len(r.objectionsFor(t)); n != 20 {
+		t.Fatalf("%d objections, want 20", n)
 	}
 }
