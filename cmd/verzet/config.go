@@ -103,10 +103,16 @@ const relationTermHelp = "default customer-relation term for new orgs: months (3
 // It returns a function that validates the result after fs.Parse.
 func bindConfig(fs *flag.FlagSet, env Env) (*Config, func() error) {
 	c := &Config{}
+	var secrets []setting
 	for _, s := range c.allSettings() {
 		def := s.def
 		if v, ok := env[s.env]; ok && v != "" {
-			def = v
+			if isSecret(s.env) {
+				// Taken after parsing, so that --help never prints it.
+				secrets = append(secrets, s)
+			} else {
+				def = v
+			}
 		}
 		fs.StringVar(s.dst, s.flag, def, s.help+" ["+s.env+"]")
 	}
@@ -121,6 +127,11 @@ func bindConfig(fs *flag.FlagSet, env Env) (*Config, func() error) {
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply schema migrations at start-up")
 	fs.BoolVar(&c.Demo, "demo", false, "serve: turn on the Twilio webhooks with a local token kept in the data dir, and print the verzet simulate twilio command to try them")
 	return c, func() error {
+		for _, s := range secrets {
+			if *s.dst == "" {
+				*s.dst = env[s.env]
+			}
+		}
 		m, err := parseTerm(term)
 		if err != nil {
 			return err
@@ -185,4 +196,15 @@ func (c Config) org(flagValue string) (string, error) {
 		return "", &objections.Error{Code: objections.EINVALID, Field: "org", Value: "", Message: "is required: pass --org or set VERZET_DEFAULT_ORG"}
 	}
 	return org, nil
+}
+
+// isSecret reports whether a setting holds a password, token or credentials,
+// which --help must not print as a default.
+func isSecret(env string) bool {
+	switch env {
+	case "VERZET_DATABASE_URL", "VERZET_TWILIO_AUTH_TOKEN", "VERZET_TWILIO_API_SECRET", "VERZET_TWILIO_API_KEY",
+		"VERZET_ARI_PASSWORD", "VERZET_WEBHOOK_SECRET":
+		return true
+	}
+	return false
 }

@@ -6,5 +6,6 @@ func features() []feature {
 	return []feature{
 		ivrFeature(),
 		twilioFeature(),
+		ariFeature(),
 	}
 }

@@ -292,7 +292,10 @@ func TestServeHealthReadyAndGracefulStop(t *testing.T) {
 }
 
 func TestHelpListsEverySetting(t *testing.T) {
-	_, errOut, code := run(t, nil, "serve", "--help")
+	_, errOut, code := run(t, []string{"VERZET_ARI_PASSWORD=hunter2", "VERZET_DATABASE_URL=postgres://u:s3cret@db/verzet"}, "serve", "--help")
+	if strings.Contains(errOut, "hunter2") || strings.Contains(errOut, "s3cret") {
+		t.Errorf("serve --help prints a secret from the environment:\n%s", errOut)
+	}
 	if code != 0 {
 		t.Fatalf("serve --help exit %d", code)
 	}

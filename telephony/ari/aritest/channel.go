@@ -1,0 +1,493 @@
+package aritest
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Call describes a channel entering Stasis.
+type Call struct {
+	// ID is the channel id; default one like Asterisk's uniqueid.
+	ID string
+	// Args are the Stasis() arguments after the app name.
+	Args []string
+	// Vars are dialplan variables set before Stasis() (Set()), readable
+	// with GET /channels/{id}/variable and, when listed in
+	// Options.ChannelVars, in every snapshot.
+	Vars map[string]string
+	// Caller and Connected are the caller id and connected line numbers.
+	Caller, CallerName, Connected string
+	// State is the channel state at StasisStart (default "Up").
+	State string
+	// Context and Exten are the dialplan location (default verzet-handoff, s).
+	Context, Exten string
+}
+
+// ChannelInfo is what a test can check about a channel.
+type ChannelInfo struct {
+	ID, State        string
+	InStasis, Alive  bool
+	Answered         bool
+	HungUpBy         string // "", "app" (DELETE /channels/{id}) or "caller"
+	HangupReason     string // reason of the app's hang-up
+	Continued        bool
+	ContinueContext  string
+	ContinueExten    string
+	ContinuePriority int
+	Played           [][]string // media of every play request, in order
+	Playing          string     // id of the playback in progress, if any
+	Vars             map[string]string
+}
+
+type channel struct {
+	id, name, state    string
+	app                string
+	args               []string
+	caller, callerName string
+	connected          string
+	vars               map[string]string
+	created            time.Time
+	context, exten     string
+	inStasis, answered bool
+	hungUpBy, reason   string
+	continued          bool
+	contCtx, contExten string
+	contPrio           int
+	played             [][]string
+	current            *playback
+	queue              []*playback
+	alive              bool
+}
+
+type playback struct {
+	id, channel string
+	media       []string
+	idx         int
+	state       string
+	timer       *time.Timer
+}
+
+// StartCall puts a new channel into Stasis(app) and sends StasisStart. It
+// fails with ErrNotRegistered when no websocket holds the app, which is
+// when Asterisk's Stasis() sets STASISSTATUS=FAILED.
+func (a *Asterisk) StartCall(appName string, c Call) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ap := a.apps[appName]
+	if ap == nil || ap.conn == nil {
+		return "", ErrNotRegistered
+	}
+	a.seq++
+	id := c.ID
+	if id == "" {
+		id = fmt.Sprintf("%d.%d", a.epoch, a.seq)
+	}
+	if _, ok := a.channels[id]; ok {
+		return "", fmt.Errorf("aritest: channel %s exists", id)
+	}
+	ch := &channel{id: id, name: fmt.Sprintf("PJSIP/trunk-%08x", a.seq), state: c.State, app: appName, args: slices.Clone(c.Args),
+		caller: c.Caller, callerName: c.CallerName, connected: c.Connected, vars: maps.Clone(c.Vars), created: a.opts.Now(),
+		context: c.Context, exten: c.Exten, inStasis: true, alive: true}
+	if ch.state == "" {
+		ch.state = "Up"
+	}
+	if ch.vars == nil {
+		ch.vars = map[string]string{}
+	}
+	if ch.context == "" {
+		ch.context = "verzet-handoff"
+	}
+	if ch.exten == "" {
+		ch.exten = "s"
+	}
+	if ch.args == nil {
+		ch.args = []string{}
+	}
+	a.channels[id] = ch
+	a.emitLocked(appName, map[string]any{"type": "StasisStart", "args": ch.args, "channel": a.snapLocked(ch)})
+	return id, nil
+}
+
+// Press sends one ChannelDtmfReceived per digit, as RFC 2833 keys arrive.
+func (a *Asterisk) Press(id, digits string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channels[id]
+	if ch == nil || !ch.inStasis {
+		return fmt.Errorf("aritest: channel %s not in Stasis", id)
+	}
+	for _, d := range digits {
+		a.emitLocked(ch.app, map[string]any{"type": "ChannelDtmfReceived", "digit": string(d), "duration_ms": 280, "channel": a.snapLocked(ch)})
+	}
+	return nil
+}
+
+// HangUp is the caller hanging up (a BYE): the events of a real hang-up
+// reach the app, and the channel is gone.
+func (a *Asterisk) HangUp(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channels[id]
+	if ch == nil {
+		return fmt.Errorf("aritest: no channel %s", id)
+	}
+	a.hangupLocked(ch, "caller", "")
+	return nil
+}
+
+// Channel returns what a test can check about a channel, hung up or not.
+func (a *Asterisk) Channel(id string) (ChannelInfo, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channels[id]
+	if ch == nil {
+		ch = a.goneLocked(id)
+		if ch == nil {
+			return ChannelInfo{}, false
+		}
+	}
+	info := ChannelInfo{ID: ch.id, State: ch.state, InStasis: ch.inStasis, Alive: ch.alive, Answered: ch.answered,
+		HungUpBy: ch.hungUpBy, HangupReason: ch.reason, Continued: ch.continued, ContinueContext: ch.contCtx,
+		ContinueExten: ch.contExten, ContinuePriority: ch.contPrio, Vars: maps.Clone(ch.vars)}
+	for _, m := range ch.played {
+		info.Played = append(info.Played, slices.Clone(m))
+	}
+	if ch.current != nil {
+		info.Playing = ch.current.id
+	}
+	return info, true
+}
+
+// Channels lists the ids of channels alive, in Stasis or in the dialplan.
+func (a *Asterisk) Channels() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]string, 0, len(a.channels))
+	for id := range a.channels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// goneLocked returns a hung-up channel kept for assertions.
+func (a *Asterisk) goneLocked(id string) *channel {
+	if a.dead == nil {
+		return nil
+	}
+	return a.dead[id]
+}
+
+func (a *Asterisk) snapLocked(ch *channel) map[string]any {
+	appData := ch.app
+	if len(ch.args) > 0 {
+		appData += "," + strings.Join(ch.args, ",")
+	}
+	m := map[string]any{
+		"id": ch.id, "name": ch.name, "state": ch.state, "protocol_id": "aritest-" + ch.id,
+		"caller":      map[string]string{"name": ch.callerName, "number": ch.caller},
+		"connected":   map[string]string{"name": "", "number": ch.connected},
+		"accountcode": "",
+		"dialplan": map[string]any{"context": ch.context, "exten": ch.exten, "priority": 2,
+			"app_name": "Stasis", "app_data": appData},
+		"creationtime": ch.created.Format(DateFormat),
+		"language":     "en",
+	}
+	if len(a.opts.ChannelVars) > 0 {
+		cv := map[string]string{}
+		for _, n := range a.opts.ChannelVars {
+			cv[n] = ch.vars[n]
+		}
+		m["channelvars"] = cv
+	}
+	return m
+}
+
+func pbJSON(pb *playback) map[string]any {
+	m := map[string]any{"id": pb.id, "media_uri": pb.media[min(pb.idx, len(pb.media)-1)], "target_uri": "channel:" + pb.channel,
+		"language": "en", "state": pb.state}
+	if pb.idx+1 < len(pb.media) {
+		m["next_media_uri"] = pb.media[pb.idx+1]
+	}
+	return m
+}
+
+// rtpVarset are the variables chan_sip sets on every hang-up (noise an
+// adapter must ignore).
+var rtpVarset = []string{"RTPAUDIOQOS", "RTPAUDIOQOSJITTER", "RTPAUDIOQOSLOSS", "RTPAUDIOQOSRTT", "RTPAUDIOQOSMES"}
+
+func (a *Asterisk) hangupLocked(ch *channel, by, reason string) {
+	if ch.inStasis {
+		snap := a.snapLocked(ch)
+		for _, v := range rtpVarset {
+			a.emitLocked(ch.app, map[string]any{"type": "ChannelVarset", "variable": v, "value": "ssrc=1;rxcount=0;txcount=0", "channel": snap})
+		}
+		hr := map[string]any{"type": "ChannelHangupRequest", "channel": snap}
+		if by == "app" {
+			hr["cause"], hr["soft"] = 32, true
+		}
+		a.emitLocked(ch.app, hr)
+	}
+	if ch.current != nil {
+		a.finishLocked(ch, ch.current, "failed", false)
+	}
+	for _, pb := range ch.queue {
+		delete(a.playbacks, pb.id)
+	}
+	ch.queue = nil
+	if ch.inStasis {
+		a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
+	}
+	ch.inStasis, ch.alive, ch.hungUpBy, ch.reason = false, false, by, reason
+	delete(a.channels, ch.id)
+	if a.dead == nil {
+		a.dead = map[string]*channel{}
+	}
+	if len(a.dead) > 100000 {
+		clear(a.dead)
+	}
+	a.dead[ch.id] = ch
+}
+
+func (a *Asterisk) startLocked(ch *channel, pb *playback) {
+	ch.current = pb
+	pb.state, pb.idx = "playing", 0
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
+	a.mediaLocked(ch, pb)
+}
+
+func (a *Asterisk) mediaLocked(ch *channel, pb *playback) {
+	d, ok := a.opts.SoundDuration(pb.media[pb.idx])
+	if !ok {
+		a.finishLocked(ch, pb, "failed", true) // a missing file: started and failed in the same ms
+		return
+	}
+	pb.timer = time.AfterFunc(d, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if ch.current != pb || pb.state != "playing" && pb.state != "continuing" {
+			return
+		}
+		if pb.idx+1 < len(pb.media) {
+			pb.idx++
+			pb.state = "continuing"
+			a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
+			pb.state = "playing"
+			a.mediaLocked(ch, pb)
+			return
+		}
+		a.finishLocked(ch, pb, "done", true)
+	})
+}
+
+func (a *Asterisk) finishLocked(ch *channel, pb *playback, state string, next bool) {
+	if pb.timer != nil {
+		pb.timer.Stop()
+	}
+	pb.state = state
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackFinished", "playback": pbJSON(pb)})
+	delete(a.playbacks, pb.id)
+	if ch.current == pb {
+		ch.current = nil
+	}
+	if next && len(ch.queue) > 0 {
+		n := ch.queue[0]
+		ch.queue = ch.queue[1:]
+		a.startLocked(ch, n)
+	}
+}
+
+// channelFor returns the channel of a request, or writes the error Asterisk
+// would: 404 when gone, 409 when not in Stasis (if stasis is required).
+func (a *Asterisk) channelFor(w http.ResponseWriter, id string, stasis bool) *channel {
+	ch := a.channels[id]
+	if ch == nil {
+		writeError(w, http.StatusNotFound, "Channel not found")
+		return nil
+	}
+	if stasis && !ch.inStasis {
+		writeError(w, http.StatusConflict, "Channel not in Stasis application")
+		return nil
+	}
+	return ch
+}
+
+func (a *Asterisk) listChannels(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := []any{}
+	for _, id := range slices.Sorted(maps.Keys(a.channels)) {
+		out = append(out, a.snapLocked(a.channels[id]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *Asterisk) getChannel(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ch := a.channelFor(w, r.PathValue("id"), false); ch != nil {
+		writeJSON(w, http.StatusOK, a.snapLocked(ch))
+	}
+}
+
+func (a *Asterisk) hangupChannel(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), false)
+	if ch == nil {
+		return
+	}
+	reason := p.str("reason")
+	if reason == "" {
+		reason = p.str("reason_code")
+	}
+	a.hangupLocked(ch, "app", reason)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *Asterisk) answer(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), true)
+	if ch == nil {
+		return
+	}
+	ch.answered = true
+	if ch.state != "Up" {
+		ch.state = "Up"
+		a.emitLocked(ch.app, map[string]any{"type": "ChannelStateChange", "channel": a.snapLocked(ch)})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *Asterisk) play(w http.ResponseWriter, r *http.Request, p params) {
+	media := p.list("media")
+	if len(media) == 0 || slices.Contains(media, "") {
+		writeError(w, http.StatusBadRequest, "Required field media missing")
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), true)
+	if ch == nil {
+		return
+	}
+	id := r.PathValue("pb")
+	if id == "" {
+		id = p.str("playbackId")
+	}
+	if id == "" {
+		a.pbSeq++
+		id = fmt.Sprintf("pb-%d-%d", a.epoch, a.pbSeq)
+	}
+	if _, ok := a.playbacks[id]; ok {
+		writeError(w, http.StatusConflict, "Playback ID already in use")
+		return
+	}
+	pb := &playback{id: id, channel: ch.id, media: media, state: "queued"}
+	a.playbacks[id] = pb
+	ch.played = append(ch.played, slices.Clone(media))
+	resp := pbJSON(pb)
+	// Asterisk publishes PlaybackStarted from the channel's thread: it may
+	// reach the websocket before this response. The fake does it first.
+	if ch.current == nil {
+		a.startLocked(ch, pb)
+	} else {
+		ch.queue = append(ch.queue, pb)
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (a *Asterisk) continueChannel(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), true)
+	if ch == nil {
+		return
+	}
+	ch.continued, ch.contCtx, ch.contExten = true, p.str("context"), p.str("extension")
+	fmt.Sscan(p.str("priority"), &ch.contPrio)
+	if ch.current != nil {
+		a.finishLocked(ch, ch.current, "done", false)
+	}
+	for _, pb := range ch.queue {
+		delete(a.playbacks, pb.id)
+	}
+	ch.queue = nil
+	a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
+	ch.inStasis = false
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *Asterisk) getVariable(w http.ResponseWriter, r *http.Request, p params) {
+	name := p.str("variable")
+	if name == "" {
+		writeError(w, http.StatusBadRequest, "Variable name is required")
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), true)
+	if ch == nil {
+		return
+	}
+	v, ok := ch.vars[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, "Provided variable was not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"value": v})
+}
+
+func (a *Asterisk) setVariable(w http.ResponseWriter, r *http.Request, p params) {
+	name := p.str("variable")
+	if name == "" {
+		writeError(w, http.StatusBadRequest, "Variable name is required")
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.channelFor(w, r.PathValue("id"), true)
+	if ch == nil {
+		return
+	}
+	ch.vars[name] = p.str("value")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *Asterisk) getPlayback(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pb := a.playbacks[r.PathValue("id")]
+	if pb == nil {
+		writeError(w, http.StatusNotFound, "Playback not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, pbJSON(pb))
+}
+
+func (a *Asterisk) stopPlayback(w http.ResponseWriter, r *http.Request, p params) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pb := a.playbacks[r.PathValue("id")]
+	if pb == nil {
+		writeError(w, http.StatusNotFound, "Playback not found")
+		return
+	}
+	ch := a.channels[pb.channel]
+	switch {
+	case ch != nil && ch.current == pb:
+		a.finishLocked(ch, pb, "done", true)
+	case ch != nil:
+		ch.queue = slices.DeleteFunc(ch.queue, func(q *playback) bool { return q == pb })
+		delete(a.playbacks, pb.id)
+	default:
+		delete(a.playbacks, pb.id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

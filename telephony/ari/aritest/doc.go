@@ -1,0 +1,42 @@
+// Package aritest is a fake Asterisk for tests and demos: the ARI REST
+// resources a Stasis IVR uses, under /ari, and the events websocket at
+// /ari/events, shaped after Asterisk's own declaration (rest-api/api-docs of
+// Asterisk 22) and after frames captured from Asterisk 20 with real SIP
+// calls. The real github.com/CyCoreSystems/ari/v5 client (client/native)
+// works against it unchanged; so should any ARI client.
+//
+// What it models, because real Asterisk does it and adapters trip on it:
+//
+//   - POST parameters come as a JSON body or as query parameters (a query
+//     "media" value is a comma-separated list; a body string is one URI).
+//   - Errors are JSON {"message": …} with the status of the declaration:
+//     404 for a channel or playback that is gone, 409 for a channel that
+//     left Stasis.
+//   - A playback is 201 "queued"; PlaybackStarted may reach the websocket
+//     before the HTTP response; a missing sound starts and fails in the same
+//     millisecond; a hang-up fails the running playback; several media play
+//     back to back with PlaybackContinuing between them; a second playback
+//     on a channel queues behind the first.
+//   - Hang-ups: ChannelVarset noise (RTP statistics), ChannelHangupRequest
+//     ({"cause":32,"soft":true} when the app hung up, no cause when the
+//     caller did), PlaybackFinished "failed", StasisEnd — and no
+//     ChannelDestroyed, which a plain app never gets.
+//   - The application's event filter (PUT /applications/{app}/eventFilter)
+//     is applied to every event and reset whenever the app registers again.
+//   - A second websocket for the same app takes it over: the first gets
+//     ApplicationReplaced and nothing after it. Events for an app with no
+//     websocket are lost, as Asterisk's "missed message".
+//   - Timestamps use ARI's layout, 2006-01-02T15:04:05.000-0700.
+//
+// Tests drive it as the network and the caller would: StartCall, Press,
+// HangUp; DropWebsockets, MuteWebsockets (half-open), RefuseWebsockets,
+// Restart, Stop/Start (connection refused while stopped), SetLatency (a
+// slow node); Emit/EmitRaw for frames of their own
+// (an unknown event type, a bad timestamp). Requests are recorded. DeadURL
+// and Blackhole give nodes that refuse or never answer.
+//
+// cmd: go run ./telephony/ari/aritest/fakeari serves it on a port, with
+// scripted calls, for trying `verzet serve` end to end.
+//
+// aritest uses only the standard library.
+package aritest

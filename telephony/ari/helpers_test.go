@@ -1,0 +1,322 @@
+package ari_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/verzet/verzet/ivr"
+	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/postgres"
+	"github.com/verzet/verzet/objections/postgres/pgtest"
+	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/prompts"
+	"github.com/verzet/verzet/telephony/ari"
+	"github.com/verzet/verzet/telephony/ari/aritest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const (
+	app  = "verzet"
+	user = "verzet"
+	pass = "s3cret"
+	// speed plays prompts this many times faster than real time in the fake.
+	speed = 25
+)
+
+// store is what the tests read back.
+type store interface {
+	objections.Store
+	Migrate(ctx context.Context) error
+}
+
+func openSQLite(t testing.TB) store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "verzet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t testing.TB) store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// recorder wraps the register: it notes when each objection became durable
+// and signals each closed offer, so tests wait on events, not sleeps.
+type recorder struct {
+	ivr.Recorder
+	mu         sync.Mutex
+	committed  map[string]time.Time // call ref → objection durable
+	offers     map[string]objections.Offer
+	offerAdded chan struct{}
+}
+
+func (r *recorder) Commit(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
+	rec, created, err := r.Recorder.Commit(ctx, o)
+	if err == nil {
+		r.mu.Lock()
+		if _, ok := r.committed[o.CallRef]; !ok {
+			r.committed[o.CallRef] = time.Now()
+		}
+		r.mu.Unlock()
+	}
+	return rec, created, err
+}
+
+func (r *recorder) CommitOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
+	rec, created, err := r.Recorder.CommitOffer(ctx, o)
+	if err == nil {
+		r.mu.Lock()
+		r.offers[o.CallRef] = rec
+		r.mu.Unlock()
+		select {
+		case r.offerAdded <- struct{}{}:
+		default:
+		}
+	}
+	return rec, created, err
+}
+
+func (r *recorder) durableAt(callRef string) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.committed[callRef]
+	return t, ok
+}
+
+func (r *recorder) offer(callRef string) (objections.Offer, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.offers[callRef]
+	return o, ok
+}
+
+func (r *recorder) offerCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.offers)
+}
+
+// rig is a running adapter over a fake Asterisk and a real store.
+type rig struct {
+	t       testing.TB
+	fake    *aritest.Asterisk
+	st      store
+	cat     *prompts.Catalog
+	rec     *recorder
+	adapter *ari.Adapter
+	flow    ivr.Flow
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+type rigOptions struct {
+	store  store
+	urls   func(fake *aritest.Asterisk) []string
+	config func(c *ari.Config)
+	fake   func(o *aritest.Options)
+	flow   func(f *ivr.Flow)
+	log    *zap.Logger
+	hook   func()
+	setup  func(fake *aritest.Asterisk) // before the adapter starts
+}
+
+// testFlow is the default dialogue with short timeouts.
+func testFlow() ivr.Flow {
+	f := ivr.DefaultFlow()
+	f.Timeout = 300 * time.Millisecond
+	f.Debounce = 10 * time.Millisecond
+	return f
+}
+
+func newRig(t testing.TB, o rigOptions) *rig {
+	t.Helper()
+	cat, err := prompts.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := aritest.Options{Username: user, Password: pass, SoundDuration: catalogDurations(cat)}
+	if o.fake != nil {
+		o.fake(&fo)
+	}
+	fake := aritest.Start(t, fo)
+	if o.setup != nil {
+		o.setup(fake)
+	}
+	st := o.store
+	if st == nil {
+		st = openSQLite(t)
+	}
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	nums, _ := objections.NewNumbers("NL")
+	reg := objections.NewRegister(st, nums, nil)
+	rec := &recorder{Recorder: reg, committed: map[string]time.Time{}, offers: map[string]objections.Offer{}, offerAdded: make(chan struct{}, 1)}
+	log := o.log
+	if log == nil {
+		log = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	}
+	// No spool: a write the store does not take fails the test. Under
+	// -race on a busy machine SQLite's fsync'd commits can queue for
+	// seconds when hundreds of calls end at once.
+	keeper := ivr.NewKeeper(rec, nil, log, nil, ivr.WithStoreTimeout(20*time.Second))
+	dlg := ivr.NewDialogue(keeper, cat, log, nil)
+	r := &rig{t: t, fake: fake, st: st, cat: cat, rec: rec, flow: testFlow(), done: make(chan struct{})}
+	if o.flow != nil {
+		o.flow(&r.flow)
+	}
+	urls := []string{fake.URL()}
+	if o.urls != nil {
+		urls = o.urls(fake)
+	}
+	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 2 * time.Second,
+		ConnectTimeout: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: 5 * time.Second, PlaybackGrace: time.Second}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	flows := func(ctx context.Context, org, lang string) (ivr.Flow, string) {
+		if lang == "" {
+			lang = "nl"
+		}
+		return r.flow, lang
+	}
+	a, err := ari.New(cfg, dlg, flows, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.hook != nil {
+		ari.SetRouteHook(a, o.hook)
+	}
+	r.adapter = a
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	go func() {
+		defer close(r.done)
+		a.Run(ctx)
+	}()
+	t.Cleanup(r.shutdown)
+	return r
+}
+
+// shutdown stops the adapter and waits for it.
+func (r *rig) shutdown() {
+	r.stop()
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		r.t.Errorf("adapter did not stop within 30 s")
+	}
+}
+
+// catalogDurations plays each sound for its real length divided by speed.
+func catalogDurations(cat *prompts.Catalog) func(string) (time.Duration, bool) {
+	return func(uri string) (time.Duration, bool) {
+		s, err := cat.Sound(strings.TrimPrefix(uri, "sound:"))
+		if err != nil {
+			return 0, false
+		}
+		return time.Duration(s.DurationMS) * time.Millisecond / speed, true
+	}
+}
+
+func (r *rig) waitRegistered() {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.fake.WaitRegistered(ctx, app); err != nil {
+		r.t.Fatal(err)
+	}
+	// The filter is set right after the registration, on the client's
+	// listen goroutine: wait for it too.
+	r.waitFor("event filter set", func() bool {
+		allowed, _, _ := r.fake.EventFilter(app)
+		return len(allowed) > 0
+	})
+}
+
+// call starts a channel with the usual variables.
+func (r *rig) call(c aritest.Call) string {
+	r.t.Helper()
+	if c.Vars == nil {
+		c.Vars = map[string]string{"VERZET_ORG": "acme", "VERZET_NUMBER": "0612345678", "VERZET_CAMPAIGN": "spring"}
+	}
+	id, err := r.fake.StartCall(app, c)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return id
+}
+
+func (r *rig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitPlaying waits until the channel plays a prompt holding media part.
+func (r *rig) waitPlaying(id, part string) {
+	r.t.Helper()
+	r.waitFor("playing "+part, func() bool {
+		ch, _ := r.fake.Channel(id)
+		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) })
+	})
+}
+
+// offer waits for the call's offer evidence.
+func (r *rig) offer(id string) objections.Offer {
+	r.t.Helper()
+	var o objections.Offer
+	r.waitFor("offer of "+id, func() bool {
+		var ok bool
+		o, ok = r.rec.offer(id)
+		return ok
+	})
+	return o
+}
+
+func (r *rig) objections(org string) []objections.Objection {
+	r.t.Helper()
+	list, err := r.st.Objections(context.Background(), objections.ObjectionFilter{Org: org, Limit: 1000})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return list
+}
+
+// played lists the prompts a channel heard, by their first sound's name.
+func played(ch aritest.ChannelInfo) []string {
+	var out []string
+	for _, m := range ch.Played {
+		name := strings.TrimPrefix(m[0], "sound:verzet/nl/")
+		name, _, _ = strings.Cut(name, "-")
+		out = append(out, name)
+	}
+	return out
+}
