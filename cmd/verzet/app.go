@@ -51,6 +51,8 @@ func commands() []command {
 		{"verify", "verify [flags]", "check the hash chain of the event log and name the first broken link", runVerify},
 		{"twilio", "twilio handoff CALLSID [--org] [--campaign] [--lang]", "move a live Twilio call into the objection dialogue (REST API)", runTwilio},
 		{"simulate", "simulate twilio --url BASE --to NUMBER [--keys 1]", "play Twilio's part in a call to verzet's webhooks; print each TwiML step", runSimulate},
+		{"tokens", "tokens create --role ROLE --name NAME | tokens list | tokens revoke ID|NAME", "manage API tokens (the new token is printed once)", runTokens},
+		{"users", "users create --role supervisor|admin NAME < password | users list | users password NAME", "manage the users of the web UI (/ui/)", runUsers},
 	}
 }
 

@@ -65,6 +65,9 @@ type Config struct {
 	ARIPassword string // VERZET_ARI_PASSWORD
 	ARIApp      string // VERZET_ARI_APP: Stasis application name
 	ARIMediaURL string // VERZET_ARI_MEDIA_URL: verzet's base URL for HTTP prompt audio
+
+	// Supervisor UI (ui.go).
+	UIBcryptCost string // VERZET_UI_BCRYPT_COST
 }
 
 // setting documents one configuration variable; serve --help lists them.

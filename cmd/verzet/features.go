@@ -6,6 +6,8 @@ func features() []feature {
 	return []feature{
 		ivrFeature(),
 		twilioFeature(),
+		apiFeature(),
+		uiFeature(),
 		ariFeature(),
 	}
 }

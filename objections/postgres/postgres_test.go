@@ -53,6 +53,14 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) objections.Store { return openStore(t) })
 }
 
+func TestAPIStore(t *testing.T) {
+	storetest.RunAPI(t, func(t *testing.T) storetest.APIStore { return openStore(t) })
+}
+
+func TestUsers(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T) storetest.UserStore { return openStore(t) })
+}
+
 // Sixteen writers record the same number at once, as sixteen dialer
 // processes might: one objection, one event, an intact chain.
 func TestConcurrentRecordSameNumber(t *testing.T) {

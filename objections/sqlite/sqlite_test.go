@@ -96,6 +96,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) objections.Store { return mustOpen(t, "") })
 }
 
+func TestAPIStore(t *testing.T) {
+	storetest.RunAPI(t, func(t *testing.T) storetest.APIStore { return mustOpen(t, "") })
+}
+
+func TestUsers(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T) storetest.UserStore { return mustOpen(t, "") })
+}
+
 func TestOpenCreatesDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a dir", "with #odd? chars%", "verzet.db")
 	s := mustOpen(t, path)

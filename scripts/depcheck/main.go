@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"objections/storetest":      {mod + "/objections"},
 	"objections/objectionstest": {mod + "/objections"},
 	"objections/httpapi":        {mod + "/objections", "go.uber.org/zap", "github.com/prometheus/client_golang"},
-	"objections/review":         {mod + "/objections", "go.uber.org/zap"},
+	"objections/review":         {mod + "/objections", "go.uber.org/zap", "golang.org/x/crypto/bcrypt"},
 	"prompts":                   {},
 	"prompts/gen":               {mod + "/prompts"},
 	"ivr":                       {mod + "/objections", mod + "/prompts", mod + "/ivr", "go.uber.org/zap"},

@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// callability answers GET /v1/callability/{number}: may org call number
+// now? It reads the store on every request (no answer is cached), so an
+// objection committed by any instance or process blocks the next check.
+func (s *Server) callability(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+	if err := knownParams(r, "org", "person"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	org, err := s.org(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	person := strings.TrimSpace(r.URL.Query().Get("person"))
+	if len(person) > 256 {
+		s.writeError(w, r, errInvalid("person", person[:32]+"…", "is longer than 256 characters"))
+		return
+	}
+	number, err := s.reg.Numbers().NormalizeFast(r.PathValue("number"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	start := time.Now()
+	f, err := s.facts(r.Context(), org, number, person)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d := decideNow(f, number, person, s.reg.Now())
+	s.metrics.decisionLatency.WithLabelValues("check").Observe(time.Since(start).Seconds())
+	s.metrics.observeDecision(d)
+	writeJSON(w, http.StatusOK, viewDecision(d))
+}
+
+// decideNow decides at now, or at the latest objection or void time among
+// the facts when that is later. Every objection read from the store is
+// committed, so it must count even when the instance that recorded it has a
+// clock a few milliseconds ahead of this one's: "now" for a dial-time
+// question means "after everything committed so far".
+func decideNow(f objections.Facts, number, person string, now time.Time) objections.Decision {
+	at := now
+	for _, o := range f.Objections {
+		if o.ReceivedAt.After(at) {
+			at = o.ReceivedAt
+		}
+		if o.Void != nil && o.Void.At.After(at) {
+			at = o.Void.At
+		}
+	}
+	return objections.Decide(f, number, person, at)
+}

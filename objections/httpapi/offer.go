@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// listOffers answers GET /v1/offers: one page of offers (the evidence that
+// the right to object was offered, one per call), oldest first.
+func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+	if err := knownParams(r, "org", "number", "campaign", "outcome", "since", "until", "cursor", "limit"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := objections.OfferFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"), Outcome: objections.Outcome(q.Get("outcome"))}
+	var err error
+	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.Outcome != "" && !f.Outcome.Valid() {
+		s.writeError(w, r, errInvalid("outcome", string(f.Outcome),
+			"must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error"))
+		return
+	}
+	limit := f.Limit
+	f.Limit++
+	list, err := s.store.Offers(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := page[objections.Offer]{Items: list[:min(limit, len(list))]}
+	if len(list) > limit || (limit == 1000 && len(list) == 1000) {
+		out.Next = cursorAfter(list[min(limit, len(list))-1].ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

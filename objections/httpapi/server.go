@@ -1,0 +1,500 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// Config holds the API's settings; zero fields take the defaults below.
+type Config struct {
+	// DefaultOrg is used when a request names no org.
+	DefaultOrg string
+	// BodyLimit bounds a JSON request body (default 1 MiB): 413 beyond.
+	BodyLimit int64
+	// StreamLimit bounds a streamed body: scrub lists and bulk imports
+	// (default 1 GiB).
+	StreamLimit int64
+	// RateLimit is the requests per second one token may make on this
+	// instance (default 5000; negative: no limit), RateBurst how many at
+	// once (default the rate).
+	RateLimit float64
+	RateBurst int
+	// TokenCacheTTL is how long a token read from the store is trusted
+	// before it is read again (default 5 s; negative: read every time).
+	TokenCacheTTL time.Duration
+	// ScrubBatch is how many numbers of a scrub go to the store at once
+	// (default 1000); ScrubWorkers how many batches run at once (default 4).
+	ScrubBatch   int
+	ScrubWorkers int
+	// EventMetricsInterval is how often Run reads new events of the log
+	// for the objection and offer counters (default 5 s).
+	EventMetricsInterval time.Duration
+	// Webhooks configures the outbound events.
+	Webhooks WebhookConfig
+}
+
+func (c *Config) defaults() {
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = 1 << 20
+	}
+	if c.StreamLimit <= 0 {
+		c.StreamLimit = 1 << 30
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 5000
+	}
+	if c.TokenCacheTTL == 0 {
+		c.TokenCacheTTL = 5 * time.Second
+	}
+	if c.ScrubBatch <= 0 {
+		c.ScrubBatch = 1000
+	}
+	if c.ScrubWorkers <= 0 {
+		c.ScrubWorkers = 4
+	}
+	if c.EventMetricsInterval <= 0 {
+		c.EventMetricsInterval = 5 * time.Second
+	}
+	c.Webhooks.defaults()
+}
+
+// FactsBatch is met by stores that read the facts of many numbers at once
+// (both of verzet's). The scrub uses it when the store has it.
+type FactsBatch interface {
+	FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error)
+}
+
+// FactsOne is met by stores that read one number's facts with a single
+// statement (objections/postgres). The dial-time check uses it when the
+// store has it; it answers exactly as objections.Store.Facts.
+type FactsOne interface {
+	FactsOne(ctx context.Context, org, number, person string) (objections.Facts, error)
+}
+
+// PromptTexts returns the words of a prompt as the catalogue has them, for
+// the evidence of an objection; ok is false when the catalogue no longer
+// has that version. cmd passes the prompts catalogue.
+type PromptTexts interface {
+	PromptText(lang, id, version string) (text string, ok bool)
+}
+
+// Option changes an optional part of the Server.
+type Option func(*Server)
+
+// WithClock injects the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithRegistry makes the server register its metrics on reg and serve reg
+// at /metrics, so that the caller can add its own collectors. Without it
+// the server makes a registry with the Go and process collectors.
+func WithRegistry(reg *prometheus.Registry) Option { return func(s *Server) { s.promReg = reg } }
+
+// WithOutbox gives the server the stores' outbox, needed for webhooks.
+func WithOutbox(o Outbox) Option { return func(s *Server) { s.outbox = o } }
+
+// WithPromptTexts lets evidence include the prompt's words.
+func WithPromptTexts(p PromptTexts) Option { return func(s *Server) { s.prompts = p } }
+
+// Server is the /v1 API. Build it with New, serve Handler, and run Run for
+// its background work (webhooks, counters) for as long as it serves.
+type Server struct {
+	cfg     Config
+	reg     *objections.Register
+	store   objections.Store
+	batch   FactsBatch // nil when the store cannot batch
+	facts   func(ctx context.Context, org, number, person string) (objections.Facts, error)
+	tokens  TokenStore
+	outbox  Outbox
+	prompts PromptTexts
+	log     *zap.Logger
+	now     func() time.Time
+
+	promReg *prometheus.Registry
+	metrics *metrics
+	auth    *authenticator
+	limiter *limiter
+	relay   *relay
+	handler http.Handler
+}
+
+// New returns the API over reg's store, authenticating with tokens.
+func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logger, opts ...Option) *Server {
+	cfg.defaults()
+	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), tokens: tokens, log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if b, ok := s.store.(FactsBatch); ok {
+		s.batch = b
+	}
+	s.facts = s.store.Facts
+	if f, ok := s.store.(FactsOne); ok {
+		s.facts = f.FactsOne
+	}
+	if s.promReg == nil {
+		s.promReg = prometheus.NewRegistry()
+		s.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.metrics = newMetrics(s.promReg)
+	ttl := cfg.TokenCacheTTL
+	if ttl < 0 {
+		ttl = 0
+	}
+	s.auth = newAuthenticator(tokens, ttl, s.now)
+	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
+	if s.outbox != nil && len(cfg.Webhooks.URLs) > 0 {
+		s.relay = newRelay(cfg.Webhooks, s.outbox, s.store, s.log.Named("webhook"), s.metrics, s.now)
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// Handler serves /v1/… and GET /metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run does the API's background work until ctx ends: webhook delivery
+// (when webhook URLs and an outbox are configured), the event counters of
+// /metrics and cache upkeep. It returns when all of it has stopped.
+func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.relay != nil {
+		wg.Go(func() { s.relay.run(ctx) })
+	}
+	wg.Go(func() { s.tailEvents(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				now := s.now()
+				s.auth.sweep(now)
+				s.limiter.sweep(now)
+			}
+		}
+	})
+	wg.Wait()
+}
+
+// handlerFunc is a route's handler; tok is the caller (zero on public
+// routes).
+type handlerFunc func(w http.ResponseWriter, r *http.Request, tok objections.Token)
+
+// route is one operation of the API.
+type route struct {
+	pattern string                // ServeMux pattern: "GET /v1/objections/{id}"
+	perm    objections.Permission // "" for a public route
+	stream  bool                  // body bounded by StreamLimit, not BodyLimit
+	h       handlerFunc
+}
+
+// apiRoutes lists every operation; openapi.json documents exactly these.
+func (s *Server) apiRoutes() []route {
+	return []route{
+		{"GET /v1/callability/{number}", objections.PermCheck, false, s.callability},
+		{"POST /v1/scrub", objections.PermCheck, true, s.scrub},
+		{"POST /v1/objections", objections.PermWrite, false, s.recordObjection},
+		{"GET /v1/objections", objections.PermRead, false, s.listObjections},
+		{"GET /v1/objections/{id}", objections.PermRead, false, s.getObjection},
+		{"POST /v1/objections/{id}/void", objections.PermManage, false, s.voidObjection},
+		{"PUT /v1/relations", objections.PermWrite, true, s.putRelations},
+		{"PUT /v1/consents", objections.PermWrite, true, s.putConsents},
+		{"GET /v1/offers", objections.PermRead, false, s.listOffers},
+		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},
+		{"GET /v1/orgs", objections.PermRead, false, s.listOrgs},
+		{"GET /v1/orgs/{id}", objections.PermRead, false, s.getOrg},
+		{"PUT /v1/orgs/{id}", objections.PermManage, false, s.putOrg},
+		{"GET /v1/tokens", objections.PermManage, false, s.listTokens},
+		{"POST /v1/tokens", objections.PermManage, false, s.createToken},
+		{"POST /v1/tokens/{id}/revoke", objections.PermManage, false, s.revokeToken},
+		{"GET /v1/openapi.json", "", false, s.openAPI},
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.apiRoutes() {
+		mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	mux.Handle("GET /metrics", s.metricsHandler())
+	// Everything else under /v1 answers with a problem document: 405 when
+	// the path exists with another method, 404 otherwise.
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeProblem(w, problem{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+				Detail: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")}.fill())
+			return
+		}
+		writeProblem(w, problem{Status: http.StatusNotFound, Code: objections.ENOTFOUND,
+			Detail: "no such API route; see /v1/openapi.json"}.fill())
+	})
+	return mux
+}
+
+// allowed returns the methods for which mux has a route matching r's path
+// other than the /v1/ fallback.
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v1/" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// wrap adds authentication, the rate limit, the permission check, the
+// body limit and the request metrics to a route.
+func (s *Server) wrap(rt route) http.Handler {
+	limit := s.cfg.BodyLimit
+	if rt.stream {
+		limit = s.cfg.StreamLimit
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { s.metrics.observeRequest(rt.pattern, sw.code(), time.Since(start)) }()
+		var tok objections.Token
+		if rt.perm != "" {
+			var err error
+			if tok, err = s.auth.authenticate(r.Context(), r); err != nil {
+				s.writeError(sw, r, err)
+				return
+			}
+			if err := s.limiter.allow(tok.ID, s.now()); err != nil {
+				s.writeError(sw, r, err)
+				return
+			}
+			if !tok.Role.Can(rt.perm) {
+				s.writeError(sw, r, &apiError{status: http.StatusForbidden, code: codeForbidden,
+					detail: "a " + string(tok.Role) + " token may not do this: it needs the " + string(rt.perm) + " permission"})
+				return
+			}
+		}
+		if r.ContentLength > limit {
+			s.writeError(sw, r, &http.MaxBytesError{Limit: limit})
+			return
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, limit)
+		rt.h(sw, r, tok)
+	})
+}
+
+// statusWriter records the status for the metrics. Unwrap lets
+// http.ResponseController reach the connection (flush, full duplex).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, problem{Status: http.StatusInternalServerError, Code: objections.EINTERNAL, Detail: "internal error"}.fill())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// decodeJSON reads one JSON object of r's body into v. Unknown fields are
+// refused (a typo must not silently drop data); errors name the field.
+func decodeJSON(r *http.Request, v any) error {
+	if err := requireMedia(r, "application/json"); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errInvalid("body", "", "must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// jsonError names the field of a JSON decoding error.
+func jsonError(err error) error {
+	var (
+		mbe *http.MaxBytesError
+		ute *json.UnmarshalTypeError
+		se  *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.As(err, &ute):
+		return errInvalid(ute.Field, ute.Value, "must be a JSON "+ute.Type.Kind().String())
+	case errors.As(err, &se):
+		return errInvalid("body", "", "is not valid JSON: "+se.Error()+" at byte "+strconv.FormatInt(se.Offset, 10))
+	case errors.Is(err, io.EOF):
+		return errInvalid("body", "", "is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errInvalid("body", "", "is not valid JSON: it ends too early")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return errInvalid(f, "", "is not a known field")
+	}
+	return errInvalid("body", "", "is not valid JSON: "+err.Error())
+}
+
+// requireMedia checks the request's Content-Type (empty is taken as the
+// first of want) and returns the media type found.
+func requireMedia(r *http.Request, want ...string) error {
+	_, err := mediaOf(r, want...)
+	return err
+}
+
+func mediaOf(r *http.Request, want ...string) (string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return want[0], nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, w := range want {
+			if mt == w {
+				return mt, nil
+			}
+		}
+	}
+	return "", &apiError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia, field: "Content-Type", value: ct,
+		detail: "must be one of " + strings.Join(want, ", ")}
+}
+
+// accepts reports whether r's Accept header asks for mt before (or
+// instead of) the default. A missing Accept takes the default.
+func accepts(r *http.Request, mt string) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		m, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(m), mt) {
+			return true
+		}
+	}
+	return false
+}
+
+// org returns the request's org (query parameter, else the default),
+// validated.
+func (s *Server) org(r *http.Request) (string, error) {
+	org := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("org")))
+	if org == "" {
+		org = s.cfg.DefaultOrg
+	}
+	if org == "" {
+		return "", errInvalid("org", "", "is required: pass ?org=")
+	}
+	if err := objections.ValidateOrgID(org); err != nil {
+		return "", err
+	}
+	return org, nil
+}
+
+// actor names the caller in the audit fields of what it writes.
+func actor(tok objections.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
+
+// parseTime reads a since/until filter: RFC 3339, or a date taken as
+// midnight Europe/Amsterdam.
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", v, objections.Amsterdam()); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errInvalid(field, v, "must be an RFC 3339 time (2026-03-01T09:00:00Z) or a date (2026-03-01)")
+}
+
+// limitParam reads ?limit= (default 100, 1–1000).
+func limitParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, errInvalid("limit", v, "must be a whole number from 1 to 1000")
+	}
+	return n, nil
+}
+
+// knownParams refuses query parameters the route does not take, so that a
+// misspelt filter does not silently widen a listing.
+func knownParams(r *http.Request, names ...string) error {
+	for k := range r.URL.Query() {
+		ok := false
+		for _, n := range names {
+			if k == n {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return errInvalid(k, r.URL.Query().Get(k), "is not a parameter of this route; it takes "+strings.Join(names, ", "))
+		}
+	}
+	return nil
+}

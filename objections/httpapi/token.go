@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// tokenIn is the body of POST /v1/tokens.
+type tokenIn struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// createToken answers POST /v1/tokens (admin). The answer is the only
+// place the bearer string ever appears.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+	var in tokenIn
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, bearer, err := objections.NewToken(in.Name, objections.Role(in.Role), actor(tok), s.now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if t, err = s.tokens.CreateToken(r.Context(), t); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := viewToken(t)
+	v.Token = bearer
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+	list, err := s.tokens.Tokens(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := page[tokenView]{Items: make([]tokenView, 0, len(list))}
+	for _, t := range list {
+		out.Items = append(out.Items, viewToken(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// revokeToken answers POST /v1/tokens/{id}/revoke (admin). The token stops
+// working on this instance at once, on others within the token cache TTL.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+	id := r.PathValue("id")
+	t, err := s.tokens.RevokeToken(r.Context(), id, s.now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.auth.forget(id)
+	writeJSON(w, http.StatusOK, viewToken(t))
+}

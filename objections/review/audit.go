@@ -1,0 +1,53 @@
+package review
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/verzet/verzet/objections"
+)
+
+type auditData struct {
+	Actor   string
+	Action  string
+	Actions []objections.AuditAction
+	Entries []objections.AuditEntry
+	NextURL string
+	Error   string
+}
+
+var allActions = []objections.AuditAction{objections.AuditSignIn, objections.AuditSignInFailed,
+	objections.AuditSignInLocked, objections.AuditSignOut, objections.AuditView, objections.AuditExport,
+	objections.AuditVoid, objections.AuditPasswordChanged, objections.AuditUserCreated, objections.AuditBootstrap}
+
+const auditPageSize = 100
+
+// auditPage shows the audit log, newest first, to admins.
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := auditData{Actor: strings.ToLower(strings.TrimSpace(q.Get("actor"))), Action: q.Get("action"), Actions: allActions}
+	f := objections.AuditFilter{Actor: d.Actor, Action: objections.AuditAction(d.Action), Before: q.Get("before"), Limit: auditPageSize}
+	if d.Action != "" && !f.Action.Valid() {
+		d.Error = s.lexicon(r).T("audit.badAction", d.Action)
+		s.render(w, r, http.StatusUnprocessableEntity, "audit", s.newPage(r, "audit.title", "audit", d))
+		return
+	}
+	entries, err := s.store.AuditLog(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, "read audit log", err)
+		return
+	}
+	d.Entries = entries
+	if len(entries) == auditPageSize {
+		v := url.Values{"before": {entries[len(entries)-1].ID}}
+		if d.Actor != "" {
+			v.Set("actor", d.Actor)
+		}
+		if d.Action != "" {
+			v.Set("action", d.Action)
+		}
+		d.NextURL = "/ui/audit?" + v.Encode()
+	}
+	s.render(w, r, http.StatusOK, "audit", s.newPage(r, "audit.title", "audit", d))
+}

@@ -1,0 +1,30 @@
+// Package review is the supervisors' web UI of verzet, served at /ui/: a
+// server-rendered html/template interface with embedded assets (no
+// JavaScript, no CDN, no front-end build step).
+//
+// Supervisors sign in with a user name and password (bcrypt hashes; a user
+// is locked for a doubling while after five failures in a row), then
+// search objections by number in any format, filter them by org, campaign,
+// source, status and date, open one to see the evidence behind it (the
+// offer, the prompt text, language and version played, each key with its
+// time, provider and call reference, any void with actor and reason),
+// export the current filter as CSV and follow objections and offers per day
+// and campaign on a dashboard of server-rendered SVG charts. Admins may
+// also void an objection (reason required, after a confirmation step) and
+// read the audit log, which records every sign-in, detail view, export and
+// void with actor and time.
+//
+// Sessions are server-side: the cookie holds a 256-bit secret, the store
+// only its hash. The cookie is HttpOnly, SameSite=Lax and Secure when the
+// request came over TLS. Every form carries a token derived from the
+// session secret (or, for the sign-in form, from a pre-session cookie), and
+// http.CrossOriginProtection refuses cross-origin posts besides.
+//
+// The interface speaks Dutch and English (Accept-Language, with a switch
+// kept in a cookie) and shows times in Europe/Amsterdam.
+//
+// Main types: Server (New, Handler), Store (what it needs of a store),
+// Config. Bootstrap makes the first admin. The package imports only
+// objections, zap and golang.org/x/crypto/bcrypt besides the standard
+// library (STYLE.md §1).
+package review

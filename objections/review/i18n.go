@@ -1,0 +1,445 @@
+package review
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// Languages of the interface; the first is the fallback.
+var languages = []string{"en", "nl"}
+
+// msg is one interface text in each language.
+type msg struct{ en, nl string }
+
+// messages are the interface texts. Arguments follow fmt.
+var messages = map[string]msg{
+	"lang.switch":    {"Nederlands", "English"},
+	"lang.name":      {"English", "Nederlands"},
+	"nav.label":      {"Main", "Hoofdmenu"},
+	"nav.skip":       {"Skip to content", "Naar de inhoud"},
+	"nav.objections": {"Objections", "Bezwaren"},
+	"nav.dashboard":  {"Dashboard", "Dashboard"},
+	"nav.audit":      {"Audit log", "Auditlog"},
+	"nav.signout":    {"Sign out", "Afmelden"},
+	"nav.account":    {"Change your password", "Uw wachtwoord wijzigen"},
+	"foot.times": {"Times are Europe/Amsterdam. Objections take effect the moment they are recorded.",
+		"Tijden in Europe/Amsterdam. Een bezwaar geldt vanaf het moment dat het is vastgelegd."},
+
+	"role.supervisor": {"supervisor", "supervisor"},
+	"role.admin":      {"admin", "beheerder"},
+
+	"error.title":       {"Something is not right", "Er klopt iets niet"},
+	"error.notFound":    {"This page or objection does not exist.", "Deze pagina of dit bezwaar bestaat niet."},
+	"error.crossOrigin": {"This request came from another site and was refused.", "Dit verzoek kwam van een andere site en is geweigerd."},
+	"error.csrf": {"This form has expired or did not come from verzet. Go back, reload the page and try again.",
+		"Dit formulier is verlopen of kwam niet van verzet. Ga terug, laad de pagina opnieuw en probeer het nog eens."},
+	"error.forbidden":   {"Your role may not do this.", "Uw rol mag dit niet."},
+	"error.unavailable": {"The register cannot be reached just now. Try again in a minute.", "Het register is nu niet bereikbaar. Probeer het over een minuut opnieuw."},
+	"error.internal":    {"Something went wrong on our side. It has been logged.", "Er ging iets mis aan onze kant. Dat is vastgelegd."},
+	"error.back":        {"Back to the objections", "Terug naar de bezwaren"},
+
+	"signin.title":   {"Sign in", "Aanmelden"},
+	"signin.heading": {"Sign in to verzet", "Aanmelden bij verzet"},
+	"signin.intro": {"The register of objections to telemarketing, and the evidence behind each.",
+		"Het register van bezwaren tegen telemarketing, met het bewijs achter elk bezwaar."},
+	"signin.name":      {"User name", "Gebruikersnaam"},
+	"signin.password":  {"Password", "Wachtwoord"},
+	"signin.submit":    {"Sign in", "Aanmelden"},
+	"signin.failed":    {"That user name and password do not match.", "Gebruikersnaam en wachtwoord horen niet bij elkaar."},
+	"signin.locked":    {"Too many failed attempts: sign-in for this user is paused until %s.", "Te veel mislukte pogingen: aanmelden is voor deze gebruiker gepauzeerd tot %s."},
+	"signin.signedOut": {"You have signed out.", "U bent afgemeld."},
+	"signin.help": {"No account yet? An admin creates one with: verzet users create --role supervisor NAME",
+		"Nog geen account? Een beheerder maakt er een met: verzet users create --role supervisor NAAM"},
+
+	"password.title":        {"Change password", "Wachtwoord wijzigen"},
+	"password.forced":       {"Choose your own password before you go on.", "Kies eerst uw eigen wachtwoord."},
+	"password.current":      {"Current password", "Huidig wachtwoord"},
+	"password.new":          {"New password", "Nieuw wachtwoord"},
+	"password.confirm":      {"New password again", "Nieuw wachtwoord nogmaals"},
+	"password.hint":         {"At least %d characters. A few unrelated words make a good one.", "Minstens %d tekens. Een paar losse woorden werkt goed."},
+	"password.submit":       {"Change password", "Wachtwoord wijzigen"},
+	"password.done":         {"Your password has been changed. Other browsers have been signed out.", "Uw wachtwoord is gewijzigd. Andere browsers zijn afgemeld."},
+	"password.wrongCurrent": {"The current password is not right.", "Het huidige wachtwoord klopt niet."},
+	"password.mismatch":     {"The two new passwords differ.", "De twee nieuwe wachtwoorden verschillen."},
+	"password.same":         {"The new password is the same as the current one.", "Het nieuwe wachtwoord is gelijk aan het huidige."},
+	"password.rules":        {"A password needs at least %d characters, at most %d bytes, and must not be your user name.", "Een wachtwoord heeft minstens %d tekens, hoogstens %d bytes, en is niet uw gebruikersnaam."},
+
+	"list.title":      {"Objections", "Bezwaren"},
+	"list.search":     {"Phone number", "Telefoonnummer"},
+	"list.searchHint": {"Any format: 06 1234 5678, +31 6 12345678, 0031…", "Elk formaat: 06 1234 5678, +31 6 12345678, 0031…"},
+	"list.org":        {"Organisation", "Organisatie"},
+	"list.anyOrg":     {"All", "Alle"},
+	"list.campaign":   {"Campaign", "Campagne"},
+	"list.source":     {"Source", "Bron"},
+	"list.anySource":  {"All", "Alle"},
+	"list.status":     {"Status", "Status"},
+	"list.anyStatus":  {"All", "Alle"},
+	"list.from":       {"From", "Van"},
+	"list.to":         {"To", "Tot en met"},
+	"list.apply":      {"Search", "Zoeken"},
+	"list.reset":      {"Clear filters", "Filters wissen"},
+	"list.export":     {"Export CSV", "CSV exporteren"},
+	"list.exportHint": {"Exports every objection of this filter.", "Exporteert alle bezwaren van dit filter."},
+	"list.count":      {"%s–%s of %s", "%s–%s van %s"},
+	"list.none":       {"No objections match this filter.", "Geen bezwaren bij dit filter."},
+	"list.noneYet":    {"No objections recorded yet.", "Nog geen bezwaren vastgelegd."},
+	"list.searched":   {"Searching for %s", "Gezocht op %s"},
+	"list.received":   {"Received", "Ontvangen"},
+	"list.number":     {"Number", "Nummer"},
+	"list.prev":       {"Newer", "Nieuwere"},
+	"list.next":       {"Older", "Oudere"},
+	"list.paging":     {"Pages", "Pagina's"},
+	"list.results":    {"Results", "Resultaten"},
+	"list.noNumber":   {"number unknown", "nummer onbekend"},
+
+	"filter.badNumber": {"“%s” is not a phone number verzet can read.", "“%s” is geen telefoonnummer dat verzet kan lezen."},
+	"filter.badSource": {"“%s” is not a known source.", "“%s” is geen bekende bron."},
+	"filter.badStatus": {"“%s” is not a known status.", "“%s” is geen bekende status."},
+	"filter.badDate":   {"“%s” is not a date (YYYY-MM-DD).", "“%s” is geen datum (JJJJ-MM-DD)."},
+	"filter.badRange":  {"The range %s ends before it starts.", "De periode %s eindigt voor het begin."},
+
+	"status.active":         {"active", "actief"},
+	"status.voided":         {"voided", "vervallen"},
+	"status.pending_number": {"number pending", "nummer onbekend"},
+
+	"source.ivr-twilio":    {"IVR (Twilio)", "IVR (Twilio)"},
+	"source.ivr-ari":       {"IVR (Asterisk)", "IVR (Asterisk)"},
+	"source.agent":         {"agent", "medewerker"},
+	"source.callback-line": {"call-back line", "terugbellijn"},
+	"source.email":         {"e-mail", "e-mail"},
+	"source.letter":        {"letter", "brief"},
+	"source.web":           {"web form", "webformulier"},
+	"source.api":           {"API", "API"},
+	"source.import":        {"import", "import"},
+
+	"outcome.objected":             {"objected", "bezwaar gemaakt"},
+	"outcome.declined":             {"declined", "afgeslagen"},
+	"outcome.no_input":             {"no key pressed", "geen toets"},
+	"outcome.invalid_input":        {"invalid key", "ongeldige toets"},
+	"outcome.hangup_during_prompt": {"hung up during the prompt", "opgehangen tijdens de melding"},
+	"outcome.error":                {"error", "fout"},
+	"endedBy.caller":               {"the caller", "de beller"},
+	"endedBy.system":               {"verzet", "verzet"},
+	"endedBy.provider":             {"the provider", "de provider"},
+
+	"detail.title":     {"Objection", "Bezwaar"},
+	"detail.back":      {"All objections", "Alle bezwaren"},
+	"detail.received":  {"Received %s", "Ontvangen %s"},
+	"detail.facts":     {"Record", "Vastlegging"},
+	"detail.evidence":  {"Evidence timeline", "Tijdlijn van het bewijs"},
+	"detail.noOffer":   {"No offer record belongs to this objection: it did not come from a call verzet handled (agent, letter, e-mail, API).", "Bij dit bezwaar hoort geen aanbod: het kwam niet uit een gesprek dat verzet afhandelde (medewerker, brief, e-mail, API)."},
+	"detail.events":    {"Event log", "Gebeurtenissenlog"},
+	"detail.eventHelp": {"Each event carries the hash of the one before it; the command verzet verify checks the whole chain.", "Elke gebeurtenis draagt de hash van de vorige; het commando verzet verify controleert de hele keten."},
+	"detail.id":        {"Objection id", "Bezwaar-id"},
+	"detail.number":    {"Number", "Nummer"},
+	"detail.raw":       {"as received: %s", "zoals ontvangen: %s"},
+	"detail.person":    {"Person id", "Persoon-id"},
+	"detail.org":       {"Organisation", "Organisatie"},
+	"detail.campaign":  {"Campaign", "Campagne"},
+	"detail.source":    {"Source", "Bron"},
+	"detail.call":      {"Provider and call", "Provider en gesprek"},
+	"detail.dialer":    {"Dialer call", "Dialer-gesprek"},
+	"detail.lead":      {"Lead", "Lead"},
+	"detail.agent":     {"Agent", "Medewerker"},
+	"detail.actor":     {"Recorded by", "Vastgelegd door"},
+	"detail.note":      {"Note", "Notitie"},
+	"detail.offer":     {"Offer id", "Aanbod-id"},
+	"detail.presented": {"Number shown", "Getoond nummer"},
+	"detail.hash":      {"Prompt hash", "Hash van de melding"},
+	"detail.void":      {"Void this objection…", "Dit bezwaar laten vervallen…"},
+	"detail.voided":    {"The objection has been voided. The void is in the event log with your name and reason.", "Het bezwaar is vervallen. Dat staat in het gebeurtenissenlog met uw naam en reden."},
+	"detail.voidedBy":  {"Voided %s by %s", "Vervallen %s door %s"},
+	"detail.voidLabel": {"Void", "Vervallen"},
+	"detail.seq":       {"Seq", "Nr."},
+	"detail.kind":      {"Event", "Gebeurtenis"},
+	"detail.at":        {"Time", "Tijd"},
+	"detail.evhash":    {"Hash", "Hash"},
+
+	"tl.offer":          {"Right to object offered", "Recht van verzet aangeboden"},
+	"tl.prompt":         {"prompt %s, version %s, language %s", "melding %s, versie %s, taal %s"},
+	"tl.played":         {"%s of the prompt played", "%s van de melding afgespeeld"},
+	"tl.bargeIn":        {"key pressed during the prompt", "toets tijdens de melding"},
+	"tl.textVerified":   {"Text from the catalogue; its hash matches the hash recorded with the call.", "Tekst uit de catalogus; de hash klopt met de hash die bij het gesprek is vastgelegd."},
+	"tl.textUnverified": {"Text from the catalogue for this version; the hash recorded with the call differs (another organisation name or keys).", "Tekst uit de catalogus voor deze versie; de vastgelegde hash wijkt af (andere organisatienaam of toetsen)."},
+	"tl.textUnknown":    {"This version of the prompt is not in the catalogue of this build; the hash recorded identifies it.", "Deze versie van de melding staat niet in de catalogus van deze versie van verzet; de vastgelegde hash identificeert haar."},
+	"tl.announced":      {"The agent announced the option to object", "De medewerker heeft de mogelijkheid van bezwaar aangekondigd"},
+	"tl.key":            {"Key %s pressed", "Toets %s ingedrukt"},
+	"tl.keyMode":        {"detected as %s", "herkend via %s"},
+	"tl.ended":          {"Call ended", "Gesprek beëindigd"},
+	"tl.endedBy":        {"ended by %s", "beëindigd door %s"},
+	"tl.recorded":       {"Objection recorded — in force from this moment", "Bezwaar vastgelegd — geldt vanaf dit moment"},
+	"tl.via":            {"via %s, by %s", "via %s, door %s"},
+	"tl.event":          {"event #%d, hash %s", "gebeurtenis #%d, hash %s"},
+	"tl.voided":         {"Voided by %s", "Vervallen verklaard door %s"},
+
+	"void.title":   {"Void objection", "Bezwaar laten vervallen"},
+	"void.heading": {"Void this objection?", "Dit bezwaar laten vervallen?"},
+	"void.explain": {"After a void, %s may be called again by %s on any other basis it has. The objection itself stays in the register, with your name, the time and your reason. This cannot be undone; a new objection can always be recorded.",
+		"Na vervallen mag %s weer gebeld worden door %s op een andere grondslag die er is. Het bezwaar zelf blijft in het register staan, met uw naam, het tijdstip en uw reden. Dit kan niet ongedaan worden gemaakt; een nieuw bezwaar kan altijd worden vastgelegd."},
+	"void.reason":     {"Reason (required)", "Reden (verplicht)"},
+	"void.reasonHint": {"For example: recorded on the wrong number, confirmed by the customer on 3 March.", "Bijvoorbeeld: op het verkeerde nummer vastgelegd, door de klant bevestigd op 3 maart."},
+	"void.submit":     {"Void objection", "Bezwaar laten vervallen"},
+	"void.cancel":     {"Cancel", "Annuleren"},
+	"void.needReason": {"Give a reason: a void without one is not accepted.", "Geef een reden: vervallen zonder reden kan niet."},
+	"void.tooLong":    {"The reason is longer than 2000 characters.", "De reden is langer dan 2000 tekens."},
+
+	"dash.title":              {"Dashboard", "Dashboard"},
+	"dash.range":              {"Range", "Periode"},
+	"dash.show":               {"Show", "Tonen"},
+	"dash.tooLong":            {"Choose a range of at most %d days.", "Kies een periode van hoogstens %d dagen."},
+	"dash.objections":         {"Objections", "Bezwaren"},
+	"dash.offers":             {"Offers", "Aanbiedingen"},
+	"dash.rate":               {"Objection rate", "Bezwaarpercentage"},
+	"dash.rateHelp":           {"Offers ending in an objection, of all offers.", "Aanbiedingen die in een bezwaar eindigden, van alle aanbiedingen."},
+	"dash.voided":             {"Voided", "Vervallen"},
+	"dash.voidedHelp":         {"Of the objections in this range.", "Van de bezwaren in deze periode."},
+	"dash.objectionsHelp":     {"Recorded through any channel.", "Via elk kanaal vastgelegd."},
+	"dash.offersHelp":         {"Calls in which the right to object was offered.", "Gesprekken waarin het recht van verzet is aangeboden."},
+	"dash.perDay":             {"Offers and objections per day", "Aanbiedingen en bezwaren per dag"},
+	"dash.ratePerDay":         {"Objection rate per day", "Bezwaarpercentage per dag"},
+	"dash.perCampaign":        {"Per campaign", "Per campagne"},
+	"dash.nothing":            {"Nothing recorded in this range.", "Niets vastgelegd in deze periode."},
+	"dash.noOffers":           {"No offers in this range.", "Geen aanbiedingen in deze periode."},
+	"dash.offersOn":           {"%s offers on %s", "%s aanbiedingen op %s"},
+	"dash.objectionsOn":       {"%s objections on %s", "%s bezwaren op %s"},
+	"dash.rateOn":             {"%s on %s (%s of %s offers)", "%s op %s (%s van %s aanbiedingen)"},
+	"dash.noCampaign":         {"(no campaign)", "(geen campagne)"},
+	"dash.campaignOffers":     {"%s: %s offers", "%s: %s aanbiedingen"},
+	"dash.campaignObjections": {"%s: %s objections", "%s: %s bezwaren"},
+	"dash.table":              {"Show the figures", "Toon de cijfers"},
+	"dash.day":                {"Day", "Dag"},
+	"dash.campaign":           {"Campaign", "Campagne"},
+	"dash.objected":           {"Objected in call", "Bezwaar in gesprek"},
+
+	"audit.title":     {"Audit log", "Auditlog"},
+	"audit.intro":     {"Every sign-in, detail view, export and void, newest first.", "Elke aanmelding, detailweergave, export en vervallenverklaring, nieuwste eerst."},
+	"audit.actor":     {"User", "Gebruiker"},
+	"audit.action":    {"Action", "Handeling"},
+	"audit.anyAction": {"All", "Alle"},
+	"audit.subject":   {"About", "Betreft"},
+	"audit.detail":    {"Detail", "Details"},
+	"audit.remote":    {"From", "Vanaf"},
+	"audit.at":        {"Time", "Tijd"},
+	"audit.filter":    {"Filter", "Filteren"},
+	"audit.none":      {"No entries.", "Geen regels."},
+	"audit.older":     {"Older entries", "Oudere regels"},
+	"audit.badAction": {"“%s” is not a known action.", "“%s” is geen bekende handeling."},
+
+	"action.sign_in":          {"signed in", "aangemeld"},
+	"action.sign_in_failed":   {"sign-in failed", "aanmelden mislukt"},
+	"action.sign_in_locked":   {"sign-in refused (paused)", "aanmelden geweigerd (gepauzeerd)"},
+	"action.sign_out":         {"signed out", "afgemeld"},
+	"action.view":             {"viewed objection", "bezwaar bekeken"},
+	"action.export":           {"exported CSV", "CSV geëxporteerd"},
+	"action.void":             {"voided objection", "bezwaar laten vervallen"},
+	"action.password_changed": {"changed password", "wachtwoord gewijzigd"},
+	"action.user_created":     {"created user", "gebruiker aangemaakt"},
+	"action.bootstrap":        {"first admin", "eerste beheerder"},
+}
+
+var monthsNL = [...]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"}
+var daysNL = [...]string{"zo", "ma", "di", "wo", "do", "vr", "za"}
+
+// lexicon is the interface text of one language.
+type lexicon struct {
+	Lang string
+}
+
+// T returns the text for key, formatted with args; the key itself when
+// there is none (a test checks that there always is).
+func (l lexicon) T(key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	s := m.en
+	if l.Lang == "nl" {
+		s = m.nl
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Other is the language the switch offers.
+func (l lexicon) Other() string {
+	if l.Lang == "nl" {
+		return "en"
+	}
+	return "nl"
+}
+
+// Int writes n with thousands separators: 1,234 or 1.234.
+func (l lexicon) Int(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	sep := ","
+	if l.Lang == "nl" {
+		sep = "."
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Percent writes a fraction as a percentage: 12.5% or 12,5%.
+func (l lexicon) Percent(v float64, decimals int) string {
+	s := strconv.FormatFloat(v*100, 'f', decimals, 64)
+	if l.Lang == "nl" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + "%"
+}
+
+// Rate writes the objection rate objected/offers, or a dash when there
+// were no offers.
+func (l lexicon) Rate(objected, offers int) string {
+	v, ok := totals{Objected: objected, Offers: offers}.Rate()
+	if !ok {
+		return "–"
+	}
+	return l.Percent(v, 1)
+}
+
+// Seconds writes milliseconds as seconds with one decimal.
+func (l lexicon) Seconds(ms int64) string {
+	s := strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64)
+	if l.Lang == "nl" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + " s"
+}
+
+// ShortDate is "2 Mar" or "2 mrt".
+func (l lexicon) ShortDate(t time.Time) string {
+	t = t.In(objections.Amsterdam())
+	if l.Lang == "nl" {
+		return fmt.Sprintf("%d %s", t.Day(), monthsNL[t.Month()-1])
+	}
+	return t.Format("2 Jan")
+}
+
+// LongDate is "Mon 2 Mar 2026" or "ma 2 mrt 2026".
+func (l lexicon) LongDate(t time.Time) string {
+	t = t.In(objections.Amsterdam())
+	if l.Lang == "nl" {
+		return fmt.Sprintf("%s %d %s %d", daysNL[t.Weekday()], t.Day(), monthsNL[t.Month()-1], t.Year())
+	}
+	return t.Format("Mon 2 Jan 2006")
+}
+
+// DateTime is "2 Mar 2026 10:31:04" in Europe/Amsterdam; empty for the
+// zero time.
+func (l lexicon) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(objections.Amsterdam())
+	date := t.Format("2 Jan 2006")
+	if l.Lang == "nl" {
+		date = fmt.Sprintf("%d %s %d", t.Day(), monthsNL[t.Month()-1], t.Year())
+	}
+	return date + " " + t.Format("15:04:05")
+}
+
+// Precise is DateTime with milliseconds, for the evidence timeline.
+func (l lexicon) Precise(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	s := l.DateTime(t) + t.In(objections.Amsterdam()).Format(".000")
+	if l.Lang == "nl" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Clock is the time of day, for "locked until".
+func fmtClock(t time.Time) string { return t.In(objections.Amsterdam()).Format("15:04:05") }
+
+// lexicon picks the request's language: the switch's cookie, then the
+// browser's Accept-Language, then English.
+func (s *Server) lexicon(r *http.Request) lexicon {
+	if c, err := r.Cookie(langCookie); err == nil && known(c.Value) {
+		return lexicon{Lang: c.Value}
+	}
+	return lexicon{Lang: negotiate(r.Header.Get("Accept-Language"))}
+}
+
+func known(lang string) bool {
+	for _, l := range languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// negotiate returns the known language the Accept-Language header rates
+// highest ("nl-NL,nl;q=0.9,en;q=0.8" → nl), or the fallback.
+func negotiate(header string) string {
+	type pref struct {
+		lang string
+		q    float64
+		pos  int
+	}
+	var prefs []pref
+	for i, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if known(base) && q > 0 {
+			prefs = append(prefs, pref{base, q, i})
+		}
+	}
+	if len(prefs) == 0 {
+		return languages[0]
+	}
+	sort.SliceStable(prefs, func(i, j int) bool { return prefs[i].q > prefs[j].q })
+	return prefs[0].lang
+}
+
+// setLang keeps the chosen language in a cookie and goes back.
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if !known(lang) {
+		s.errorPage(w, r, http.StatusNotFound, "error.notFound")
+		return
+	}
+	s.setCookie(w, r, langCookie, lang, 365*24*time.Hour)
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// funcs are the templates' helpers that do not depend on the language.
+var funcs = template.FuncMap{
+	"objURL": func(id string) string { return "/ui/objections/" + url.PathEscape(id) },
+	"sub":    func(a, b float64) float64 { return a - b },
+	"status": func(o objections.Objection) string { return string(o.Status) },
+	"str":    func(v any) string { return fmt.Sprint(v) },
+	"isID": func(s string) bool {
+		return len(s) == 26 && strings.Trim(s, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == ""
+	},
+}

@@ -1,0 +1,532 @@
+package review
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// filterForm is the list's filter as typed, so that the form shows it back.
+type filterForm struct {
+	Q, Org, Campaign, Source, Status, From, To string
+	Page                                       int
+}
+
+func readFilterForm(q url.Values) filterForm {
+	f := filterForm{
+		Q: strings.TrimSpace(q.Get("q")), Org: strings.ToLower(strings.TrimSpace(q.Get("org"))),
+		Campaign: strings.TrimSpace(q.Get("campaign")), Source: q.Get("source"), Status: q.Get("status"),
+		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
+	}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
+	f.Page = max(f.Page, 1)
+	return f
+}
+
+// values returns the form as a query, without the page.
+func (f filterForm) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": f.Q, "org": f.Org, "campaign": f.Campaign, "source": f.Source,
+		"status": f.Status, "from": f.From, "to": f.To} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// Active reports whether any filter is set.
+func (f filterForm) Active() bool { return len(f.values()) > 0 }
+
+// filter turns the form into a store filter. The number is normalised
+// with the register's Numbers, so that `06 1234 5678`, `+31 6 12345678`
+// and `0031612345678` find the same objections. The returned message key
+// and argument say what could not be read.
+func (s *Server) filter(f filterForm) (objections.ObjectionFilter, string, string) {
+	out := objections.ObjectionFilter{Org: f.Org, Campaign: f.Campaign}
+	if f.Q != "" {
+		n, err := s.reg.Numbers().Normalize(f.Q)
+		if err != nil {
+			return out, "filter.badNumber", f.Q
+		}
+		out.Number = n
+	}
+	if f.Source != "" {
+		if !objections.Source(f.Source).Valid() {
+			return out, "filter.badSource", f.Source
+		}
+		out.Source = objections.Source(f.Source)
+	}
+	if f.Status != "" {
+		if !objections.Status(f.Status).Valid() {
+			return out, "filter.badStatus", f.Status
+		}
+		out.Status = objections.Status(f.Status)
+	}
+	var ok bool
+	if out.Since, ok = parseDay(f.From); !ok {
+		return out, "filter.badDate", f.From
+	}
+	until, ok := parseDay(f.To)
+	if !ok {
+		return out, "filter.badDate", f.To
+	}
+	if !until.IsZero() {
+		out.Until = until.AddDate(0, 0, 1) // the "to" day is included
+	}
+	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Until.After(out.Since) {
+		return out, "filter.badRange", f.From + " – " + f.To
+	}
+	return out, "", ""
+}
+
+// parseDay reads a date (2006-01-02) as the start of that day in
+// Europe/Amsterdam; "" is the zero time.
+func parseDay(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
+	t, err := time.ParseInLocation(dateLayout, s, objections.Amsterdam())
+	if err != nil || t.Year() < 2000 || t.Year() > 2200 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+const dateLayout = "2006-01-02"
+
+type listData struct {
+	Form      filterForm
+	Error     string
+	Number    string // the number searched, normalised
+	Orgs      []objections.Org
+	OrgNames  map[string]string
+	Sources   []objections.Source
+	Statuses  []objections.Status
+	Items     []objections.Objection
+	Total     int
+	First     int
+	Last      int
+	PrevURL   string
+	NextURL   string
+	ExportURL string
+}
+
+var allSources = []objections.Source{objections.SourceIVRTwilio, objections.SourceIVRARI, objections.SourceAgent,
+	objections.SourceCallbackLine, objections.SourceEmail, objections.SourceLetter, objections.SourceWeb,
+	objections.SourceAPI, objections.SourceImport}
+
+var allStatuses = []objections.Status{objections.StatusActive, objections.StatusVoided, objections.StatusPendingNumber}
+
+func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	form := readFilterForm(r.URL.Query())
+	d := listData{Form: form, Sources: allSources, Statuses: allStatuses}
+	orgs, err := s.store.Orgs(ctx)
+	if err != nil {
+		s.fail(w, r, "list orgs", err)
+		return
+	}
+	d.Orgs, d.OrgNames = orgs, orgNames(orgs)
+	f, key, arg := s.filter(form)
+	if key != "" {
+		d.Error = s.lexicon(r).T(key, arg)
+		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
+		return
+	}
+	d.Number = f.Number
+	f.Limit = s.cfg.PageSize
+	offset := (form.Page - 1) * s.cfg.PageSize
+	if offset > objections.MaxSearchOffset {
+		offset = objections.MaxSearchOffset
+	}
+	page, err := s.store.SearchObjections(ctx, f, offset)
+	if err != nil {
+		s.fail(w, r, "search objections", err)
+		return
+	}
+	d.Items, d.Total = page.Objections, page.Total
+	if len(d.Items) > 0 {
+		d.First, d.Last = offset+1, offset+len(d.Items)
+	}
+	q := form.values()
+	link := func(p int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		if p > 1 {
+			v.Set("page", strconv.Itoa(p))
+		}
+		if len(v) == 0 {
+			return "/ui/objections"
+		}
+		return "/ui/objections?" + v.Encode()
+	}
+	if form.Page > 1 {
+		d.PrevURL = link(form.Page - 1)
+	}
+	if offset+len(d.Items) < d.Total && offset+s.cfg.PageSize <= objections.MaxSearchOffset {
+		d.NextURL = link(form.Page + 1)
+	}
+	d.ExportURL = "/ui/export.csv"
+	if len(q) > 0 {
+		d.ExportURL += "?" + q.Encode()
+	}
+	s.render(w, r, http.StatusOK, "objections", s.newPage(r, "list.title", "objections", d))
+}
+
+// timelineItem is one moment of an objection's evidence.
+type timelineItem struct {
+	At        time.Time
+	Tone      string // offer, key, objection, void: the marker's colour
+	Title     string
+	Detail    string
+	Quote     string
+	QuoteNote string
+	Verified  bool
+}
+
+type detailData struct {
+	O        objections.Objection
+	OrgName  string
+	Offer    *objections.Offer
+	Timeline []timelineItem
+	Events   []objections.Event
+	Voided   bool // just voided: show a notice
+	CanVoid  bool
+}
+
+func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := viewerFrom(ctx)
+	id := r.PathValue("id")
+	o, err := s.store.Objection(ctx, id)
+	if err != nil {
+		s.fail(w, r, "read objection", err)
+		return
+	}
+	// Looking at the evidence about a person is itself recorded; if it
+	// cannot be, the page is not shown.
+	if err := s.audit(r, v.User.Name, objections.AuditView, o.ID, ""); err != nil {
+		s.fail(w, r, "audit view", err)
+		return
+	}
+	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
+		CanVoid: o.Void == nil && v.User.Role.Can(objections.PermManage)}
+	offer, err := s.offerOf(r, o)
+	if err != nil {
+		s.fail(w, r, "read offer", err)
+		return
+	}
+	d.Offer = offer
+	if d.Events, err = s.store.EventsFor(ctx, o.ID); err != nil {
+		s.fail(w, r, "read events", err)
+		return
+	}
+	if offer != nil {
+		evs, err := s.store.EventsFor(ctx, offer.ID)
+		if err != nil {
+			s.fail(w, r, "read events", err)
+			return
+		}
+		d.Events = append(d.Events, evs...)
+		sort.Slice(d.Events, func(i, j int) bool { return d.Events[i].Seq < d.Events[j].Seq })
+	}
+	d.Timeline = s.timeline(r, o, offer, d.Events)
+	s.render(w, r, http.StatusOK, "detail", s.newPage(r, "detail.title", "objections", d))
+}
+
+// orgName is the org's display name, or its id when it cannot be read.
+func (s *Server) orgName(r *http.Request, id string) string {
+	if org, err := s.store.Org(r.Context(), id); err == nil {
+		return org.Name
+	}
+	return id
+}
+
+// orgNames maps org ids to names; an id without an org shows as itself.
+func orgNames(orgs []objections.Org) map[string]string {
+	m := make(map[string]string, len(orgs))
+	for _, o := range orgs {
+		m[o.ID] = o.Name
+	}
+	return m
+}
+
+// offerOf finds the offer behind an objection: by the offer id it names,
+// else by its provider call. Nil when there is none (an agent, a letter).
+func (s *Server) offerOf(r *http.Request, o objections.Objection) (*objections.Offer, error) {
+	var (
+		off objections.Offer
+		err error
+	)
+	switch {
+	case o.OfferID != "":
+		off, err = s.store.Offer(r.Context(), o.OfferID)
+	case o.Provider != "" && o.CallRef != "":
+		off, err = s.store.OfferByCallRef(r.Context(), o.Provider, o.CallRef)
+	default:
+		return nil, nil
+	}
+	if objections.ErrorCode(err) == objections.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &off, nil
+}
+
+// timeline puts the evidence in time order: the offer and what was played,
+// each key, the end of the call, the objection's record and any void.
+func (s *Server) timeline(r *http.Request, o objections.Objection, off *objections.Offer, events []objections.Event) []timelineItem {
+	l := s.lexicon(r)
+	var items []timelineItem
+	if off != nil {
+		it := timelineItem{At: off.StartedAt, Tone: "offer", Title: l.T("tl.offer")}
+		parts := []string{}
+		if off.PromptID != "" {
+			parts = append(parts, l.T("tl.prompt", off.PromptID, dash(off.PromptVersion), dash(off.Language)))
+		}
+		parts = append(parts, l.T("tl.played", l.Seconds(off.PlayedMS)))
+		if off.BargeIn {
+			parts = append(parts, l.T("tl.bargeIn"))
+		}
+		it.Detail = strings.Join(parts, " · ")
+		if s.cfg.PromptText != nil {
+			if pt, ok := s.cfg.PromptText(r.Context(), *off); ok {
+				it.Quote, it.Verified = pt.Text, pt.Verified
+				it.QuoteNote = l.T("tl.textUnverified")
+				if pt.Verified {
+					it.QuoteNote = l.T("tl.textVerified")
+				}
+			}
+		}
+		if it.Quote == "" {
+			it.QuoteNote = l.T("tl.textUnknown")
+		}
+		items = append(items, it)
+		if off.Announced {
+			items = append(items, timelineItem{At: off.StartedAt, Tone: "offer", Title: l.T("tl.announced")})
+		}
+		for _, k := range off.Keys {
+			it := timelineItem{At: k.At, Tone: "key", Title: l.T("tl.key", k.Digit)}
+			if k.Mode != "" {
+				it.Detail = l.T("tl.keyMode", k.Mode)
+			}
+			items = append(items, it)
+		}
+		end := l.T("outcome." + string(off.Outcome))
+		if off.EndedBy != "" {
+			end += " · " + l.T("tl.endedBy", l.T("endedBy."+off.EndedBy))
+		}
+		items = append(items, timelineItem{At: off.EndedAt, Tone: "offer", Title: l.T("tl.ended"), Detail: end})
+	}
+	rec := timelineItem{At: o.ReceivedAt, Tone: "objection", Title: l.T("tl.recorded"),
+		Detail: l.T("tl.via", l.T("source."+string(o.Source)), dash(o.Actor))}
+	for _, e := range events {
+		if e.Kind == objections.EventObjectionRecorded {
+			rec.Detail += " · " + l.T("tl.event", e.Seq, shortHash(e.Hash))
+		}
+	}
+	items = append(items, rec)
+	if o.Void != nil {
+		it := timelineItem{At: o.Void.At, Tone: "void", Title: l.T("tl.voided", o.Void.Actor), Quote: o.Void.Reason}
+		for _, e := range events {
+			if e.Kind == objections.EventObjectionVoided {
+				it.Detail = l.T("tl.event", e.Seq, shortHash(e.Hash))
+			}
+		}
+		items = append(items, it)
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	return items
+}
+
+type voidData struct {
+	O       objections.Objection
+	OrgName string
+	Reason  string
+	Error   string
+}
+
+func (s *Server) voidPage(w http.ResponseWriter, r *http.Request) {
+	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, "read objection", err)
+		return
+	}
+	if o.Void != nil {
+		http.Redirect(w, r, "/ui/objections/"+url.PathEscape(o.ID), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "void", s.newPage(r, "void.title", "objections", voidData{O: o, OrgName: s.orgName(r, o.Org)}))
+}
+
+func (s *Server) void(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := viewerFrom(ctx)
+	l := s.lexicon(r)
+	o, err := s.store.Objection(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, "read objection", err)
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	d := voidData{O: o, OrgName: s.orgName(r, o.Org), Reason: reason}
+	switch {
+	case reason == "":
+		d.Error = l.T("void.needReason")
+	case len(reason) > 2000:
+		d.Error = l.T("void.tooLong")
+	}
+	if d.Error != "" {
+		s.render(w, r, http.StatusUnprocessableEntity, "void", s.newPage(r, "void.title", "objections", d))
+		return
+	}
+	// The void is evidence in its own right: Register.Void appends it to
+	// the hash-chained event log with actor and reason.
+	if _, err := s.reg.Void(ctx, o.ID, v.User.Name, reason); err != nil {
+		if objections.ErrorCode(err) == objections.ECONFLICT {
+			http.Redirect(w, r, "/ui/objections/"+url.PathEscape(o.ID), http.StatusSeeOther)
+			return
+		}
+		s.fail(w, r, "void objection", err)
+		return
+	}
+	if err := s.audit(r, v.User.Name, objections.AuditVoid, o.ID, reason); err != nil {
+		// The void itself is in the chained event log with its actor.
+		s.log.Error("audit void", zap.String("objection_id", o.ID), zap.Error(err))
+	}
+	http.Redirect(w, r, "/ui/objections/"+url.PathEscape(o.ID)+"?voided=1", http.StatusSeeOther)
+}
+
+// csvHeader matches `verzet objections export`.
+var csvHeader = []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
+	"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at",
+	"voided_by", "void_reason", "note"}
+
+func csvRow(o objections.Objection) []string {
+	var voidedAt, voidedBy, reason string
+	if o.Void != nil {
+		voidedAt, voidedBy, reason = o.Void.At.Format(time.RFC3339Nano), o.Void.Actor, o.Void.Reason
+	}
+	row := []string{o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, string(o.Source), o.Provider, o.CallRef,
+		o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef, o.OfferID, o.ReceivedAt.Format(time.RFC3339Nano),
+		string(o.Status), voidedAt, voidedBy, reason, o.Note}
+	for i := range row {
+		row[i] = csvSafe(row[i])
+	}
+	return row
+}
+
+// csvSafe defuses spreadsheet formulas: a cell that starts with = @ tab or
+// CR, or with + or - followed by anything but a phone number, gets a
+// leading apostrophe. "+31612345678" stays as it is.
+func csvSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return "'" + s
+	case '+', '-':
+		if strings.Trim(s, "0123456789 +-()./") != "" {
+			return "'" + s
+		}
+	}
+	return s
+}
+
+// export streams the objections of the current filter as CSV, oldest
+// first, in pages, so that a large export does not sit in memory. The
+// export is audited (with its filter) before the first byte is sent.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := viewerFrom(ctx)
+	form := readFilterForm(r.URL.Query())
+	f, key, arg := s.filter(form)
+	if key != "" {
+		d := listData{Form: form, Sources: allSources, Statuses: allStatuses, Error: s.lexicon(r).T(key, arg)}
+		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
+		return
+	}
+	if err := s.audit(r, v.User.Name, objections.AuditExport, "", describeFilter(f)); err != nil {
+		s.fail(w, r, "audit export", err)
+		return
+	}
+	name := "verzet-objections-" + s.cfg.Now().In(objections.Amsterdam()).Format("20060102-1504") + ".csv"
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader)
+	f.Limit = 1000
+	n := 0
+	for {
+		page, err := s.store.Objections(ctx, f)
+		if err != nil {
+			// Headers are sent: the truncated file is all the client gets.
+			s.log.Error("export objections", zap.Int("rows", n), zap.Error(err))
+			return
+		}
+		for _, o := range page {
+			_ = cw.Write(csvRow(o))
+			n++
+		}
+		cw.Flush()
+		if cw.Error() != nil || len(page) < f.PageLimit() {
+			return
+		}
+		f.After = page[len(page)-1].ID
+	}
+}
+
+// describeFilter says what an export held, for the audit log.
+func describeFilter(f objections.ObjectionFilter) string {
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	add("number", f.Number)
+	add("org", f.Org)
+	add("campaign", f.Campaign)
+	add("source", string(f.Source))
+	add("status", string(f.Status))
+	if !f.Since.IsZero() {
+		add("since", f.Since.UTC().Format(time.RFC3339))
+	}
+	if !f.Until.IsZero() {
+		add("until", f.Until.UTC().Format(time.RFC3339))
+	}
+	if len(parts) == 0 {
+		return "all objections"
+	}
+	return strings.Join(parts, " ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
