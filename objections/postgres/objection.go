@@ -107,37 +107,12 @@ func recordObjection(o objections.Objection, out *recorded[objections.Objection]
 	}
 }
 
-// checkObjection validates what the schema relies on and normalises times;
-// Register has prepared the rest.
+// checkObjection applies objections' shared checks and normalises times.
 func checkObjection(o *objections.Objection) error {
-	if strings.TrimSpace(o.ID) == "" {
-		return objections.Invalid("id", o.ID, "is empty")
-	}
-	if err := objections.ValidateOrgID(o.Org); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return err
 	}
-	if o.ReceivedAt.IsZero() {
-		return objections.Invalid("received_at", "", "is required")
-	}
-	if o.Status == "" {
-		o.Status = objections.StatusActive
-		if o.Number == "" {
-			o.Status = objections.StatusPendingNumber
-		}
-	}
-	switch {
-	case o.Status == objections.StatusActive && o.Number == "":
-		return objections.Invalid("number", "", "is empty for an active objection")
-	case o.Status == objections.StatusPendingNumber && o.Number != "":
-		return objections.Invalid("status", string(o.Status), "is pending_number but the number is known")
-	case o.Status != objections.StatusActive && o.Status != objections.StatusPendingNumber:
-		return objections.Invalid("status", string(o.Status), "must be active or pending_number when recorded")
-	}
-	if o.CallRef != "" && o.Provider == "" {
-		return objections.Invalid("provider", "", "is required with call_ref")
-	}
 	o.ReceivedAt = utc(o.ReceivedAt)
-	o.Void = nil
 	return nil
 }
 

@@ -30,7 +30,7 @@ func scanRelation(row pgx.CollectableRow) (objections.Relation, error) {
 // are imported for known orgs; an unknown org here is a mistake to report,
 // not one to create).
 func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objections.Relation, error) {
-	if err := checkRecord(r.ID, r.Org, r.Number); err != nil {
+	if err := objections.CheckStorableRecord(r.ID, r.Org, r.Number); err != nil {
 		return objections.Relation{}, err
 	}
 	if r.Peildatum.IsZero() {
@@ -72,7 +72,7 @@ func scanConsent(row pgx.CollectableRow) (objections.Consent, error) {
 // EINVALID for a consent without id, number or given_at, a withdrawal before
 // given_at, or an org that has not been set up.
 func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objections.Consent, error) {
-	if err := checkRecord(c.ID, c.Org, c.Number); err != nil {
+	if err := objections.CheckStorableRecord(c.ID, c.Org, c.Number); err != nil {
 		return objections.Consent{}, err
 	}
 	if c.GivenAt.IsZero() {
@@ -100,20 +100,6 @@ func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objection
 		return objections.Consent{}, orgError(c.Org, translate("store consent", err))
 	}
 	return stored, nil
-}
-
-// checkRecord validates what the schema of relations and consents relies on.
-func checkRecord(id, org, number string) error {
-	if strings.TrimSpace(id) == "" {
-		return objections.Invalid("id", id, "is empty")
-	}
-	if err := objections.ValidateOrgID(org); err != nil {
-		return err
-	}
-	if number == "" {
-		return objections.Invalid("number", number, "is empty")
-	}
-	return nil
 }
 
 // orgError names the org when err is the foreign key to orgs failing.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/verzet/verzet/objections"
@@ -20,7 +19,7 @@ const relationColumns = `id, org, number, person_id, kind, peildatum, source, cr
 // been set up (relations are imported for known orgs; an unknown org here is
 // a mistake to report, not one to create).
 func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objections.Relation, error) {
-	if err := checkRecord(r.ID, r.Org, r.Number); err != nil {
+	if err := objections.CheckStorableRecord(r.ID, r.Org, r.Number); err != nil {
 		return objections.Relation{}, err
 	}
 	if r.Peildatum.IsZero() {
@@ -82,7 +81,7 @@ const consentColumns = `id, org, number, person_id, channel, given_at, withdrawn
 // event is appended. EINVALID for a consent without id, number or given_at, a
 // withdrawal before given_at, or an org that has not been set up.
 func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objections.Consent, error) {
-	if err := checkRecord(c.ID, c.Org, c.Number); err != nil {
+	if err := objections.CheckStorableRecord(c.ID, c.Org, c.Number); err != nil {
 		return objections.Consent{}, err
 	}
 	if c.GivenAt.IsZero() {
@@ -155,20 +154,6 @@ func scanConsent(r rowScanner) (objections.Consent, error) {
 		c.WithdrawnAt = &w
 	}
 	return c, nil
-}
-
-// checkRecord validates what the schema of relations and consents relies on.
-func checkRecord(id, org, number string) error {
-	if strings.TrimSpace(id) == "" {
-		return objections.Invalid("id", id, "is empty")
-	}
-	if err := objections.ValidateOrgID(org); err != nil {
-		return err
-	}
-	if number == "" {
-		return objections.Invalid("number", number, "is empty")
-	}
-	return nil
 }
 
 // orgSetUp returns EINVALID naming the org when it is not stored.
