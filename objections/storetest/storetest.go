@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -67,6 +68,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentSameNumber", testConcurrentSameNumber},
 		{"NotFound", testNotFound},
 		{"RoundTrip", testRoundTrip},
+		{"StoreValidates", testStoreValidates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -594,5 +596,50 @@ func testRoundTrip(t *testing.T, open Open) {
 	}
 	if len(f.Objections) != 1 || f.Objections[0].ID != o.ID {
 		t.Fatalf("facts objections = %+v", f.Objections)
+	}
+}
+
+// The store checks what its schema relies on even when called without the
+// Register.
+func testStoreValidates(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ok := objections.Objection{ID: "01A", Org: "acme", Number: "+31612345678", ReceivedAt: at, Source: objections.SourceAgent, Status: objections.StatusActive}
+	with := func(f func(o *objections.Objection)) objections.Objection {
+		o := ok
+		f(&o)
+		return o
+	}
+	tests := []struct {
+		name  string
+		o     objections.Objection
+		field string
+	}{
+		{"no id", with(func(o *objections.Objection) { o.ID = " " }), "id"},
+		{"bad org", with(func(o *objections.Objection) { o.Org = "Bad Org" }), "org"},
+		{"no time", with(func(o *objections.Objection) { o.ReceivedAt = time.Time{} }), "received_at"},
+		{"active without number", with(func(o *objections.Objection) { o.Number = "" }), "number"},
+		{"pending with number", with(func(o *objections.Objection) { o.Status = objections.StatusPendingNumber }), "status"},
+		{"voided", with(func(o *objections.Objection) { o.Status = objections.StatusVoided }), "status"},
+		{"call ref without provider", with(func(o *objections.Objection) { o.CallRef = "c1" }), "provider"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.RecordObjection(ctx, tc.o)
+			var e *objections.Error
+			if !errors.As(err, &e) || e.Code != objections.EINVALID || e.Field != tc.field {
+				t.Fatalf("err = %v, want invalid %s", err, tc.field)
+			}
+		})
+	}
+	if _, err := s.VoidObjection(ctx, objections.Void{ObjectionID: "x"}); objections.ErrorCode(err) != objections.EINVALID {
+		t.Fatalf("void without time: %v", err)
+	}
+	if _, err := s.Objections(ctx, objections.ObjectionFilter{Status: "gone"}); objections.ErrorCode(err) != objections.EINVALID {
+		t.Fatalf("list with a bad status: %v", err)
+	}
+	if list, err := s.Objections(ctx, objections.ObjectionFilter{}); err != nil || len(list) != 0 {
+		t.Fatalf("an invalid objection was stored: %+v, %v", list, err)
 	}
 }
