@@ -184,40 +184,11 @@ func eachObjection(ctx context.Context, s objections.Store, f objections.Objecti
 	}
 }
 
-// objectionJSON is the stable JSON shape of `objections list --json`.
-type objectionJSON struct {
-	ID          string     `json:"id"`
-	Org         string     `json:"org"`
-	Number      string     `json:"number"`
-	RawNumber   string     `json:"raw_number"`
-	PersonID    string     `json:"person_id,omitempty"`
-	Source      string     `json:"source"`
-	Provider    string     `json:"provider,omitempty"`
-	CallRef     string     `json:"call_ref"`
-	DialerCall  string     `json:"dialer_call_ref,omitempty"`
-	CampaignRef string     `json:"campaign_ref"`
-	LeadRef     string     `json:"lead_ref,omitempty"`
-	AgentRef    string     `json:"agent_ref,omitempty"`
-	OfferID     string     `json:"offer_id,omitempty"`
-	Note        string     `json:"note,omitempty"`
-	ReceivedAt  time.Time  `json:"received_at"`
-	Status      string     `json:"status"`
-	VoidedAt    *time.Time `json:"voided_at,omitempty"`
-	VoidedBy    string     `json:"voided_by,omitempty"`
-	VoidReason  string     `json:"void_reason,omitempty"`
-}
+// objectionJSON is the stable JSON shape of `objections list --json`,
+// shared with the /v1 API.
+type objectionJSON = objections.ObjectionView
 
-func toJSON(o objections.Objection) objectionJSON {
-	j := objectionJSON{ID: o.ID, Org: o.Org, Number: o.Number, RawNumber: o.RawNumber, PersonID: o.PersonID,
-		Source: string(o.Source), Provider: o.Provider, CallRef: o.CallRef, DialerCall: o.DialerCallRef,
-		CampaignRef: o.CampaignRef, LeadRef: o.LeadRef, AgentRef: o.AgentRef, OfferID: o.OfferID, Note: o.Note,
-		ReceivedAt: o.ReceivedAt, Status: string(o.Status)}
-	if o.Void != nil {
-		at := o.Void.At
-		j.VoidedAt, j.VoidedBy, j.VoidReason = &at, o.Void.Actor, o.Void.Reason
-	}
-	return j
-}
+func toJSON(o objections.Objection) objectionJSON { return o.View() }
 
 var csvHeader = []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
 	"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at", "voided_by", "void_reason", "note"}
@@ -228,7 +199,7 @@ func csvRow(o objections.Objection) []string {
 	if j.VoidedAt != nil {
 		voided = j.VoidedAt.Format(time.RFC3339Nano)
 	}
-	return []string{j.ID, j.Org, j.Number, j.RawNumber, j.PersonID, j.Source, j.Provider, j.CallRef, j.DialerCall,
+	return []string{j.ID, j.Org, j.Number, j.RawNumber, j.PersonID, j.Source, j.Provider, j.CallRef, j.DialerCallRef,
 		j.CampaignRef, j.LeadRef, j.AgentRef, j.OfferID, j.ReceivedAt.Format(time.RFC3339Nano), j.Status, voided, j.VoidedBy,
 		csvSafe(j.VoidReason), csvSafe(j.Note)}
 }
