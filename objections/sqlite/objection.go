@@ -168,33 +168,9 @@ func (s *Store) Objection(ctx context.Context, id string) (objections.Objection,
 // (the time of receipt). f.After is the last id of the previous page.
 // EINVALID for an unknown status.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	var w where
-	if f.Org != "" {
-		w.add("o.org = ?", f.Org)
-	}
-	if f.Number != "" {
-		w.add("o.number = ?", f.Number)
-	}
-	if f.Campaign != "" {
-		w.add("o.campaign_ref = ?", f.Campaign)
-	}
-	if f.Source != "" {
-		w.add("o.source = ?", string(f.Source))
-	}
-	switch f.Status {
-	case "":
-	case objections.StatusActive, objections.StatusPendingNumber:
-		w.add("v.objection_id IS NULL AND o.status = ?", string(f.Status))
-	case objections.StatusVoided:
-		w.add("v.objection_id IS NOT NULL")
-	default:
-		return nil, objections.Invalid("status", string(f.Status), "must be one of active, voided, pending_number")
-	}
-	if !f.Since.IsZero() {
-		w.add("o.received_at >= ?", formatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("o.received_at < ?", formatTime(f.Until))
+	w, err := objectionWhere(f)
+	if err != nil {
+		return nil, err
 	}
 	if f.After != "" {
 		w.add("o.id > ?", f.After)
