@@ -185,23 +185,10 @@ func (s *Store) Objection(ctx context.Context, id string) (objections.Objection,
 // Objections returns one page of objections matching f, ordered by id.
 // EINVALID for an unknown status in f.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	var w where
-	w.eq("o.org", f.Org)
-	w.eq("o.number", f.Number)
-	w.eq("o.campaign_ref", f.Campaign)
-	w.eq("o.source", string(f.Source))
-	switch f.Status {
-	case "":
-	case objections.StatusActive, objections.StatusPendingNumber:
-		w.add("v.objection_id IS NULL")
-		w.eq("o.status", string(f.Status))
-	case objections.StatusVoided:
-		w.add("v.objection_id IS NOT NULL")
-	default:
-		return nil, objections.Invalid("status", string(f.Status), "must be one of active, voided, pending_number")
+	w, err := objectionWhere(f)
+	if err != nil {
+		return nil, err
 	}
-	w.cmp("o.received_at >=", f.Since)
-	w.cmp("o.received_at <", f.Until)
 	if f.After != "" {
 		w.add("o.id > " + w.arg(f.After))
 	}
