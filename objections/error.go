@@ -87,6 +87,11 @@ func ErrorMessage(err error) string {
 		return e.Error()
 	}
 	if errors.As(err, &e) && e.Code == EUNAVAILABLE {
+		// Field names the service that could not be reached when it is
+		// not the store (Twilio's REST API for a hand-off).
+		if e.Field != "" {
+			return e.Field + " unavailable"
+		}
 		return "store unavailable"
 	}
 	return "internal error"

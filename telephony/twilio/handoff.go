@@ -1,9 +1,11 @@
 package twilio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -59,7 +61,9 @@ func NewRESTClient(c RESTConfig) (*twilioapi.RestClient, error) {
 		copied := *c.HTTPClient
 		hc = &copied
 	}
-	hc.Timeout = c.Timeout
+	// The timeout is the transport's, not the client's: see wholeBody.
+	hc.Timeout = 0
+	hc.Transport = wholeBody{next: hc.Transport, timeout: c.Timeout}
 	base := &client.Client{Credentials: client.NewCredentials(user, pass), HTTPClient: hc}
 	base.SetAccountSid(c.AccountSID)
 	return twilioapi.NewRestClientWithParams(twilioapi.ClientParams{Client: base}), nil
@@ -94,7 +98,7 @@ func Handoff(ctx context.Context, api CallUpdater, callSid, voiceURL string) err
 	}
 	var te *client.TwilioRestError
 	if !errors.As(err, &te) {
-		return objections.Unavailable("hand off call: reach Twilio", err)
+		return twilioUnavailable(err)
 	}
 	msg := fmt.Sprintf("Twilio answered %d, code %d: %s", te.Status, te.Code, te.Message)
 	switch {
@@ -105,7 +109,45 @@ func Handoff(ctx context.Context, api CallUpdater, callSid, voiceURL string) err
 	case te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden:
 		return objections.Errorf(objections.EINVALID, "Twilio refused the credentials (%s)", msg)
 	case te.Status >= 500:
-		return objections.Unavailable("hand off call", errors.New(msg))
+		return twilioUnavailable(errors.New(msg))
 	}
 	return objections.Errorf(objections.EINVALID, "hand off call %s: %s", callSid, msg)
+}
+
+// twilioUnavailable is EUNAVAILABLE naming Twilio, so that the command
+// says "Twilio unavailable", not "store unavailable".
+func twilioUnavailable(err error) error {
+	e := objections.Unavailable("hand off call: reach Twilio", err)
+	e.Field = "Twilio"
+	return e
+}
+
+// wholeBody bounds each request by timeout and reads its response whole
+// before twilio-go sees it: twilio-go v1.31.0 decodes an error answer
+// (4xx, 5xx) but never closes its body, which with http.Client.Timeout
+// keeps the connection and net/http's timer goroutine alive until the
+// timeout. REST answers are small.
+type wholeBody struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t wholeBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	defer cancel()
+	res, err := next.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return res, nil
 }

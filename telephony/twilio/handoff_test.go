@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
@@ -81,6 +82,9 @@ func TestHandoff(t *testing.T) {
 			if objections.ErrorCode(err) != tc.code {
 				t.Fatalf("Handoff: %v, want code %q", err, tc.code)
 			}
+			if tc.code == objections.EUNAVAILABLE && objections.ErrorMessage(err) != "Twilio unavailable" {
+				t.Fatalf("Handoff: message %q, want it to name Twilio, not the store", objections.ErrorMessage(err))
+			}
 			if len(api.requests) != 1 {
 				t.Fatalf("%d requests", len(api.requests))
 			}
@@ -129,5 +133,33 @@ func TestHandoffInvalid(t *testing.T) {
 		if _, err := NewRESTClient(c); objections.ErrorCode(err) != objections.EINVALID || !strings.Contains(err.Error(), "VERZET_TWILIO_") {
 			t.Errorf("NewRESTClient(%+v): %v", c, err)
 		}
+	}
+}
+
+// A Twilio that does not answer within the timeout is "Twilio
+// unavailable", after the timeout and not much later.
+func TestHandoffTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	u, _ := url.Parse(srv.URL)
+	rc, err := NewRESTClient(RESTConfig{AccountSID: testAccount, AuthToken: testToken, Timeout: 200 * time.Millisecond,
+		HTTPClient: &http.Client{Transport: rewrite{u}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = Handoff(context.Background(), rc.Api, "CA1f2e3d4c5b6a79880a1b2c3d4e5f6071", "https://ivr.example.nl/twilio/voice")
+	if objections.ErrorCode(err) != objections.EUNAVAILABLE || objections.ErrorMessage(err) != "Twilio unavailable" {
+		t.Fatalf("Handoff against a silent Twilio: %v", err)
+	}
+	if el := time.Since(start); el < 200*time.Millisecond || el > 5*time.Second {
+		t.Fatalf("gave up after %v, want the 200 ms timeout", el)
 	}
 }
