@@ -46,7 +46,7 @@ func apiFeature() feature {
 			if !ok {
 				return objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", srv.Config.StoreName())
 			}
-			reg := prometheus.NewRegistry()
+			reg := srv.Metrics
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts := []httpapi.Option{httpapi.WithRegistry(reg)}
 			if ob, ok := st.(httpapi.Outbox); ok {
@@ -177,23 +177,40 @@ func (t catalogTexts) PromptText(lang, id, version string) (string, bool) {
 	return p.Text, true
 }
 
+// statFunc is a counter or gauge that Prometheus reads from one of the
+// atomic counters of a Stats struct when /metrics is scraped.
+type statFunc struct {
+	name, help string
+	load       func() int64
+}
+
+func (s statFunc) value() float64 { return float64(s.load()) }
+
+// registerCounterFuncs registers each stat as a CounterFunc.
+func registerCounterFuncs(reg prometheus.Registerer, stats []statFunc) {
+	for _, s := range stats {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: s.name, Help: s.help}, s.value))
+	}
+}
+
+// registerGaugeFuncs registers each stat as a GaugeFunc.
+func registerGaugeFuncs(reg prometheus.Registerer, stats []statFunc) {
+	for _, s := range stats {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: s.name, Help: s.help}, s.value))
+	}
+}
+
 // registerIVRMetrics exports the IVR's counters and the spool depth.
-func registerIVRMetrics(reg *prometheus.Registry, v *IVR) {
+func registerIVRMetrics(reg prometheus.Registerer, v *IVR) {
 	if v.Stats != nil {
-		for _, c := range []struct {
-			name, help string
-			f          func() int64
-		}{
-			{"verzet_ivr_dialogues_total", "IVR dialogues started on this instance.", v.Stats.Dialogues.Load},
-			{"verzet_ivr_objections_total", "Objections the IVR made durable (store or spool) on this instance.", v.Stats.Objections.Load},
-			{"verzet_ivr_store_failures_total", "Key presses the store did not take at once.", v.Stats.StoreFailures.Load},
-			{"verzet_ivr_spooled_total", "Records written to the spool instead of the store.", v.Stats.Spooled.Load},
-			{"verzet_ivr_lost_total", "Records neither the store nor the spool took.", v.Stats.Lost.Load},
-			{"verzet_ivr_offer_failures_total", "Offers (evidence) spooled or lost.", v.Stats.OfferFailures.Load},
-		} {
-			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
-				func() float64 { return float64(c.f()) }))
-		}
+		registerCounterFuncs(reg, []statFunc{
+			{name: "verzet_ivr_dialogues_total", help: "IVR dialogues started on this instance.", load: v.Stats.Dialogues.Load},
+			{name: "verzet_ivr_objections_total", help: "Objections the IVR made durable (store or spool) on this instance.", load: v.Stats.Objections.Load},
+			{name: "verzet_ivr_store_failures_total", help: "Key presses the store did not take at once.", load: v.Stats.StoreFailures.Load},
+			{name: "verzet_ivr_spooled_total", help: "Records written to the spool instead of the store.", load: v.Stats.Spooled.Load},
+			{name: "verzet_ivr_lost_total", help: "Records neither the store nor the spool took.", load: v.Stats.Lost.Load},
+			{name: "verzet_ivr_offer_failures_total", help: "Offers (evidence) spooled or lost.", load: v.Stats.OfferFailures.Load},
+		})
 	}
 	if v.Spool != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "verzet_spool_depth",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v5/client/native"
 	"github.com/inconshreveable/log15"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -80,6 +81,7 @@ func startARI(ctx context.Context, srv *Server) error {
 	if err != nil {
 		return objections.Invalid("VERZET_ARI_URL", "", "%v", err)
 	}
+	registerARIMetrics(srv.Metrics, a.Stats())
 	log.Info("Asterisk adapter on", zap.Int("nodes", len(urls)), zap.String("app", cfg.ARIApp), zap.Bool("http_media", media != ""))
 	srv.Go(func(bctx context.Context) {
 		// Intake stops at the signal (ctx), not only once the HTTP server
@@ -91,6 +93,33 @@ func startARI(ctx context.Context, srv *Server) error {
 		a.Run(rctx)
 	})
 	return nil
+}
+
+// registerARIMetrics exports the adapter's counters, summed over the nodes.
+func registerARIMetrics(reg prometheus.Registerer, st *ari.Stats) {
+	registerCounterFuncs(reg, []statFunc{
+		{name: "verzet_ari_connects_total", help: "ARI websocket connections established, first and re-connections.", load: st.Connects.Load},
+		{name: "verzet_ari_reconnects_total", help: "Of the ARI connections, re-connections of a live client.", load: st.Reconnects.Load},
+		{name: "verzet_ari_connect_failures_total", help: "ARI connect attempts that failed or timed out.", load: st.ConnectFailures.Load},
+		{name: "verzet_ari_heartbeat_misses_total", help: "Heartbeats not echoed on the ARI websocket.", load: st.HeartbeatMisses.Load},
+		{name: "verzet_ari_filter_failures_total", help: "ARI event filters not set after a connect.", load: st.FilterFailures.Load},
+		{name: "verzet_ari_reconciles_total", help: "Asterisk channel lists compared with the dialogues.", load: st.Reconciles.Load},
+		{name: "verzet_ari_calls_started_total", help: "Dialogues started on Asterisk channels (StasisStart or adopted).", load: st.CallsStarted.Load},
+		{name: "verzet_ari_calls_refused_total", help: "Channels handed back to the dialplan untouched (shutdown, no org).", load: st.CallsRefused.Load},
+		{name: "verzet_ari_calls_adopted_total", help: "Channels found in the app without a dialogue (events lost).", load: st.CallsAdopted.Load},
+		{name: "verzet_ari_calls_vanished_total", help: "Channels that left the app while their end event was lost.", load: st.CallsVanished.Load},
+		{name: "verzet_ari_keys_dropped_total", help: "DTMF keys with no dialogue to take them.", load: st.KeysDropped.Load},
+		{name: "verzet_ari_playbacks_lost_total", help: "Playbacks whose PlaybackFinished never came.", load: st.PlaybacksLost.Load},
+		{name: "verzet_ari_events_undecodable_total", help: "ARI events of a type ari/v5 cannot decode; non-zero means the event filter is not in force.", load: st.EventsUndecodable.Load},
+		{name: "verzet_ari_replaced_total", help: "ApplicationReplaced received: another websocket took the Stasis app.", load: st.Replaced.Load},
+	})
+	registerGaugeFuncs(reg, []statFunc{
+		{name: "verzet_ari_calls_active", help: "Asterisk channels being handled now.", load: st.CallsActive.Load},
+		{name: "verzet_ari_event_backlog_max", help: "Most ARI events ever queued for the router at once.", load: st.EventBacklogMax.Load},
+	})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "verzet_ari_event_lag_max_seconds",
+		Help: "Longest a StasisStart or key took to reach the router, by Asterisk's timestamp."},
+		func() float64 { return float64(st.EventLagMaxMS.Load()) / 1000 }))
 }
 
 // bridgeARILogger sends ari/v5's log15 output (its only logger, a package

@@ -48,6 +48,7 @@ type Config struct {
 	TwilioAccountSID string // VERZET_TWILIO_ACCOUNT_SID, for the REST API
 	TwilioAPIKey     string // VERZET_TWILIO_API_KEY
 	TwilioAPISecret  string // VERZET_TWILIO_API_SECRET
+	TwilioAPIURL     string // VERZET_TWILIO_API_URL: the REST API's base URL, when not Twilio's
 	Demo             bool   // serve --demo: Twilio webhooks with a local token
 
 	// API and webhooks (api.go).

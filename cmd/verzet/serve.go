@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
@@ -36,7 +37,7 @@ func runServe(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	defer closeStore()
 
-	srv := &Server{Log: log, Register: reg, Config: *cfg}
+	srv := &Server{Log: log, Register: reg, Config: *cfg, Metrics: prometheus.NewRegistry()}
 	for _, f := range features() {
 		if err := f.start(ctx, srv); err != nil {
 			return exitFailure, fmt.Errorf("start %s: %w", f.name, err)
@@ -65,6 +66,9 @@ type Server struct {
 	Config   Config
 	// IVR is set by the ivr feature for the telephony adapters.
 	IVR *IVR
+	// Metrics is the registry served at /metrics (by the api feature);
+	// every feature adds its collectors to it when it starts.
+	Metrics *prometheus.Registry
 	// Ready, when set, receives the bound address once listening (tests).
 	Ready func(addr string)
 

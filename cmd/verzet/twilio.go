@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/ivr"
@@ -40,6 +41,7 @@ func twilioFeature() feature {
 				{"VERZET_TWILIO_ACCOUNT_SID", "twilio-account-sid", "", "Twilio account SID (AC…), for verzet twilio handoff", &c.TwilioAccountSID},
 				{"VERZET_TWILIO_API_KEY", "twilio-api-key", "", "Twilio API key SID (SK…), for the REST API instead of the auth token", &c.TwilioAPIKey},
 				{"VERZET_TWILIO_API_SECRET", "twilio-api-secret", "", "the API key's secret", &c.TwilioAPISecret},
+				{"VERZET_TWILIO_API_URL", "twilio-api-url", "", "base URL of Twilio's REST API when not https://api.twilio.com: a proxy or a mock (the credentials are sent there)", &c.TwilioAPIURL},
 			}
 		},
 		start: startTwilio,
@@ -117,6 +119,7 @@ func startTwilio(ctx context.Context, srv *Server) error {
 		return err
 	}
 	srv.Mount(h.Routes)
+	registerTwilioMetrics(srv.Metrics, h.Stats())
 	srv.Go(func(ctx context.Context) { purgeCalls(ctx, calls, log) })
 	log.Info("Twilio webhooks on", zap.String("public_url", public), zap.Bool("tts", len(voices) > 0), zap.Int("tokens", len(tokens)))
 	if cfg.Demo {
@@ -135,6 +138,17 @@ func startTwilio(ctx context.Context, srv *Server) error {
 		}
 	}
 	return nil
+}
+
+// registerTwilioMetrics exports the webhook handler's counters.
+func registerTwilioMetrics(reg prometheus.Registerer, st *twilio.Stats) {
+	registerCounterFuncs(reg, []statFunc{
+		{name: "verzet_twilio_webhooks_total", help: "Twilio webhooks that passed the signature check.", load: st.Webhooks.Load},
+		{name: "verzet_twilio_rejected_total", help: "Twilio webhooks rejected with 403: signature missing or wrong.", load: st.Rejected.Load},
+		{name: "verzet_twilio_refused_total", help: "Twilio webhooks refused with 400, 405, 413 or 415.", load: st.Refused.Load},
+		{name: "verzet_twilio_conflicts_total", help: "Steps redone because another webhook of the call changed its record first.", load: st.Conflicts.Load},
+		{name: "verzet_twilio_store_errors_total", help: "Call records that could not be read or saved.", load: st.StoreErrors.Load},
+	})
 }
 
 // purgeCalls deletes call records a day after their last webhook, every
@@ -268,7 +282,12 @@ func runTwilio(ctx context.Context, a *App, args []string) (int, error) {
 	if t := splitTokens(cfg.TwilioAuthToken); len(t) > 0 {
 		token = t[0]
 	}
-	rc, err := twilio.NewRESTClient(twilio.RESTConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: token, APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret})
+	hc, err := twilioAPIClient(cfg.TwilioAPIURL)
+	if err != nil {
+		return exitFailure, err
+	}
+	rc, err := twilio.NewRESTClient(twilio.RESTConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: token, APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret,
+		HTTPClient: hc})
 	if err != nil {
 		return exitFailure, err
 	}
@@ -278,6 +297,39 @@ func runTwilio(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	fmt.Fprintf(a.stdout, "call %s handed off to %s\n", pos[0], voice)
 	return exitOK, nil
+}
+
+// twilioAPIClient returns the HTTP client for Twilio's REST API: nil (the
+// default) without a base URL, else one that sends every request there.
+// twilio-go v1.31.0 has the API's host built in (its Edge and Region only
+// change the part before twilio.com), so the transport rewrites each
+// request's scheme and host, and puts the base URL's path in front.
+func twilioAPIClient(base string) (*http.Client, error) {
+	base = strings.TrimSpace(base)
+	if base == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, objections.Invalid("VERZET_TWILIO_API_URL", redactedURL(base), "must be an absolute http(s) URL without credentials or query, e.g. https://api.twilio.com")
+	}
+	return &http.Client{Transport: apiBaseTransport{base: u, next: http.DefaultTransport}}, nil
+}
+
+// apiBaseTransport sends each request to base instead of the host it names.
+type apiBaseTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t apiBaseTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	out := r.Clone(r.Context())
+	out.URL.Scheme, out.URL.Host, out.Host = t.base.Scheme, t.base.Host, ""
+	out.URL.Path = strings.TrimSuffix(t.base.Path, "/") + r.URL.Path
+	if r.URL.RawPath != "" {
+		out.URL.RawPath = strings.TrimSuffix(t.base.EscapedPath(), "/") + r.URL.RawPath
+	}
+	return t.next.RoundTrip(out)
 }
 
 // contextFlags are the call context flags of handoff and simulate.
