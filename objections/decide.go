@@ -53,6 +53,9 @@ type Decision struct {
 	Objection *Objection `json:"objection"`
 	Consent   *Consent   `json:"consent,omitempty"`
 	Relation  *Relation  `json:"relation,omitempty"`
+	// ListVersion is Facts.ListVersion: the version of the suppression list
+	// the decision was made on (domain.md §3.3).
+	ListVersion int64 `json:"list_version"`
 }
 
 // Facts is what the store holds on one number (and person) for one org: the
@@ -63,6 +66,11 @@ type Facts struct {
 	Objections []Objection
 	Consents   []Consent
 	Relations  []Relation
+	// ListVersion is the position (Event.Seq) of the event log's head when
+	// the facts were read, 0 for an empty log: the version of the
+	// suppression list. Every objection and void up to it is in the facts
+	// (stores read it first, or in the same snapshot).
+	ListVersion int64
 }
 
 // Decide applies the rules of domain.md REQ-1, 2, 5, 6, 12 and §5 to facts at
@@ -75,7 +83,7 @@ type Facts struct {
 // customer relation is, while the sector allows it and its peildatum is within
 // the org's term, and the call must offer the right to object.
 func Decide(f Facts, number, person string, at time.Time) Decision {
-	d := Decision{Org: f.Org.ID, Number: number, PersonID: person, At: at.UTC(), Basis: BasisNone}
+	d := Decision{Org: f.Org.ID, Number: number, PersonID: person, At: at.UTC(), Basis: BasisNone, ListVersion: f.ListVersion}
 
 	var latest *Objection
 	for i := range f.Objections {

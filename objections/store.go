@@ -65,3 +65,9 @@ type Store interface {
 
 // Clock returns the current time; injected so tests control it.
 type Clock func() time.Time
+
+// FactsQuery is one Facts question: org and number (E.164), and the person
+// when known. Stores that answer many at once take a slice of them.
+type FactsQuery struct {
+	Org, Number, Person string
+}

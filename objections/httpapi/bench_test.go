@@ -212,15 +212,20 @@ func BenchmarkCallability(b *testing.B) {
 		}
 	})
 
+	// The check as the server makes it (normalise, batched read, decide),
+	// without HTTP.
 	b.Run("no-http", func(b *testing.B) {
 		nums := objections.Numbers{Region: "NL"}
+		var cfg Config
+		cfg.defaults()
+		c := newCoalescer(s.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout, nil)
 		rate, p50, p99 := load(b, benchConc, b.N, func(rnd *rand.Rand) error {
 			org, n := pick(rnd)
 			e164, err := nums.NormalizeFast(n)
 			if err != nil {
 				return err
 			}
-			f, err := s.FactsOne(context.Background(), org, e164, "")
+			f, err := c.facts(context.Background(), objections.FactsQuery{Org: org, Number: e164})
 			if err != nil {
 				return err
 			}

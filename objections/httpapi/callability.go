@@ -11,7 +11,7 @@ import (
 // callability answers GET /v1/callability/{number}: may org call number
 // now? It reads the store on every request (no answer is cached), so an
 // objection committed by any instance or process blocks the next check.
-func (s *Server) callability(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	if err := knownParams(r, "org", "person"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -40,6 +40,7 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, _ objection
 	d := decideNow(f, number, person, s.reg.Now())
 	s.metrics.decisionLatency.WithLabelValues("check").Observe(time.Since(start).Seconds())
 	s.metrics.observeDecision(d)
+	s.decisions.add(d, tok)
 	writeJSON(w, http.StatusOK, viewDecision(d))
 }
 

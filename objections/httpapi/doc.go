@@ -14,6 +14,19 @@
 // reads the store, so an objection committed by any process is honoured by
 // the next question (domain.md REQ-6).
 //
+// Dial-time checks are honour evidence (domain.md §3.3): every answer of
+// GET /v1/callability carries the list version it was decided on (the
+// event log position its facts were read at), and when the store keeps a
+// decision log (objections.DecisionLog, migration 007) every blocked check
+// is logged in full with that version and the asking token's name, and
+// every check is counted per org, Europe/Amsterdam day, result and main
+// reason. The log is written asynchronously from a bounded buffer that
+// Server.Run flushes (decisionLog): a check never waits on it, a full
+// buffer drops records (verzet_decision_log_dropped_total), and
+// verzet_revocation_first_block_seconds measures each objection's time
+// from commit to the first dial attempt it blocked. Scrubs are not logged:
+// a scrub prepares a list, it is not a dial attempt.
+//
 // Webhooks go through the stores' transactional outbox (migration 005): a
 // trigger writes a delivery per target in the objection's own transaction;
 // the relay here claims the oldest undelivered event of each number, POSTs
@@ -22,5 +35,5 @@
 // The package imports objections, zap and the Prometheus client only
 // (STYLE.md §1). What it needs beyond objections.Store it declares itself:
 // TokenStore, Outbox, and the optional FactsOne, FactsBatch and
-// PromptTexts.
+// PromptTexts; the optional decision log is objections.DecisionLog.
 package httpapi

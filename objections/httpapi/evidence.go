@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"html/template"
 	"net/http"
@@ -15,6 +16,10 @@ import (
 // maxEvidenceOffers bounds the offers in one evidence pack; a number called
 // more often than this is an anomaly the pack says it cut short.
 const maxEvidenceOffers = 10000
+
+// maxEvidenceChecks bounds the logged dial-time checks in one evidence
+// pack: the newest are shown, and the pack says when there are more.
+const maxEvidenceChecks = 100
 
 // evidencePack is everything an org holds on one number (and person): the
 // answer to a consumer's or the regulator's "what do you hold on me and
@@ -31,6 +36,25 @@ type evidencePack struct {
 	Relations       []relationView     `json:"relations"`
 	Offers          []objections.Offer `json:"offers"`
 	OffersTruncated bool               `json:"offers_truncated,omitempty"`
+	// Checks are the logged dial-time checks on the number, newest first,
+	// at most maxEvidenceChecks: every blocked one (allowed checks are
+	// only counted). A check of the last fraction of a second may not be
+	// written yet.
+	Checks          []objections.DecisionRecord `json:"checks"`
+	ChecksTruncated bool                        `json:"checks_truncated,omitempty"`
+	// FirstBlocks has one entry per objection of the pack: the first
+	// dial-time check it blocked, if any, and how long after the objection
+	// was received (committed) that was (domain.md §3.3).
+	FirstBlocks []firstBlockView `json:"first_blocks"`
+}
+
+// firstBlockView is an objection's first blocked dial attempt.
+type firstBlockView struct {
+	ObjectionID string     `json:"objection_id"`
+	ReceivedAt  time.Time  `json:"received_at"`
+	BlockedAt   *time.Time `json:"first_blocked_at"`
+	// LatencySeconds is BlockedAt − ReceivedAt.
+	LatencySeconds *float64 `json:"latency_seconds"`
 }
 
 // evidence answers GET /v1/people/{number}/evidence?org=[&person=] as JSON,
@@ -67,7 +91,7 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.T
 	now := s.reg.Now()
 	p := evidencePack{GeneratedAt: now, Org: viewOrg(f.Org), Number: number, Person: person,
 		Decision: viewDecision(decideNow(f, number, person, now)), Objections: []objectionView{}, Consents: []consentView{},
-		Relations: []relationView{}, Offers: []objections.Offer{}}
+		Relations: []relationView{}, Offers: []objections.Offer{}, Checks: []objections.DecisionRecord{}, FirstBlocks: []firstBlockView{}}
 	for _, o := range f.Objections {
 		p.Objections = append(p.Objections, viewObjection(o))
 	}
@@ -94,6 +118,10 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.T
 		}
 		of.After = list[len(list)-1].ID
 	}
+	if err := s.addChecks(ctx, &p, f.Objections); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if format == "html" || (format == "" && prefersHTML(r)) {
 		var buf bytes.Buffer
@@ -108,6 +136,39 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.T
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
+}
+
+// addChecks adds the logged checks on p's number and the first blocked
+// check of each of objs to p. Without a decision log, the lists stay
+// empty and the first blocks unknown.
+func (s *Server) addChecks(ctx context.Context, p *evidencePack, objs []objections.Objection) error {
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = o.ID
+	}
+	firsts := map[string]time.Time{}
+	if s.decisions != nil {
+		checks, err := s.decisions.store.Decisions(ctx, p.Org.ID, p.Number, maxEvidenceChecks+1)
+		if err != nil {
+			return err
+		}
+		if len(checks) > maxEvidenceChecks {
+			checks, p.ChecksTruncated = checks[:maxEvidenceChecks], true
+		}
+		p.Checks = append(p.Checks, checks...)
+		if firsts, err = s.decisions.store.FirstBlocks(ctx, ids); err != nil {
+			return err
+		}
+	}
+	for _, o := range objs {
+		v := firstBlockView{ObjectionID: o.ID, ReceivedAt: o.ReceivedAt}
+		if at, ok := firsts[o.ID]; ok {
+			lat := at.Sub(o.ReceivedAt).Seconds()
+			v.BlockedAt, v.LatencySeconds = &at, &lat
+		}
+		p.FirstBlocks = append(p.FirstBlocks, v)
+	}
+	return nil
 }
 
 // prefersHTML reports whether the first media type of r's Accept is HTML:
@@ -136,6 +197,24 @@ var evidenceHTML = template.Must(template.New("evidence").Funcs(template.FuncMap
 		return t.In(objections.Amsterdam()).Format("2006-01-02 15:04:05 MST")
 	},
 	"join": func(s []string) string { return strings.Join(s, ", ") },
+	"reasons": func(rs []objections.Reason) string {
+		return strings.ReplaceAll(objections.JoinReasons(rs), ",", ", ")
+	},
+	// firstBlock finds the first block of objection id.
+	"firstBlock": func(fbs []firstBlockView, id string) *firstBlockView {
+		for i := range fbs {
+			if fbs[i].ObjectionID == id {
+				return &fbs[i]
+			}
+		}
+		return nil
+	},
+	"seconds": func(s *float64) string {
+		if s == nil {
+			return ""
+		}
+		return time.Duration(*s * float64(time.Second)).Round(time.Millisecond).String()
+	},
 	"keys": func(ks []objections.Key) string {
 		var b strings.Builder
 		for i, k := range ks {

@@ -22,6 +22,7 @@ type metrics struct {
 	requestDuration *prometheus.HistogramVec
 	decisions       *prometheus.CounterVec
 	decisionLatency *prometheus.HistogramVec
+	checkBatch      prometheus.Histogram
 	objections      *prometheus.CounterVec
 	voids           prometheus.Counter
 	offers          *prometheus.CounterVec
@@ -49,6 +50,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "verzet_decision_duration_seconds", Help: "Time to read the facts and decide: one check, or one scrub batch.",
 			Buckets: []float64{.0002, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"kind"}),
+		checkBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "verzet_api_check_batch_size",
+			Help:    "Dial-time checks read from the store with one statement: concurrent checks are read together (1 on a quiet server).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}),
 		objections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "verzet_objections_total",
 			Help: "Objections in the register's event log by source (every process's, not only this one's: aggregate instances with max).",
@@ -77,7 +83,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "verzet_outbox_lag_seconds", Help: "Age of the oldest webhook delivery not yet acknowledged (0 when none).",
 		}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.decisions, m.decisionLatency, m.objections, m.voids,
+	reg.MustRegister(m.requests, m.requestDuration, m.decisions, m.decisionLatency, m.checkBatch, m.objections, m.voids,
 		m.offers, m.eventSeq, m.webhooks, m.webhookLatency, m.outboxPending, m.outboxLag)
 	return m
 }

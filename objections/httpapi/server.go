@@ -40,6 +40,14 @@ type Config struct {
 	// (default 1000); ScrubWorkers how many batches run at once (default 4).
 	ScrubBatch   int
 	ScrubWorkers int
+	// CheckFlights is how many batches of dial-time checks are read from
+	// the store at once (default 4), CheckBatch how many checks one batch
+	// holds at most (default 64): see coalescer. Only for stores that
+	// answer many questions at once (FactsMany).
+	CheckFlights int
+	CheckBatch   int
+	// CheckTimeout bounds one read of a check batch (default 5 s).
+	CheckTimeout time.Duration
 	// EventMetricsInterval is how often Run reads new events of the log
 	// for the objection and offer counters (default 5 s).
 	EventMetricsInterval time.Duration
@@ -65,6 +73,15 @@ func (c *Config) defaults() {
 	}
 	if c.ScrubWorkers <= 0 {
 		c.ScrubWorkers = 4
+	}
+	if c.CheckFlights <= 0 {
+		c.CheckFlights = 4
+	}
+	if c.CheckBatch <= 0 {
+		c.CheckBatch = 64
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = 5 * time.Second
 	}
 	if c.EventMetricsInterval <= 0 {
 		c.EventMetricsInterval = 5 * time.Second
@@ -128,7 +145,10 @@ type Server struct {
 	auth    *authenticator
 	limiter *limiter
 	relay   *relay
-	handler http.Handler
+	// decisions logs dial-time checks; nil when the store keeps no
+	// decision log (objections.DecisionLog).
+	decisions *decisionLog
+	handler   http.Handler
 }
 
 // New returns the API over reg's store, authenticating with tokens.
@@ -150,6 +170,13 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 		s.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(s.promReg)
+	if m, ok := s.store.(FactsMany); ok {
+		c := newCoalescer(m.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout,
+			func(n int) { s.metrics.checkBatch.Observe(float64(n)) })
+		s.facts = func(ctx context.Context, org, number, person string) (objections.Facts, error) {
+			return c.facts(ctx, objections.FactsQuery{Org: org, Number: number, Person: person})
+		}
+	}
 	ttl := cfg.TokenCacheTTL
 	if ttl < 0 {
 		ttl = 0
@@ -158,6 +185,9 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	if s.outbox != nil && len(cfg.Webhooks.URLs) > 0 {
 		s.relay = newRelay(cfg.Webhooks, s.outbox, s.store, s.log.Named("webhook"), s.metrics, s.now)
+	}
+	if dl, ok := s.store.(objections.DecisionLog); ok {
+		s.decisions = newDecisionLog(dl, s.log.Named("decisions"), s.promReg)
 	}
 	s.handler = s.routes()
 	return s
@@ -173,6 +203,9 @@ func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.relay != nil {
 		wg.Go(func() { s.relay.run(ctx) })
+	}
+	if s.decisions != nil {
+		wg.Go(func() { s.decisions.run(ctx) })
 	}
 	wg.Go(func() { s.tailEvents(ctx) })
 	wg.Go(func() {

@@ -68,11 +68,14 @@ type decisionView struct {
 	Basis     string        `json:"basis"`
 	Reasons   []string      `json:"reasons"`
 	Objection *blockingView `json:"objection"`
+	// ListVersion is the event log position the facts were read at: the
+	// version of the suppression list behind the answer.
+	ListVersion int64 `json:"list_version"`
 }
 
 func viewDecision(d objections.Decision) decisionView {
 	v := decisionView{Number: d.Number, Org: d.Org, Person: d.PersonID, At: d.At, Callable: d.Callable,
-		Basis: string(d.Basis), Reasons: make([]string, len(d.Reasons))}
+		Basis: string(d.Basis), Reasons: make([]string, len(d.Reasons)), ListVersion: d.ListVersion}
 	for i, r := range d.Reasons {
 		v.Reasons[i] = string(r)
 	}

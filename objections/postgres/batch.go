@@ -11,16 +11,18 @@ import (
 )
 
 // FactsBatch returns, for each of numbers (E.164), what Facts(org, number,
-// "") returns, read in one round trip of four statements: the list scrub of
+// "") returns, read in one round trip of five statements: the list scrub of
 // objections/httpapi asks for a thousand numbers at a time instead of a
 // thousand times. facts[i] belongs to numbers[i]; repeated numbers get the
 // same facts. Each statement takes its own snapshot when it starts, so
-// every write committed before the call is seen.
+// every write committed before the call is seen; the list version is read
+// first, so every event up to it is in the facts.
 func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error) {
 	if len(numbers) == 0 {
 		return nil, nil
 	}
 	b := &pgx.Batch{}
+	b.Queue(listVersionSQL)
 	b.Queue(orgSelect+` WHERE id = $1`, org)
 	b.Queue(objectionSelect+` WHERE o.org = $1 AND o.number = ANY($2) ORDER BY o.id`, org, numbers)
 	b.Queue(`SELECT `+consentCols+` FROM consents WHERE org = $1 AND number = ANY($2) ORDER BY given_at, id`, org, numbers)
@@ -38,6 +40,10 @@ func readFactsBatch(br pgx.BatchResults, org string, numbers []string) (out []ob
 			err = cerr
 		}
 	}()
+	version, err := readListVersion(br)
+	if err != nil {
+		return nil, err
+	}
 	rows, _ := br.Query()
 	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -48,7 +54,7 @@ func readFactsBatch(br pgx.BatchResults, org string, numbers []string) (out []ob
 	}
 	byNumber := make(map[string]*objections.Facts, len(numbers))
 	for _, n := range numbers {
-		byNumber[n] = &objections.Facts{Org: o}
+		byNumber[n] = &objections.Facts{Org: o, ListVersion: version}
 	}
 	rows, _ = br.Query()
 	objs, err := pgx.CollectRows(rows, scanObjection)

@@ -13,10 +13,11 @@ import (
 // Facts returns what Decide needs for org and number (and person when not
 // empty), read in one round trip: the org (DefaultOrg, not stored, when
 // unknown), its objections on the number or the person with their voids,
-// and its consents and relations on the number or the person. The four
+// and its consents and relations on the number or the person. The five
 // statements are pipelined in one batch, one round trip. Each takes its own
 // snapshot when it starts, so every write committed before Facts was called
 // is seen: an objection recorded before the question is always in the answer.
+// The list version is read first, so every event up to it is in the facts.
 func (s *Store) Facts(ctx context.Context, org, number, person string) (objections.Facts, error) {
 	// Most questions name no person: they get statements without the OR,
 	// which plan as plain index scans. (Guarding the OR with $3 <> '' is not
@@ -30,6 +31,7 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 		args = append(args, person)
 	}
 	b := &pgx.Batch{}
+	b.Queue(listVersionSQL)
 	b.Queue(orgSelect+` WHERE id = $1`, org)
 	b.Queue(objectionSelect+` WHERE o.org = $1 AND `+omatch+` ORDER BY o.id`, args...)
 	b.Queue(`SELECT `+consentCols+` FROM consents WHERE org = $1 AND `+match+` ORDER BY given_at, id`, args...)
@@ -48,6 +50,9 @@ func readFacts(br pgx.BatchResults, org string) (f objections.Facts, err error) 
 			err = cerr
 		}
 	}()
+	if f.ListVersion, err = readListVersion(br); err != nil {
+		return f, err
+	}
 	rows, _ := br.Query()
 	f.Org, err = pgx.CollectExactlyOneRow(rows, scanOrg)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -67,4 +72,15 @@ func readFacts(br pgx.BatchResults, org string) (f objections.Facts, err error) 
 	rows, _ = br.Query()
 	f.Relations, err = pgx.CollectRows(rows, scanRelation)
 	return f, err
+}
+
+// listVersionSQL reads the list version of objections.Facts: the seq of
+// the event log's head (0 for an empty log).
+const listVersionSQL = `SELECT coalesce((SELECT seq FROM event_head), 0)`
+
+// readListVersion reads the result of listVersionSQL queued in a batch.
+func readListVersion(br pgx.BatchResults) (int64, error) {
+	var v int64
+	err := br.QueryRow().Scan(&v)
+	return v, err
 }

@@ -32,7 +32,8 @@ func factsOneSQL(match, omatch string) string {
 		FROM consents WHERE org = $1 AND ` + match + `),
 	(SELECT json_agg(json_build_array(id, org, number, person_id, kind, to_char(peildatum, 'YYYY-MM-DD'), source,
 			` + usec("created_at") + `) ORDER BY id)
-		FROM relations WHERE org = $1 AND ` + match + `)`
+		FROM relations WHERE org = $1 AND ` + match + `),
+	coalesce((SELECT seq FROM event_head), 0)`
 }
 
 var (
@@ -44,21 +45,27 @@ var (
 // instead of four: the dial-time check of objections/httpapi calls it
 // thousands of times a second, and each statement costs PostgreSQL and the
 // driver about as much as the data it returns. The rows come back as JSON
-// arrays, times as microseconds. One statement is one snapshot, taken when
-// it starts: every write committed before the call is seen.
+// arrays, times as microseconds; the list version (the event log head's
+// seq) comes as a fifth column. One statement is one snapshot, taken when
+// it starts: every write committed before the call is seen, and the facts
+// are exactly those of the list version.
 func (s *Store) FactsOne(ctx context.Context, org, number, person string) (objections.Facts, error) {
 	sql, args := factsOneByNumber, []any{org, null(number)}
 	if person != "" {
 		sql, args = factsOneByPerson, append(args, person)
 	}
-	var orgRow, objRows, conRows, relRows []byte
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&orgRow, &objRows, &conRows, &relRows); err != nil {
+	var (
+		orgRow, objRows, conRows, relRows []byte
+		version                           int64
+	)
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&orgRow, &objRows, &conRows, &relRows, &version); err != nil {
 		return objections.Facts{}, translate("read facts", err)
 	}
 	f, err := decodeFactsOne(org, orgRow, objRows, conRows, relRows)
 	if err != nil {
 		return objections.Facts{}, objections.Internal("read facts", err)
 	}
+	f.ListVersion = version
 	return f, nil
 }
 

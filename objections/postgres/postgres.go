@@ -21,10 +21,21 @@ const DefaultConnectTimeout = 5 * time.Second
 // Store is the PostgreSQL objections.Store. It is safe for concurrent use,
 // also by several processes on one database.
 type Store struct {
-	pool  *pgxpool.Pool
-	chain *chainWriter
-	once  sync.Once
+	pool *pgxpool.Pool
+	// checks is a small pool for FactsMany alone, whose sessions plan
+	// statements once (plan_cache_mode = force_generic_plan): PostgreSQL
+	// would otherwise plan FactsMany's statement anew on every call, since
+	// a plan for the exact batch size always looks cheaper than the
+	// generic one, and planning costs more than reading a small batch.
+	// Other statements keep the default, where a custom plan can matter.
+	checks *pgxpool.Pool
+	chain  *chainWriter
+	once   sync.Once
 }
+
+// checkConns is the size of the checks pool: the dial-time check reads a
+// few batches at once (objections/httpapi's CheckFlights, default 4).
+const checkConns = 8
 
 var _ objections.Store = (*Store)(nil)
 
@@ -91,6 +102,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, translate("open PostgreSQL pool", err)
 	}
 	s := newStore(pool)
+	ccfg := cfg.Copy()
+	ccfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	ccfg.MaxConns, ccfg.MinConns = min(cfg.MaxConns, checkConns), 0
+	if s.checks, err = pgxpool.NewWithConfig(ctx, ccfg); err != nil {
+		s.Close()
+		return nil, translate("open PostgreSQL pool", err)
+	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnConfig.ConnectTimeout)
 	defer cancel()
 	if err := s.Ping(pctx); err != nil {
@@ -133,6 +151,9 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.chain.close()
 		s.pool.Close()
+		if s.checks != nil {
+			s.checks.Close()
+		}
 	})
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 // "") returns, read in one snapshot with three lookups for all of them: the
 // list scrub of objections/httpapi asks for a thousand numbers at a time
 // instead of a thousand times. facts[i] belongs to numbers[i]; repeated
-// numbers get the same facts.
+// numbers get the same facts, and all the list version of the snapshot.
 func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error) {
 	if len(numbers) == 0 {
 		return nil, nil
@@ -25,6 +25,10 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 	}
 	byNumber := make(map[string]*objections.Facts, len(numbers))
 	err = s.read(ctx, "read facts", func(tx dbtx) error {
+		version, err := listVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
 		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, org))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -33,7 +37,7 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 			return fmt.Errorf("read org: %w", err)
 		}
 		for _, n := range numbers {
-			byNumber[n] = &objections.Facts{Org: o}
+			byNumber[n] = &objections.Facts{Org: o, ListVersion: version}
 		}
 		const in = ` IN (SELECT value FROM json_each(?))`
 		rows, err := tx.QueryContext(ctx, objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)

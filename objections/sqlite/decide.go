@@ -14,10 +14,15 @@ import (
 // Facts returns what Decide needs for org and number (and person when not
 // empty), read in one snapshot: the org (DefaultOrg, not stored, when
 // unknown), the org's objections on the number or the person with their
-// voids, and the org's consents and relations on the number or the person.
+// voids, and the org's consents and relations on the number or the person,
+// with the list version (the event log's last seq) of that snapshot.
 func (s *Store) Facts(ctx context.Context, org, number, person string) (objections.Facts, error) {
 	var f objections.Facts
 	err := s.read(ctx, "read facts", func(tx dbtx) error {
+		var err error
+		if f.ListVersion, err = listVersion(ctx, tx); err != nil {
+			return err
+		}
 		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, org))
 		switch {
 		case err == nil:
@@ -99,4 +104,15 @@ func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, erro
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// listVersion reads the list version of objections.Facts in tx's snapshot:
+// the seq of the event log's last event, 0 for an empty log (seq is the
+// rowid: max is one step down the table's b-tree).
+func listVersion(ctx context.Context, tx dbtx) (int64, error) {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read list version: %w", err)
+	}
+	return v, nil
 }

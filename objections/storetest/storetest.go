@@ -69,6 +69,7 @@ func Run(t *testing.T, open Open) {
 		{"NotFound", testNotFound},
 		{"RoundTrip", testRoundTrip},
 		{"StoreValidates", testStoreValidates},
+		{"ListVersion", testListVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

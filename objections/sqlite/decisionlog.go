@@ -1,0 +1,165 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+var _ objections.DecisionLog = (*Store)(nil)
+
+// AppendDecisions writes blocked records, adds counts and notes first
+// blocks in one write transaction (migration 007). A record written before
+// (a retry after an uncertain commit) is skipped. EINVALID for a record
+// without ID (objections.CheckDecisionRecords). The statements are
+// prepared once and run per row: inside one transaction SQLite inserts
+// rows faster than it would parse one statement per flush.
+func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
+	if err := objections.CheckDecisionRecords(blocked, counts); err != nil {
+		return nil, err
+	}
+	counts = objections.MergeDecisionCounts(counts)
+	firsts := objections.FirstBlocksOf(blocked)
+	if len(blocked) == 0 && len(counts) == 0 {
+		return nil, nil
+	}
+	var out []objections.FirstBlock
+	err := s.write(ctx, "append decisions", func(tx dbtx) error {
+		for _, r := range blocked {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (id, decided_at, org, number, person_id, callable, basis,
+					reasons, objection_id, list_version, token_name)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				r.ID, formatTime(r.DecidedAt), r.Org, r.Number, r.PersonID, boolInt(r.Callable), string(r.Basis),
+				objections.JoinReasons(r.Reasons), nullable(r.ObjectionID), r.ListVersion, r.TokenName); err != nil {
+				return fmt.Errorf("insert decision: %w", err)
+			}
+		}
+		for _, c := range counts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO decision_counts (org, day, callable, reason, count)
+				VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (org, day, callable, reason) DO UPDATE SET count = count + excluded.count`,
+				c.Org, c.Day.Format(dateLayout), boolInt(c.Callable), string(c.Reason), c.Count); err != nil {
+				return fmt.Errorf("add decision count: %w", err)
+			}
+		}
+		for _, f := range firsts {
+			res, err := tx.ExecContext(ctx, `INSERT INTO first_blocks (objection_id, at) VALUES (?, ?)
+				ON CONFLICT (objection_id) DO NOTHING`, f.ObjectionID, formatTime(f.At))
+			if err != nil {
+				return fmt.Errorf("insert first block: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("insert first block: %w", err)
+			} else if n == 1 {
+				out = append(out, objections.FirstBlock{ObjectionID: f.ObjectionID, At: micro(f.At)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Decisions returns up to limit (1–1000, otherwise 100) logged checks of
+// org on number, newest first.
+func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.q().QueryContext(ctx, `SELECT id, decided_at, org, number, person_id, callable, basis, reasons,
+			coalesce(objection_id, ''), list_version, token_name
+		FROM decisions WHERE org = ? AND number = ?
+		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, limit)
+	if err != nil {
+		return nil, storeError("read decisions", err)
+	}
+	list, err := collect(rows, func(row rowScanner) (objections.DecisionRecord, error) {
+		var (
+			r                  objections.DecisionRecord
+			at, basis, reasons string
+			callable           int
+		)
+		if err := row.Scan(&r.ID, &at, &r.Org, &r.Number, &r.PersonID, &callable, &basis, &reasons,
+			&r.ObjectionID, &r.ListVersion, &r.TokenName); err != nil {
+			return r, err
+		}
+		var err error
+		r.DecidedAt, err = parseTime(at)
+		r.Callable, r.Basis, r.Reasons = callable == 1, objections.Basis(basis), objections.SplitReasons(reasons)
+		return r, err
+	})
+	if err != nil {
+		return nil, storeError("read decisions", err)
+	}
+	return list, nil
+}
+
+// DecisionCounts returns org's daily counts for the days from..to
+// (inclusive), by day, callable (false first) and reason.
+func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error) {
+	rows, err := s.q().QueryContext(ctx, `SELECT org, day, callable, reason, count
+		FROM decision_counts WHERE org = ? AND day BETWEEN ? AND ?
+		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
+	if err != nil {
+		return nil, storeError("read decision counts", err)
+	}
+	list, err := collect(rows, func(row rowScanner) (objections.DecisionCount, error) {
+		var (
+			c           objections.DecisionCount
+			day, reason string
+			callable    int
+		)
+		if err := row.Scan(&c.Org, &day, &callable, &reason, &c.Count); err != nil {
+			return c, err
+		}
+		var err error
+		c.Day, err = time.Parse(dateLayout, day)
+		c.Callable, c.Reason = callable == 1, objections.Reason(reason)
+		return c, err
+	})
+	if err != nil {
+		return nil, storeError("read decision counts", err)
+	}
+	return list, nil
+}
+
+// FirstBlocks returns the first blocked check of those of objectionIDs
+// that have one.
+func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(objectionIDs))
+	if len(objectionIDs) == 0 {
+		return out, nil
+	}
+	list, err := jsonList(objectionIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.q().QueryContext(ctx, `SELECT objection_id, at FROM first_blocks
+		WHERE objection_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, storeError("read first blocks", err)
+	}
+	firsts, err := collect(rows, func(row rowScanner) (objections.FirstBlock, error) {
+		var (
+			f  objections.FirstBlock
+			at string
+		)
+		if err := row.Scan(&f.ObjectionID, &at); err != nil {
+			return f, err
+		}
+		var err error
+		f.At, err = parseTime(at)
+		return f, err
+	})
+	if err != nil {
+		return nil, storeError("read first blocks", err)
+	}
+	for _, f := range firsts {
+		out[f.ObjectionID] = f.At
+	}
+	return out, nil
+}

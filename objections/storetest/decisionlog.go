@@ -1,0 +1,243 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// RunDecisionLog runs the suite of the dial-time decision log (domain.md
+// §3.3 honour evidence) against the store open returns; the store must
+// implement objections.DecisionLog.
+func RunDecisionLog(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s objections.DecisionLog)
+	}{
+		{"AppendAndRead", testDecisionsAppendRead},
+		{"RetryIsIdempotent", testDecisionsRetry},
+		{"CountsAdd", testDecisionCountsAdd},
+		{"ConcurrentCounts", testDecisionCountsConcurrent},
+		{"FirstBlocks", testFirstBlocks},
+		{"Invalid", testDecisionsInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, ok := open(t).(objections.DecisionLog)
+			if !ok {
+				t.Fatalf("the store does not implement objections.DecisionLog")
+			}
+			tc.fn(t, s)
+		})
+	}
+}
+
+var decT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// blockedRecord is a check of org on number blocked by objection at t0+ms.
+func blockedRecord(org, number, objection string, ms int) objections.DecisionRecord {
+	at := decT0.Add(time.Duration(ms) * time.Millisecond)
+	r := objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: org, Number: number, Basis: objections.BasisNone,
+		Reasons: []objections.Reason{objections.ReasonObjection}, ObjectionID: objection, ListVersion: int64(ms), TokenName: "dialer-1"}
+	if objection == "" {
+		r.Reasons = []objections.Reason{objections.ReasonNoBasis}
+	}
+	return r
+}
+
+func testDecisionsAppendRead(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	if got, err := s.AppendDecisions(ctx, nil, nil); err != nil || len(got) != 0 {
+		t.Fatalf("empty append = %v, %v", got, err)
+	}
+	full := blockedRecord("acme", "+31612345678", "01OBJECTIONA", 3)
+	full.PersonID = "p-1"
+	full.DecidedAt = full.DecidedAt.Add(123456 * time.Nanosecond) // stored to the microsecond
+	full.Reasons = []objections.Reason{objections.ReasonObjection, objections.ReasonConsentVoidedByObjection}
+	recs := []objections.DecisionRecord{
+		blockedRecord("acme", "+31612345678", "", 1),
+		full,
+		blockedRecord("acme", "+31612345678", "01OBJECTIONA", 2),
+		blockedRecord("acme", "+31687654321", "", 4),
+		blockedRecord("beta", "+31612345678", "", 5),
+	}
+	if _, err := s.AppendDecisions(ctx, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31612345678", 10))
+	if len(got) != 3 || got[0].ID != full.ID || got[1].ID != recs[2].ID || got[2].ID != recs[0].ID {
+		t.Fatalf("decisions = %+v; want the three of acme on the number, newest first", got)
+	}
+	want := full
+	want.DecidedAt = full.DecidedAt.Truncate(time.Microsecond)
+	if a, b := fmt.Sprintf("%+v", got[0]), fmt.Sprintf("%+v", want); a != b {
+		t.Fatalf("round trip:\n got %s\nwant %s", a, b)
+	}
+	if got[0].DecidedAt.Location() != time.UTC {
+		t.Fatalf("decided_at in %v, want UTC", got[0].DecidedAt.Location())
+	}
+	if got[2].ObjectionID != "" || got[2].MainReason() != objections.ReasonNoBasis || got[2].Callable {
+		t.Fatalf("record without objection = %+v", got[2])
+	}
+	if two := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31612345678", 2)); len(two) != 2 || two[0].ID != full.ID {
+		t.Fatalf("limit 2 = %+v", two)
+	}
+	if other := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "beta", "+31612345678", 10)); len(other) != 1 || other[0].Org != "beta" {
+		t.Fatalf("beta's decisions = %+v", other)
+	}
+	if none := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31600000000", 10)); len(none) != 0 {
+		t.Fatalf("decisions on an unchecked number = %+v", none)
+	}
+}
+
+// A flush retried after an uncertain commit does not log a check twice.
+func testDecisionsRetry(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	recs := []objections.DecisionRecord{blockedRecord("acme", "+31612345678", "", 1), blockedRecord("acme", "+31612345678", "", 2)}
+	for range 2 {
+		if _, err := s.AppendDecisions(ctx, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31612345678", 10)); len(got) != 2 {
+		t.Fatalf("%d decisions after a repeated append, want 2", len(got))
+	}
+}
+
+func testDecisionCountsAdd(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	day1, day2 := objections.DateOf(decT0), objections.DateOf(decT0.AddDate(0, 0, 1))
+	counts := []objections.DecisionCount{
+		{Org: "acme", Day: day1, Callable: true, Reason: objections.ReasonConsent, Count: 5},
+		{Org: "acme", Day: day1, Callable: false, Reason: objections.ReasonObjection, Count: 2},
+		{Org: "acme", Day: day1, Callable: true, Reason: objections.ReasonConsent, Count: 1}, // same key: merged
+		{Org: "acme", Day: day2, Callable: false, Reason: "", Count: 1},
+		{Org: "beta", Day: day1, Callable: true, Reason: objections.ReasonCustomerRelation, Count: 7},
+	}
+	if _, err := s.AppendDecisions(ctx, nil, counts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendDecisions(ctx, []objections.DecisionRecord{blockedRecord("acme", "+31612345678", "", 1)},
+		[]objections.DecisionCount{{Org: "acme", Day: day1, Callable: false, Reason: objections.ReasonObjection, Count: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]objections.DecisionCount](t)(s.DecisionCounts(ctx, "acme", day1, day2))
+	want := []objections.DecisionCount{
+		{Org: "acme", Day: day1, Callable: false, Reason: objections.ReasonObjection, Count: 5},
+		{Org: "acme", Day: day1, Callable: true, Reason: objections.ReasonConsent, Count: 6},
+		{Org: "acme", Day: day2, Callable: false, Reason: "", Count: 1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("counts =\n%v\nwant\n%v", got, want)
+	}
+	if one := must[[]objections.DecisionCount](t)(s.DecisionCounts(ctx, "acme", day2, day2)); len(one) != 1 || one[0].Count != 1 {
+		t.Fatalf("counts of day 2 = %v", one)
+	}
+	if b := must[[]objections.DecisionCount](t)(s.DecisionCounts(ctx, "beta", day1, day1)); len(b) != 1 || b[0].Count != 7 {
+		t.Fatalf("beta's counts = %v", b)
+	}
+}
+
+// Writers of several instances add to the same rows at once: no count is
+// lost and none deadlocks (the keys are written in one order).
+func testDecisionCountsConcurrent(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	day := objections.DateOf(decT0)
+	const writers, rounds = 4, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds)
+	for w := range writers {
+		wg.Go(func() {
+			for range rounds {
+				// Each writer lists the keys in another order.
+				counts := []objections.DecisionCount{
+					{Org: "acme", Day: day, Callable: true, Reason: objections.ReasonConsent, Count: 1},
+					{Org: "acme", Day: day, Callable: false, Reason: objections.ReasonObjection, Count: 2},
+					{Org: "acme", Day: day, Callable: false, Reason: objections.ReasonNoBasis, Count: 3},
+				}
+				if w%2 == 1 {
+					counts[0], counts[2] = counts[2], counts[0]
+				}
+				if _, err := s.AppendDecisions(ctx, nil, counts); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got := must[[]objections.DecisionCount](t)(s.DecisionCounts(ctx, "acme", day, day))
+	sums := map[objections.Reason]int64{}
+	for _, c := range got {
+		sums[c.Reason] = c.Count
+	}
+	n := int64(writers * rounds)
+	if len(got) != 3 || sums[objections.ReasonConsent] != n || sums[objections.ReasonObjection] != 2*n || sums[objections.ReasonNoBasis] != 3*n {
+		t.Fatalf("counts = %v; want %d, %d, %d", got, n, 2*n, 3*n)
+	}
+}
+
+func testFirstBlocks(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	a1, a2 := blockedRecord("acme", "+31612345678", "01OBJECTIONA", 20), blockedRecord("acme", "+31612345678", "01OBJECTIONA", 10)
+	noObj := blockedRecord("acme", "+31687654321", "", 5)
+	firsts := must[[]objections.FirstBlock](t)(s.AppendDecisions(ctx, []objections.DecisionRecord{a1, a2, noObj}, nil))
+	if len(firsts) != 1 || firsts[0].ObjectionID != "01OBJECTIONA" || !firsts[0].At.Equal(a2.DecidedAt) {
+		t.Fatalf("first blocks = %+v; want A at the earlier check %v", firsts, a2.DecidedAt)
+	}
+	// A later flush, even with an older check of A (another instance's),
+	// keeps A's first block; B's is new.
+	b1 := blockedRecord("acme", "+31611111111", "01OBJECTIONB", 30)
+	a0 := blockedRecord("acme", "+31612345678", "01OBJECTIONA", 1)
+	firsts = must[[]objections.FirstBlock](t)(s.AppendDecisions(ctx, []objections.DecisionRecord{b1, a0}, nil))
+	if len(firsts) != 1 || firsts[0].ObjectionID != "01OBJECTIONB" || !firsts[0].At.Equal(b1.DecidedAt) {
+		t.Fatalf("second first blocks = %+v; want only B", firsts)
+	}
+	if again := must[[]objections.FirstBlock](t)(s.AppendDecisions(ctx, []objections.DecisionRecord{b1}, nil)); len(again) != 0 {
+		t.Fatalf("first blocks of a repeated append = %+v", again)
+	}
+	got := must[map[string]time.Time](t)(s.FirstBlocks(ctx, []string{"01OBJECTIONA", "01OBJECTIONB", "01OBJECTIONC"}))
+	if len(got) != 2 || !got["01OBJECTIONA"].Equal(a2.DecidedAt) || !got["01OBJECTIONB"].Equal(b1.DecidedAt) {
+		t.Fatalf("first blocks = %v", got)
+	}
+	if none := must[map[string]time.Time](t)(s.FirstBlocks(ctx, nil)); len(none) != 0 {
+		t.Fatalf("first blocks of no ids = %v", none)
+	}
+}
+
+func testDecisionsInvalid(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	good := blockedRecord("acme", "+31612345678", "", 1)
+	noID := good
+	noID.ID = ""
+	comma := good
+	comma.Reasons = []objections.Reason{"a,b"}
+	tests := []struct {
+		name    string
+		blocked []objections.DecisionRecord
+		counts  []objections.DecisionCount
+	}{
+		{"no id", []objections.DecisionRecord{good, noID}, nil},
+		{"reason with a comma", []objections.DecisionRecord{comma}, nil},
+		{"count without org", nil, []objections.DecisionCount{{Day: decT0, Count: 1}}},
+		{"negative count", nil, []objections.DecisionCount{{Org: "acme", Day: decT0, Count: -1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.AppendDecisions(ctx, tc.blocked, tc.counts); objections.ErrorCode(err) != objections.EINVALID {
+				t.Fatalf("append: %v; want invalid", err)
+			}
+		})
+	}
+	// Nothing of a refused append was written.
+	if got := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31612345678", 10)); len(got) != 0 {
+		t.Fatalf("decisions after refused appends = %+v", got)
+	}
+}
