@@ -33,6 +33,7 @@ func apiFeature() feature {
 				{"VERZET_API_BURST", "api-burst", "", "requests one API token may make at once (default: the rate)", &c.APIBurst},
 				{"VERZET_API_BODY_LIMIT", "api-body-limit", "1MiB", "largest JSON request body (KiB, MiB, GiB or bytes); 413 beyond", &c.APIBodyLimit},
 				{"VERZET_API_STREAM_LIMIT", "api-stream-limit", "1GiB", "largest scrub list or bulk import body", &c.APIStreamLimit},
+				{"VERZET_API_CHECK_FLIGHTS", "api-check-flights", "4", "how many batches of dial-time checks this instance reads from PostgreSQL at once (1-8): checks that arrive while all are busy are read together in the next batch", &c.APICheckFlights},
 				{"VERZET_API_TOKEN_TTL", "api-token-ttl", "5s", "how long a checked API token is trusted before it is read again: a token revoked on another instance works here that long; 0 reads it every time", &c.APITokenTTL},
 			}
 		},
@@ -92,6 +93,13 @@ func apiConfig(c Config) (httpapi.Config, error) {
 	}
 	if out.StreamLimit, err = parseSize("VERZET_API_STREAM_LIMIT", c.APIStreamLimit); err != nil {
 		return out, err
+	}
+	if c.APICheckFlights != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(c.APICheckFlights))
+		if err != nil || n < 1 || n > 8 {
+			return out, objections.Invalid("VERZET_API_CHECK_FLIGHTS", c.APICheckFlights, "must be a whole number from 1 to 8")
+		}
+		out.CheckFlights = n
 	}
 	if c.APITokenTTL != "" {
 		d, err := time.ParseDuration(c.APITokenTTL)

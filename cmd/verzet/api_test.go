@@ -224,6 +224,7 @@ func TestAPISettingsNameTheValue(t *testing.T) {
 	for _, tc := range []struct{ env, want string }{
 		{"VERZET_API_RATE=fast", `VERZET_API_RATE "fast"`},
 		{"VERZET_API_BODY_LIMIT=huge", `VERZET_API_BODY_LIMIT "huge"`},
+		{"VERZET_API_CHECK_FLIGHTS=9", `VERZET_API_CHECK_FLIGHTS "9"`},
 		{"VERZET_WEBHOOK_URLS=ftp://x", `VERZET_WEBHOOK_URLS "ftp://x"`},
 		{"VERZET_WEBHOOK_URLS=https://hooks.example/x", "VERZET_WEBHOOK_SECRET"},
 	} {
