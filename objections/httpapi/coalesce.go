@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,9 +63,16 @@ func newCoalescer(read func(context.Context, []objections.FactsQuery) ([]objecti
 	return &coalescer{read: read, flights: flights, maxBatch: maxBatch, timeout: timeout, observe: observe}
 }
 
-// facts answers one question, alone or with others. The read does not
-// stop when ctx is cancelled (other callers' answers ride on it); it is
-// bounded by the coalescer's timeout instead.
+// maxWaiting bounds the questions waiting for a flight, in batches: when
+// the store is slow or down, more checks wait than it can answer, and a
+// check beyond the bound fails at once (EUNAVAILABLE, 503) rather than
+// queue behind minutes of reads.
+const maxWaiting = 16
+
+// facts answers one question, alone or with others. A read does not stop
+// when ctx is cancelled (other callers' answers ride on it); it is bounded
+// by the coalescer's timeout instead. A caller still waiting for a flight
+// when ctx ends leaves the queue.
 func (c *coalescer) facts(ctx context.Context, q objections.FactsQuery) (objections.Facts, error) {
 	me := &question{q: q}
 	c.mu.Lock()
@@ -73,10 +82,25 @@ func (c *coalescer) facts(ctx context.Context, q objections.FactsQuery) (objecti
 		c.fly(ctx, me)
 		return me.facts, me.err
 	}
+	if len(c.pending) >= c.flights*c.maxBatch*maxWaiting {
+		c.mu.Unlock()
+		return objections.Facts{}, objections.Unavailable("read facts", errors.New("too many checks waiting for the store"))
+	}
 	me.done = make(chan struct{})
 	c.pending = append(c.pending, me)
 	c.mu.Unlock()
-	<-me.done
+	select {
+	case <-me.done:
+	case <-ctx.Done():
+		c.mu.Lock()
+		if i := slices.Index(c.pending, me); i >= 0 {
+			c.pending = slices.Delete(c.pending, i, i+1)
+			c.mu.Unlock()
+			return objections.Facts{}, objections.Unavailable("read facts", ctx.Err())
+		}
+		c.mu.Unlock()
+		<-me.done // in a batch being read, or just made to lead one
+	}
 	if me.lead {
 		c.fly(ctx, me)
 	}
@@ -123,6 +147,16 @@ func (c *coalescer) fly(ctx context.Context, lead *question) {
 	}
 
 	c.mu.Lock()
+	if err != nil {
+		// The store just failed a read: the questions waiting meanwhile
+		// get the same answer now instead of each waiting for a read of
+		// its own to fail (up to the timeout, one batch after another).
+		for _, w := range c.pending {
+			w.err = err
+			close(w.done)
+		}
+		c.pending = nil
+	}
 	if len(c.pending) == 0 {
 		c.busy--
 		c.mu.Unlock()

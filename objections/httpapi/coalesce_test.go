@@ -175,3 +175,123 @@ func TestCoalescerCallerCancelDoesNotCancelRead(t *testing.T) {
 		t.Fatalf("cancelled caller: %v, %v", fs.Org.Name, err)
 	}
 }
+
+// waitPending waits until n questions wait for a flight.
+func waitPending(t *testing.T, c *coalescer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c.mu.Lock()
+		waiting := len(c.pending)
+		c.mu.Unlock()
+		if waiting == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d questions waiting, want %d", waiting, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// When the store fails a read, the questions that waited meanwhile get the
+// same error at once, without a read of their own.
+func TestCoalescerFailureFailsTheWaiting(t *testing.T) {
+	hold := make(chan struct{})
+	f := &fakeReads{started: make(chan struct{}, 10), hold: hold}
+	c := newCoalescer(f.read, 1, 64, time.Minute, nil)
+	errs := make(chan error, 6)
+	go func() { _, _, err := ask(context.Background(), c, 0); errs <- err }()
+	<-f.started
+	for i := 1; i < 6; i++ {
+		go func() { _, _, err := ask(context.Background(), c, i); errs <- err }()
+	}
+	waitPending(t, c, 5)
+	boom := objections.Unavailable("read facts", errors.New("connection refused"))
+	f.mu.Lock()
+	f.err = boom
+	f.mu.Unlock()
+	close(hold)
+	for range 6 {
+		if err := <-errs; !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want the store's", err)
+		}
+	}
+	if len(f.batches) != 1 {
+		t.Fatalf("%d reads, want 1", len(f.batches))
+	}
+	if c.busy != 0 || len(c.pending) != 0 {
+		t.Fatalf("after the failure: %d flights busy, %d waiting", c.busy, len(c.pending))
+	}
+}
+
+// A caller whose request ends while it waits leaves the queue: it is not
+// read, and the others still are.
+func TestCoalescerWaiterGivesUp(t *testing.T) {
+	hold := make(chan struct{})
+	f := &fakeReads{started: make(chan struct{}, 10), hold: hold}
+	c := newCoalescer(f.read, 1, 64, time.Minute, nil)
+	first := make(chan error, 1)
+	go func() { _, _, err := ask(context.Background(), c, 0); first <- err }()
+	<-f.started
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() { _, _, err := ask(ctx, c, 1); gaveUp <- err }()
+	stays := make(chan error, 1)
+	waitPending(t, c, 1)
+	go func() { _, _, err := ask(context.Background(), c, 2); stays <- err }()
+	waitPending(t, c, 2)
+	cancel()
+	if err := <-gaveUp; objections.ErrorCode(err) != objections.EUNAVAILABLE {
+		t.Fatalf("gave up: err = %v", err)
+	}
+	waitPending(t, c, 1)
+	f.mu.Lock()
+	f.hold = nil
+	f.mu.Unlock()
+	close(hold)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stays; err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.batches {
+		for _, q := range b {
+			if q.Number == "+31612340001" {
+				t.Fatal("the question given up was read")
+			}
+		}
+	}
+	if len(f.batches) != 2 {
+		t.Fatalf("%d reads, want 2", len(f.batches))
+	}
+}
+
+// Beyond flights × maxBatch × maxWaiting waiting questions, a check fails
+// at once instead of queueing behind the store.
+func TestCoalescerBoundsTheQueue(t *testing.T) {
+	hold := make(chan struct{})
+	f := &fakeReads{started: make(chan struct{}, 100), hold: hold}
+	c := newCoalescer(f.read, 1, 1, time.Minute, nil)
+	done := make(chan error, maxWaiting+1)
+	go func() { _, _, err := ask(context.Background(), c, 0); done <- err }()
+	<-f.started
+	for i := 1; i <= maxWaiting; i++ {
+		go func() { _, _, err := ask(context.Background(), c, i); done <- err }()
+	}
+	waitPending(t, c, maxWaiting)
+	if _, _, err := ask(context.Background(), c, 99); objections.ErrorCode(err) != objections.EUNAVAILABLE {
+		t.Fatalf("past the bound: err = %v, want EUNAVAILABLE at once", err)
+	}
+	f.mu.Lock()
+	f.hold = nil
+	f.mu.Unlock()
+	close(hold)
+	for range maxWaiting + 1 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
