@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,4 +135,58 @@ func bytesContains(b []byte, s string) bool {
 		}
 	}
 	return false
+}
+
+// flakyMany is the PostgreSQL store whose batched reads fail while down is
+// set, as when the database is unreachable.
+type flakyMany struct {
+	testStore
+	many FactsMany
+	down atomic.Bool
+}
+
+func (f *flakyMany) FactsMany(ctx context.Context, qs []objections.FactsQuery) ([]objections.Facts, error) {
+	if f.down.Load() {
+		return nil, objections.Unavailable("read facts", errors.New("dial unix /run/postgresql: connection refused"))
+	}
+	return f.many.FactsMany(ctx, qs)
+}
+
+// The batched check with the store down: every check gets a 503 problem
+// (never an answer that looks like "callable"), and checks work again as
+// soon as the store does.
+func TestCallabilityStoreDown(t *testing.T) {
+	st, reopen := backends()[1].open(t) // postgres
+	f := &flakyMany{testStore: st, many: st.(FactsMany)}
+	e := envOn(t, f, reopen, Config{CheckFlights: 1})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	recordVia(t, e.reg, "acme", "+31612345678")
+	check := func() answer {
+		return e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer})
+	}
+	var d decisionView
+	check().want(t, http.StatusOK).json(t, &d)
+	if d.Callable {
+		t.Fatalf("before: %+v", d)
+	}
+	f.down.Store(true)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			a := check()
+			if a.status != http.StatusServiceUnavailable {
+				t.Errorf("store down: status %d: %s", a.status, a.body)
+				return
+			}
+			if p := a.problem(t); p.Code != objections.EUNAVAILABLE || strings.Contains(string(a.body), "postgresql") {
+				t.Errorf("store down: problem %+v", p)
+			}
+		})
+	}
+	wg.Wait()
+	f.down.Store(false)
+	check().want(t, http.StatusOK).json(t, &d)
+	if d.Callable || d.Objection == nil {
+		t.Fatalf("after: %+v", d)
+	}
 }
