@@ -172,6 +172,9 @@ type DecisionLog interface {
 	// Decisions returns up to limit (1–1000; otherwise 100) records of org
 	// on number, newest first.
 	Decisions(ctx context.Context, org, number string, limit int) ([]DecisionRecord, error)
+	// ListDecisions returns one page of logged checks matching f, oldest
+	// first (by id, the ULID of the check's time).
+	ListDecisions(ctx context.Context, f DecisionFilter) ([]DecisionRecord, error)
 	// DecisionCounts returns org's daily counts for the days from..to
 	// (dates, inclusive), by day, callable and reason.
 	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]DecisionCount, error)
@@ -208,3 +211,19 @@ func CheckDecisionRecords(blocked []DecisionRecord, counts []DecisionCount) erro
 	}
 	return nil
 }
+
+// DecisionFilter selects logged checks for a supervisor or an export:
+// all orgs when Org is empty.
+type DecisionFilter struct {
+	Org         string
+	Number      string    // E.164
+	ObjectionID string    // the checks one objection blocked
+	Since       time.Time // decided_at >= Since
+	Until       time.Time // decided_at < Until
+	// After is the cursor: the id of the last item of the previous page.
+	After string
+	Limit int // default 100, at most 1000
+}
+
+// PageLimit returns the effective page size of f.
+func (f DecisionFilter) PageLimit() int { return pageLimit(f.Limit) }

@@ -175,6 +175,10 @@ func (f *fakeDecisionLog) Decisions(context.Context, string, string, int) ([]obj
 	return nil, nil
 }
 
+func (f *fakeDecisionLog) ListDecisions(context.Context, objections.DecisionFilter) ([]objections.DecisionRecord, error) {
+	return nil, nil
+}
+
 func (f *fakeDecisionLog) DecisionCounts(context.Context, string, time.Time, time.Time) ([]objections.DecisionCount, error) {
 	return nil, nil
 }

@@ -249,6 +249,8 @@ func (s *Server) apiRoutes() []route {
 		{"PUT /v1/relations", objections.PermWrite, true, s.putRelations},
 		{"PUT /v1/consents", objections.PermWrite, true, s.putConsents},
 		{"GET /v1/offers", objections.PermRead, false, s.listOffers},
+		{"GET /v1/decisions", objections.PermRead, false, s.listDecisions},
+		{"GET /v1/decisions/counts", objections.PermRead, false, s.decisionCounts},
 		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},
 		{"GET /v1/orgs", objections.PermRead, false, s.listOrgs},
 		{"GET /v1/orgs/{id}", objections.PermRead, false, s.getOrg},

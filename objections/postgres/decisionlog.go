@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,28 +112,53 @@ func scanFirstBlock(row pgx.CollectableRow) (objections.FirstBlock, error) {
 	return f, err
 }
 
+// decisionCols are the columns scanDecision reads.
+const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+	coalesce(objection_id, ''), list_version, token_name`
+
+func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
+	var (
+		r              objections.DecisionRecord
+		basis, reasons string
+	)
+	err := row.Scan(&r.ID, &r.DecidedAt, &r.Org, &r.Number, &r.PersonID, &r.Callable, &basis, &reasons,
+		&r.ObjectionID, &r.ListVersion, &r.TokenName)
+	r.DecidedAt, r.Basis, r.Reasons = r.DecidedAt.UTC(), objections.Basis(basis), objections.SplitReasons(reasons)
+	return r, err
+}
+
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT id, decided_at, org, number, person_id, callable, basis, reasons,
-			coalesce(objection_id, ''), list_version, token_name
+	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+`
 		FROM decisions WHERE org = $1 AND number = $2
 		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, limit)
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (objections.DecisionRecord, error) {
-		var (
-			r              objections.DecisionRecord
-			basis, reasons string
-		)
-		err := row.Scan(&r.ID, &r.DecidedAt, &r.Org, &r.Number, &r.PersonID, &r.Callable, &basis, &reasons,
-			&r.ObjectionID, &r.ListVersion, &r.TokenName)
-		r.DecidedAt, r.Basis, r.Reasons = r.DecidedAt.UTC(), objections.Basis(basis), objections.SplitReasons(reasons)
-		return r, err
-	})
+	list, err := pgx.CollectRows(rows, scanDecision)
 	if err != nil {
 		return nil, translate("read decisions", err)
+	}
+	return list, nil
+}
+
+// ListDecisions returns one page of logged checks matching f, by id.
+func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
+	var w where
+	w.eq("org", f.Org)
+	w.eq("number", f.Number)
+	w.eq("objection_id", f.ObjectionID)
+	w.cmp("decided_at >=", f.Since)
+	w.cmp("decided_at <", f.Until)
+	if f.After != "" {
+		w.add("id > " + w.arg(f.After))
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+` FROM decisions`+w.sql()+
+		` ORDER BY id LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
+	list, err := pgx.CollectRows(rows, scanDecision)
+	if err != nil {
+		return nil, translate("list decisions", err)
 	}
 	return list, nil
 }

@@ -64,36 +64,70 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 	return out, nil
 }
 
+// decisionCols are the columns scanDecision reads.
+const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+	coalesce(objection_id, ''), list_version, token_name`
+
+func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
+	var (
+		r                  objections.DecisionRecord
+		at, basis, reasons string
+		callable           int
+	)
+	if err := row.Scan(&r.ID, &at, &r.Org, &r.Number, &r.PersonID, &callable, &basis, &reasons,
+		&r.ObjectionID, &r.ListVersion, &r.TokenName); err != nil {
+		return r, err
+	}
+	var err error
+	r.DecidedAt, err = parseTime(at)
+	r.Callable, r.Basis, r.Reasons = callable == 1, objections.Basis(basis), objections.SplitReasons(reasons)
+	return r, err
+}
+
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.q().QueryContext(ctx, `SELECT id, decided_at, org, number, person_id, callable, basis, reasons,
-			coalesce(objection_id, ''), list_version, token_name
+	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+`
 		FROM decisions WHERE org = ? AND number = ?
 		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, limit)
 	if err != nil {
 		return nil, storeError("read decisions", err)
 	}
-	list, err := collect(rows, func(row rowScanner) (objections.DecisionRecord, error) {
-		var (
-			r                  objections.DecisionRecord
-			at, basis, reasons string
-			callable           int
-		)
-		if err := row.Scan(&r.ID, &at, &r.Org, &r.Number, &r.PersonID, &callable, &basis, &reasons,
-			&r.ObjectionID, &r.ListVersion, &r.TokenName); err != nil {
-			return r, err
-		}
-		var err error
-		r.DecidedAt, err = parseTime(at)
-		r.Callable, r.Basis, r.Reasons = callable == 1, objections.Basis(basis), objections.SplitReasons(reasons)
-		return r, err
-	})
+	list, err := collect(rows, scanDecision)
 	if err != nil {
 		return nil, storeError("read decisions", err)
+	}
+	return list, nil
+}
+
+// ListDecisions returns one page of logged checks matching f, by id.
+func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
+	var w where
+	for _, c := range []struct{ col, v string }{{"org", f.Org}, {"number", f.Number}, {"objection_id", f.ObjectionID}} {
+		if c.v != "" {
+			w.add(c.col+" = ?", c.v)
+		}
+	}
+	if !f.Since.IsZero() {
+		w.add("decided_at >= ?", formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("decided_at < ?", formatTime(f.Until))
+	}
+	if f.After != "" {
+		w.add("id > ?", f.After)
+	}
+	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+` FROM decisions`+w.String()+` ORDER BY id LIMIT ?`,
+		append(w.args, f.PageLimit())...)
+	if err != nil {
+		return nil, storeError("list decisions", err)
+	}
+	list, err := collect(rows, scanDecision)
+	if err != nil {
+		return nil, storeError("list decisions", err)
 	}
 	return list, nil
 }

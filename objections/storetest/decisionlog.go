@@ -19,6 +19,7 @@ func RunDecisionLog(t *testing.T, open Open) {
 		fn   func(t *testing.T, s objections.DecisionLog)
 	}{
 		{"AppendAndRead", testDecisionsAppendRead},
+		{"ListFiltersAndCursor", testListDecisions},
 		{"RetryIsIdempotent", testDecisionsRetry},
 		{"CountsAdd", testDecisionCountsAdd},
 		{"ConcurrentCounts", testDecisionCountsConcurrent},
@@ -239,5 +240,82 @@ func testDecisionsInvalid(t *testing.T, s objections.DecisionLog) {
 	// Nothing of a refused append was written.
 	if got := must[[]objections.DecisionRecord](t)(s.Decisions(ctx, "acme", "+31612345678", 10)); len(got) != 0 {
 		t.Fatalf("decisions after refused appends = %+v", got)
+	}
+}
+
+// ListDecisions filters by org, number, objection and time, pages by id
+// with the cursor, and lists every org when none is given.
+func testListDecisions(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	var recs []objections.DecisionRecord
+	for i := range 25 {
+		org, number, objection := "acme", "+31612345678", "01OBJECTIONA"
+		switch i % 5 {
+		case 1:
+			number, objection = "+31687654321", ""
+		case 2:
+			org = "beta"
+		case 3:
+			objection = "01OBJECTIONB"
+		}
+		recs = append(recs, blockedRecord(org, number, objection, 10*i))
+	}
+	if _, err := s.AppendDecisions(ctx, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(list []objections.DecisionRecord) []string {
+		out := make([]string, len(list))
+		for i, r := range list {
+			out[i] = r.ID
+		}
+		return out
+	}
+	want := func(keep func(i int, r objections.DecisionRecord) bool) []string {
+		var out []string
+		for i, r := range recs {
+			if keep(i, r) {
+				out = append(out, r.ID)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    objections.DecisionFilter
+		keep func(i int, r objections.DecisionRecord) bool
+	}{
+		{"all orgs", objections.DecisionFilter{}, func(int, objections.DecisionRecord) bool { return true }},
+		{"org", objections.DecisionFilter{Org: "acme"}, func(_ int, r objections.DecisionRecord) bool { return r.Org == "acme" }},
+		{"org and number", objections.DecisionFilter{Org: "acme", Number: "+31687654321"},
+			func(_ int, r objections.DecisionRecord) bool { return r.Org == "acme" && r.Number == "+31687654321" }},
+		{"objection", objections.DecisionFilter{ObjectionID: "01OBJECTIONB"},
+			func(_ int, r objections.DecisionRecord) bool { return r.ObjectionID == "01OBJECTIONB" }},
+		{"since until", objections.DecisionFilter{Since: decT0.Add(50 * time.Millisecond), Until: decT0.Add(150 * time.Millisecond)},
+			func(i int, _ objections.DecisionRecord) bool { return i >= 5 && i < 15 }},
+	} {
+		got := must[[]objections.DecisionRecord](t)(s.ListDecisions(ctx, tc.f))
+		if w := want(tc.keep); fmt.Sprint(ids(got)) != fmt.Sprint(w) {
+			t.Errorf("%s: %v, want %v", tc.name, ids(got), w)
+		}
+	}
+	// Pages of 7 by cursor give every record once, in order.
+	var paged []string
+	f := objections.DecisionFilter{Limit: 7}
+	for range 10 {
+		page := must[[]objections.DecisionRecord](t)(s.ListDecisions(ctx, f))
+		if len(page) > 7 {
+			t.Fatalf("page of %d, limit 7", len(page))
+		}
+		paged = append(paged, ids(page)...)
+		if len(page) < 7 {
+			break
+		}
+		f.After = page[len(page)-1].ID
+	}
+	if fmt.Sprint(paged) != fmt.Sprint(ids(recs)) {
+		t.Fatalf("paged = %v\nwant %v", paged, ids(recs))
+	}
+	if got := must[[]objections.DecisionRecord](t)(s.ListDecisions(ctx, objections.DecisionFilter{Org: "nobody"})); len(got) != 0 {
+		t.Fatalf("unknown org: %v", got)
 	}
 }

@@ -21,6 +21,8 @@ CREATE TABLE decisions (
 ) STRICT;
 
 CREATE INDEX decisions_org_number ON decisions (org, number, decided_at);
+CREATE INDEX decisions_org_id ON decisions (org, id);             -- a supervisor's list, by org
+CREATE INDEX decisions_objection ON decisions (objection_id, id); -- the checks one objection blocked
 
 -- day is the Europe/Amsterdam date, YYYY-MM-DD.
 CREATE TABLE decision_counts (
