@@ -190,28 +190,6 @@ type objectionJSON = objections.ObjectionView
 
 func toJSON(o objections.Objection) objectionJSON { return o.View() }
 
-var csvHeader = []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
-	"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at", "voided_by", "void_reason", "note"}
-
-func csvRow(o objections.Objection) []string {
-	j := toJSON(o)
-	voided := ""
-	if j.VoidedAt != nil {
-		voided = j.VoidedAt.Format(time.RFC3339Nano)
-	}
-	return []string{j.ID, j.Org, j.Number, j.RawNumber, j.PersonID, j.Source, j.Provider, j.CallRef, j.DialerCallRef,
-		j.CampaignRef, j.LeadRef, j.AgentRef, j.OfferID, j.ReceivedAt.Format(time.RFC3339Nano), j.Status, voided, j.VoidedBy,
-		csvSafe(j.VoidReason), csvSafe(j.Note)}
-}
-
-// csvSafe defuses spreadsheet formula injection in free text.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func objectionsList(ctx context.Context, a *App, sub string, args []string) (int, error) {
 	fs, cfg, validate := a.flags("objections " + sub)
 	lf := bindListFlags(fs, true)
@@ -231,8 +209,8 @@ func objectionsList(ctx context.Context, a *App, sub string, args []string) (int
 	switch {
 	case sub == "export":
 		w := csv.NewWriter(a.stdout)
-		_ = w.Write(csvHeader)
-		err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { return w.Write(csvRow(o)) })
+		_ = w.Write(objections.ExportHeader())
+		err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { return w.Write(objections.ExportRow(o)) })
 		w.Flush()
 		if err == nil {
 			err = w.Error()

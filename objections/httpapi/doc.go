@@ -27,6 +27,12 @@
 // from commit to the first dial attempt it blocked. Scrubs are not logged:
 // a scrub prepares a list, it is not a dial attempt.
 //
+// Long answers stream: the scrub and the exports (GET /v1/objections/export,
+// /v1/offers/export, in the CSV shapes of objections.ExportRow and
+// OfferExportRow) write as they read, in constant memory, and a failure
+// after the first byte aborts the transfer rather than end a short answer
+// as if it were whole.
+//
 // Webhooks go through the stores' transactional outbox (migration 005): a
 // trigger writes a delivery per target in the objection's own transaction;
 // the relay here claims the oldest undelivered event of each number, POSTs

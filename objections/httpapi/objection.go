@@ -78,24 +78,9 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok obj
 
 // listObjections answers GET /v1/objections: one page, oldest first.
 func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, _ objections.Token) {
-	if err := knownParams(r, "org", "number", "campaign", "source", "status", "since", "until", "cursor", "limit"); err != nil {
+	f, err := s.objectionFilter(r, "cursor", "limit")
+	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	f := objections.ObjectionFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"),
-		Source: objections.Source(q.Get("source")), Status: objections.Status(q.Get("status"))}
-	var err error
-	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if f.Source != "" && !f.Source.Valid() {
-		s.writeError(w, r, errInvalid("source", string(f.Source), "is not a known source"))
-		return
-	}
-	if f.Status != "" && !f.Status.Valid() {
-		s.writeError(w, r, errInvalid("status", string(f.Status), "must be active, voided or pending_number"))
 		return
 	}
 	limit := f.Limit
@@ -116,6 +101,28 @@ func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, _ object
 		out.Next = cursorAfter(list[min(limit, len(list))-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// objectionFilter reads the filters of GET /v1/objections and its export;
+// paging names the paging parameters the route also takes.
+func (s *Server) objectionFilter(r *http.Request, paging ...string) (objections.ObjectionFilter, error) {
+	if err := knownParams(r, append([]string{"org", "number", "campaign", "source", "status", "since", "until"}, paging...)...); err != nil {
+		return objections.ObjectionFilter{}, err
+	}
+	q := r.URL.Query()
+	f := objections.ObjectionFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"),
+		Source: objections.Source(q.Get("source")), Status: objections.Status(q.Get("status"))}
+	var err error
+	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
+		return f, err
+	}
+	if f.Source != "" && !f.Source.Valid() {
+		return f, errInvalid("source", string(f.Source), "is not a known source")
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, errInvalid("status", string(f.Status), "must be active, voided or pending_number")
+	}
+	return f, nil
 }
 
 // listFilter reads the filters objections and offers share.

@@ -10,20 +10,9 @@ import (
 // listOffers answers GET /v1/offers: one page of offers (the evidence that
 // the right to object was offered, one per call), oldest first.
 func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, _ objections.Token) {
-	if err := knownParams(r, "org", "number", "campaign", "outcome", "since", "until", "cursor", "limit"); err != nil {
+	f, err := s.offerFilter(r, "cursor", "limit")
+	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	f := objections.OfferFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"), Outcome: objections.Outcome(q.Get("outcome"))}
-	var err error
-	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if f.Outcome != "" && !f.Outcome.Valid() {
-		s.writeError(w, r, errInvalid("outcome", string(f.Outcome),
-			"must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error"))
 		return
 	}
 	limit := f.Limit
@@ -38,4 +27,23 @@ func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, _ objections
 		out.Next = cursorAfter(list[min(limit, len(list))-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// offerFilter reads the filters of GET /v1/offers and its export; paging
+// names the paging parameters the route also takes.
+func (s *Server) offerFilter(r *http.Request, paging ...string) (objections.OfferFilter, error) {
+	if err := knownParams(r, append([]string{"org", "number", "campaign", "outcome", "since", "until"}, paging...)...); err != nil {
+		return objections.OfferFilter{}, err
+	}
+	q := r.URL.Query()
+	f := objections.OfferFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"), Outcome: objections.Outcome(q.Get("outcome"))}
+	var err error
+	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
+		return f, err
+	}
+	if f.Outcome != "" && !f.Outcome.Valid() {
+		return f, errInvalid("outcome", string(f.Outcome),
+			"must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error")
+	}
+	return f, nil
 }

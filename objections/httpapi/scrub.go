@@ -414,7 +414,7 @@ func (o *scrubWriter) write(items []scrubItem) {
 		}
 		num := it.raw
 		if it.err != nil {
-			num = csvSafe(num)
+			num = objections.CSVSafe(num)
 		}
 		_ = o.cw.Write([]string{num, strconv.FormatBool(it.err == nil && it.d.Callable), basis, reasons[0]})
 	}
@@ -465,12 +465,4 @@ func (o *scrubWriter) fail(p problem) {
 		_ = o.cw.Write([]string{"", "", "", "error: " + p.Detail})
 	}
 	o.flush()
-}
-
-// csvSafe defuses spreadsheet formula injection in echoed input.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// (default 1000); ScrubWorkers how many batches run at once (default 4).
 	ScrubBatch   int
 	ScrubWorkers int
+	// ExportPage is how many records an export reads from the store at
+	// once (default, and at most, 1000: the stores' largest page).
+	ExportPage int
 	// CheckFlights is how many batches of dial-time checks are read from
 	// the store at once (default 4), CheckBatch how many checks one batch
 	// holds at most (default 64): see coalescer. Only for stores that
@@ -73,6 +76,9 @@ func (c *Config) defaults() {
 	}
 	if c.ScrubWorkers <= 0 {
 		c.ScrubWorkers = 4
+	}
+	if c.ExportPage <= 0 || c.ExportPage > 1000 {
+		c.ExportPage = 1000
 	}
 	if c.CheckFlights <= 0 {
 		c.CheckFlights = 4
@@ -244,11 +250,13 @@ func (s *Server) apiRoutes() []route {
 		{"POST /v1/scrub", objections.PermCheck, true, s.scrub},
 		{"POST /v1/objections", objections.PermWrite, false, s.recordObjection},
 		{"GET /v1/objections", objections.PermRead, false, s.listObjections},
+		{"GET /v1/objections/export", objections.PermRead, false, s.exportObjections},
 		{"GET /v1/objections/{id}", objections.PermRead, false, s.getObjection},
 		{"POST /v1/objections/{id}/void", objections.PermManage, false, s.voidObjection},
 		{"PUT /v1/relations", objections.PermWrite, true, s.putRelations},
 		{"PUT /v1/consents", objections.PermWrite, true, s.putConsents},
 		{"GET /v1/offers", objections.PermRead, false, s.listOffers},
+		{"GET /v1/offers/export", objections.PermRead, false, s.exportOffers},
 		{"GET /v1/decisions", objections.PermRead, false, s.listDecisions},
 		{"GET /v1/decisions/counts", objections.PermRead, false, s.decisionCounts},
 		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},

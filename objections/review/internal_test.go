@@ -88,26 +88,6 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
-func TestCSVSafe(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"", ""},
-		{"+31612345678", "+31612345678"},
-		{"+31 (0)6-1234 5678", "+31 (0)6-1234 5678"},
-		{"-", "-"},
-		{"=1+1", "'=1+1"},
-		{"@SUM(A1)", "'@SUM(A1)"},
-		{"+cmd|' /c calc'!A0", "'+cmd|' /c calc'!A0"},
-		{"-2+3", "-2+3"},
-		{"-x", "'-x"},
-		{"\tx", "'\tx"},
-		{"spring", "spring"},
-	} {
-		if got := csvSafe(tc.in); got != tc.want {
-			t.Errorf("csvSafe(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestSafeNext(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", "/ui/objections"},

@@ -410,43 +410,6 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ui/objections/"+url.PathEscape(o.ID)+"?voided=1", http.StatusSeeOther)
 }
 
-// csvHeader matches `verzet objections export`.
-var csvHeader = []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
-	"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at",
-	"voided_by", "void_reason", "note"}
-
-func csvRow(o objections.Objection) []string {
-	var voidedAt, voidedBy, reason string
-	if o.Void != nil {
-		voidedAt, voidedBy, reason = o.Void.At.Format(time.RFC3339Nano), o.Void.Actor, o.Void.Reason
-	}
-	row := []string{o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, string(o.Source), o.Provider, o.CallRef,
-		o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef, o.OfferID, o.ReceivedAt.Format(time.RFC3339Nano),
-		string(o.Status), voidedAt, voidedBy, reason, o.Note}
-	for i := range row {
-		row[i] = csvSafe(row[i])
-	}
-	return row
-}
-
-// csvSafe defuses spreadsheet formulas: a cell that starts with = @ tab or
-// CR, or with + or - followed by anything but a phone number, gets a
-// leading apostrophe. "+31612345678" stays as it is.
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if strings.Trim(s, "0123456789 +-()./") != "" {
-			return "'" + s
-		}
-	}
-	return s
-}
-
 // export streams the objections of the current filter as CSV, oldest
 // first, in pages, so that a large export does not sit in memory. The
 // export is audited (with its filter) before the first byte is sent.
@@ -470,7 +433,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
-	_ = cw.Write(csvHeader)
+	_ = cw.Write(objections.ExportHeader())
 	f.Limit = 1000
 	n := 0
 	for {
@@ -481,7 +444,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, o := range page {
-			_ = cw.Write(csvRow(o))
+			_ = cw.Write(objections.ExportRow(o))
 			n++
 		}
 		cw.Flush()
