@@ -7,8 +7,8 @@ import (
 )
 
 // The CSV shapes of an export, defined once: `verzet objections export`,
-// the supervisor UI's export and GET /v1/objections/export and
-// /v1/offers/export all write these columns. Times are RFC 3339 as stored
+// the supervisor UI's export and GET /v1/objections/export,
+// /v1/offers/export and /v1/decisions/export write these columns. Times are RFC 3339 as stored
 // (UTC); an empty cell is an empty field. Every cell goes through CSVSafe:
 // numbers, references and notes come from callers and dialers, and an
 // export is opened in a spreadsheet.
@@ -50,6 +50,19 @@ func OfferExportRow(o Offer) []string {
 		exportTime(o.EndedAt), o.PromptID, o.PromptVersion, o.Language, o.PromptHash,
 		strconv.FormatInt(o.PlayedMS, 10), strconv.FormatBool(o.BargeIn), strings.Join(keys, " "),
 		string(o.Outcome), o.EndedBy, o.ObjectionID})
+}
+
+// DecisionExportHeader returns the column names of an export of logged
+// dial-time checks; reasons are comma-separated, the main one first.
+func DecisionExportHeader() []string {
+	return []string{"id", "decided_at", "org", "number", "person_id", "callable", "basis", "reasons",
+		"objection_id", "list_version", "token_name"}
+}
+
+// DecisionExportRow returns r as one row under DecisionExportHeader.
+func DecisionExportRow(r DecisionRecord) []string {
+	return safeRow([]string{r.ID, exportTime(r.DecidedAt), r.Org, r.Number, r.PersonID, strconv.FormatBool(r.Callable),
+		string(r.Basis), JoinReasons(r.Reasons), r.ObjectionID, strconv.FormatInt(r.ListVersion, 10), r.TokenName})
 }
 
 // exportTime is t in RFC 3339, or empty when t is unset.

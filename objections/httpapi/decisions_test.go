@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +97,40 @@ func TestDecisionsAPI(t *testing.T) {
 		if len(past.Items) != 0 || past.Totals.Checks != 0 || past.From != "2025-01-01" {
 			t.Fatalf("counts of January 2025 = %+v", past)
 		}
+
+		// The export: every blocked check, as CSV and as NDJSON.
+		a := e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 5 || strings.Join(rows[0], ",") != strings.Join(objections.DecisionExportHeader(), ",") ||
+			!strings.HasPrefix(a.header.Get("Content-Disposition"), `attachment; filename="verzet-decisions-`) {
+			t.Fatalf("CSV export (%s):\n%s", a.header.Get("Content-Disposition"), a.body)
+		}
+		first := map[string]string{}
+		for i, col := range rows[0] {
+			first[col] = rows[1][i]
+		}
+		r0 := all.Items[0]
+		if first["id"] != r0.ID || first["number"] != r0.Number || first["callable"] != "false" || first["reasons"] != objections.JoinReasons(r0.Reasons) ||
+			first["objection_id"] != r0.ObjectionID || first["list_version"] != "1" || first["decided_at"] != r0.DecidedAt.Format(time.RFC3339Nano) {
+			t.Fatalf("first row %v, want %+v", first, r0)
+		}
+		nd := e.do(req{method: "GET", path: "/v1/decisions/export?objection=" + o.ID, role: objections.RoleSupervisor,
+			header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
+		lines := strings.Split(strings.TrimSpace(string(nd.body)), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("NDJSON export of the objection's checks: %d lines\n%s", len(lines), nd.body)
+		}
+		for _, l := range lines {
+			var r objections.DecisionRecord
+			if err := json.Unmarshal([]byte(l), &r); err != nil || r.ObjectionID != o.ID {
+				t.Fatalf("NDJSON line %s: %v", l, err)
+			}
+		}
+		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme&limit=5", role: objections.RoleSupervisor}).want(t, http.StatusBadRequest)
+		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
 
 		e.do(req{method: "GET", path: "/v1/decisions?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
 		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)

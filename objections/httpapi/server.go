@@ -259,6 +259,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET /v1/offers/export", objections.PermRead, false, s.exportOffers},
 		{"GET /v1/decisions", objections.PermRead, false, s.listDecisions},
 		{"GET /v1/decisions/counts", objections.PermRead, false, s.decisionCounts},
+		{"GET /v1/decisions/export", objections.PermRead, false, s.exportDecisions},
 		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},
 		{"GET /v1/orgs", objections.PermRead, false, s.listOrgs},
 		{"GET /v1/orgs/{id}", objections.PermRead, false, s.getOrg},
