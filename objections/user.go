@@ -145,8 +145,8 @@ const (
 	AuditSignInFailed    AuditAction = "sign_in_failed"
 	AuditSignInLocked    AuditAction = "sign_in_locked"
 	AuditSignOut         AuditAction = "sign_out"
-	AuditView            AuditAction = "view"   // an objection's detail page
-	AuditExport          AuditAction = "export" // a CSV export
+	AuditView            AuditAction = "view"   // an objection's detail page; an API read of an objection or a number's evidence pack
+	AuditExport          AuditAction = "export" // a CSV export; an API export (CSV or NDJSON)
 	AuditVoid            AuditAction = "void"
 	AuditPasswordChanged AuditAction = "password_changed"
 	AuditUserCreated     AuditAction = "user_created"
@@ -163,13 +163,13 @@ func (a AuditAction) Valid() bool {
 	return false
 }
 
-// AuditEntry is one line of the UI's audit log: who did what, when. The log
-// is append-only. Detail never holds a password; it may hold a search
+// AuditEntry is one line of the UI's audit log: who did what, when; the
+// API adds its reads of personal data. The log is append-only. Detail never holds a password; it may hold a search
 // filter (and so a phone number), which is why only admins read it.
 type AuditEntry struct {
 	ID      string      `json:"id"`
 	At      time.Time   `json:"at"`
-	Actor   string      `json:"actor"` // user name, or "cli"
+	Actor   string      `json:"actor"` // user name, "cli", or "token:ID (name)" for the API
 	Action  AuditAction `json:"action"`
 	Subject string      `json:"subject,omitempty"` // objection id, user name
 	Detail  string      `json:"detail,omitempty"`  // filter of an export, reason of a void

@@ -120,7 +120,7 @@ func seed(t *testing.T, dataDir string, now time.Time) {
 	// call records one call as the IVR does: on key 1 the objection first
 	// (committed before the confirmation plays), then the offer when the
 	// call ends, linked by the provider's call reference.
-	call := func(org, campaign, number, provider string, at time.Time, objected bool, extra objections.Objection) {
+	call := func(org, campaign, number, provider string, at time.Time, objected bool, extra objections.Objection) (rec objections.Objection) {
 		pb, err := cat.Compose("nl", prompts.Offer, prompts.Vars{OrgID: org, KeyObject: "1", KeyDecline: "2"})
 		if err != nil {
 			t.Fatal(err)
@@ -138,8 +138,7 @@ func seed(t *testing.T, dataDir string, now time.Time) {
 			}
 			extra.Org, extra.RawNumber, extra.Source, extra.Provider, extra.CallRef, extra.CampaignRef = org, number, source, provider, o.CallRef, campaign
 			clock = o.Keys[0].At.Add(38 * time.Millisecond)
-			rec, _, err := reg.Record(ctx, extra)
-			if err != nil {
+			if rec, _, err = reg.Record(ctx, extra); err != nil {
 				t.Fatal(err)
 			}
 			o.ObjectionID = rec.ID
@@ -147,6 +146,7 @@ func seed(t *testing.T, dataDir string, now time.Time) {
 		if _, _, err := reg.RecordOffer(ctx, o); err != nil {
 			t.Fatal(err)
 		}
+		return rec
 	}
 	object := func(o objections.Objection, at time.Time) {
 		clock = at
@@ -192,9 +192,25 @@ func seed(t *testing.T, dataDir string, now time.Time) {
 				CampaignRef: "winback-q1", AgentRef: "agent-17", Note: "Klant gaf bezwaar door aan de medewerker."}, day.Add(14*time.Hour))
 		}
 	}
-	// The complaint the supervisor looks up: "I pressed 1 and was called again".
-	call("acme", "voorjaar-2026", "06 1234 5678", "twilio", now.Add(-26*time.Hour), true,
+	// The complaint the supervisor looks up: "I pressed 1 and was called
+	// again". The dialer did try again, three times, and was stopped each
+	// time: the log of dial-time checks shows it.
+	o := call("acme", "voorjaar-2026", "06 1234 5678", "twilio", now.Add(-26*time.Hour), true,
 		objections.Objection{DialerCallRef: "dialer-88412", LeadRef: "lead-5521"})
+	events, err := st.EventsFor(ctx, o.ID)
+	if err != nil || len(events) == 0 {
+		t.Fatalf("events of the objection: %v %v", events, err)
+	}
+	var stops []objections.DecisionRecord
+	for _, after := range []time.Duration{2040 * time.Millisecond, 2*time.Hour + 11*time.Minute, 23*time.Hour + 4*time.Minute} {
+		at := o.ReceivedAt.Add(after)
+		stops = append(stops, objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: o.Org, Number: o.Number,
+			Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonObjection, objections.ReasonNoBasis},
+			ObjectionID: o.ID, ListVersion: events[0].Seq + 1, TokenName: "dialer-voorjaar"})
+	}
+	if _, err := st.AppendDecisions(ctx, stops, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // chromium returns the path of the Chromium the tests drive. The tests
@@ -399,7 +415,8 @@ func TestUIInChromium(t *testing.T) {
 	u.waitText("Evidence timeline")
 	detail := u.text("main")
 	for _, want := range []string{"Right to object offered", "Key 1 pressed", "its hash matches", "Objection recorded",
-		"voorjaar-2026", "twilio", "dialer-88412", "Acme Goede Doelen", "Druk dan op 1"} {
+		"voorjaar-2026", "twilio", "dialer-88412", "Acme Goede Doelen", "Druk dan op 1",
+		"Dial attempts stopped", "3 dial attempts", "2.04 s after receipt", "dialer-voorjaar"} {
 		if !strings.Contains(detail, want) {
 			t.Fatalf("the detail page lacks %q:\n%s", want, detail)
 		}
@@ -458,7 +475,7 @@ func TestUIInChromium(t *testing.T) {
 	u.do(chromedp.Navigate(srv.base + "/ui/audit"))
 	u.waitText("voided objection")
 	audit := u.text("table.list")
-	for _, want := range []string{"signed in", "changed password", "viewed objection", "exported CSV", "voided objection", "first admin"} {
+	for _, want := range []string{"signed in", "changed password", "viewed", "exported", "voided objection", "first admin"} {
 		if !strings.Contains(audit, want) {
 			t.Fatalf("the audit log lacks %q:\n%s", want, audit)
 		}

@@ -75,8 +75,9 @@ func (s *Server) decisionFilter(r *http.Request) (objections.DecisionFilter, err
 // exportDecisions answers GET /v1/decisions/export: every logged blocked
 // check the filters of GET /v1/decisions select, oldest first, as CSV
 // (objections.DecisionExportHeader) or NDJSON — the honour evidence for a
-// regulator's request.
-func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+// regulator's request. The export is audited, with its filter, before it
+// is read.
+func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	if err := knownParams(r, "org", "number", "objection", "since", "until"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,6 +89,12 @@ func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, _ objec
 	}
 	f, err := s.decisionFilter(r)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, objections.AuditExport, "decisions", auditDetail("format", exportFormat(r),
+		"org", f.Org, "number", f.Number, "objection", f.ObjectionID,
+		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

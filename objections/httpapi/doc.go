@@ -33,6 +33,12 @@
 // after the first byte aborts the transfer rather than end a short answer
 // as if it were whole.
 //
+// Reads of personal data are audited in the log the supervisors' UI keeps
+// (objections.AuditEntry, actor "token:ID (name)"): the three exports
+// (action export, with their filter) and the evidence of a number or an
+// objection (action view). As in the UI, a read whose entry cannot be
+// written is refused with 503.
+//
 // Webhooks go through the stores' transactional outbox (migration 005): a
 // trigger writes a delivery per target in the objection's own transaction;
 // the relay here claims the oldest undelivered event of each number, POSTs
@@ -40,6 +46,6 @@
 //
 // The package imports objections, zap and the Prometheus client only
 // (STYLE.md §1). What it needs beyond objections.Store it declares itself:
-// TokenStore, Outbox, and the optional FactsOne, FactsBatch and
-// PromptTexts; the optional decision log is objections.DecisionLog.
+// TokenStore, Outbox, and the optional FactsOne, FactsBatch, PromptTexts
+// and Auditor; the optional decision log is objections.DecisionLog.
 package httpapi

@@ -58,8 +58,9 @@ type firstBlockView struct {
 }
 
 // evidence answers GET /v1/people/{number}/evidence?org=[&person=] as JSON,
-// or as a printable HTML page for Accept: text/html or ?format=html.
-func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+// or as a printable HTML page for Accept: text/html or ?format=html. The
+// read is audited (a view of the number) before anything is read.
+func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	if err := knownParams(r, "org", "person", "format"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -79,6 +80,15 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.T
 	person := strings.TrimSpace(r.URL.Query().Get("person"))
 	number, err := s.reg.Numbers().NormalizeFast(r.PathValue("number"))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	asHTML := format == "html" || (format == "" && prefersHTML(r))
+	shown := "json"
+	if asHTML {
+		shown = "html"
+	}
+	if err := s.audit(r, tok, objections.AuditView, number, "evidence pack "+auditDetail("org", org, "person", person, "format", shown)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -123,7 +133,7 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, _ objections.T
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if format == "html" || (format == "" && prefersHTML(r)) {
+	if asHTML {
 		var buf bytes.Buffer
 		if err := evidenceHTML.Execute(&buf, p); err != nil {
 			s.writeError(w, r, objections.Internal("render evidence page", err))

@@ -17,10 +17,16 @@ import (
 // filters of GET /v1/objections select, oldest first, as CSV (the columns
 // of objections.ExportHeader, as the supervisor UI and `verzet objections
 // export` write them) or, for Accept: application/x-ndjson, one list item
-// a line.
-func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+// a line. The export is audited, with its filter, before it is read.
+func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	f, err := s.objectionFilter(r)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, objections.AuditExport, "objections", auditDetail("format", exportFormat(r),
+		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "source", string(f.Source), "status", string(f.Status),
+		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -41,10 +47,16 @@ func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, _ obje
 
 // exportOffers answers GET /v1/offers/export: every offer the filters of
 // GET /v1/offers select, oldest first, as CSV (objections.OfferExportHeader)
-// or NDJSON.
-func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+// or NDJSON. The export is audited, with its filter, before it is read.
+func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	f, err := s.offerFilter(r)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, objections.AuditExport, "offers", auditDetail("format", exportFormat(r),
+		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "outcome", string(f.Outcome),
+		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -89,7 +101,7 @@ type exportShape[T any] struct {
 // client can never take a partial file for a whole one.
 func streamExport[T any](s *Server, w http.ResponseWriter, r *http.Request, x exportShape[T]) {
 	ctx := r.Context()
-	ndjson := accepts(r, "application/x-ndjson") || accepts(r, "application/ndjson")
+	ndjson := exportFormat(r) == "ndjson"
 	list, err := x.page(ctx, "")
 	if err != nil {
 		s.writeError(w, r, err)

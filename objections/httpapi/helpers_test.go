@@ -43,6 +43,8 @@ type testStore interface {
 	TokenStore
 	Outbox
 	FactsBatch
+	Auditor
+	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
 }
 
 var (

@@ -189,9 +189,16 @@ type promptView struct {
 	Text     string `json:"text,omitempty"`
 }
 
-func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+// getObjection answers GET /v1/objections/{id}. Looking at the evidence
+// about a person is audited, as in the UI: when it cannot be, the
+// objection is not shown.
+func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, objections.AuditView, o.ID, ""); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

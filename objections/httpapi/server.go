@@ -154,7 +154,10 @@ type Server struct {
 	// decisions logs dial-time checks; nil when the store keeps no
 	// decision log (objections.DecisionLog).
 	decisions *decisionLog
-	handler   http.Handler
+	// auditor records reads of personal data; nil when the store keeps
+	// no audit log.
+	auditor Auditor
+	handler http.Handler
 }
 
 // New returns the API over reg's store, authenticating with tokens.
@@ -194,6 +197,9 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 	}
 	if dl, ok := s.store.(objections.DecisionLog); ok {
 		s.decisions = newDecisionLog(dl, s.log.Named("decisions"), s.promReg)
+	}
+	if a, ok := s.store.(Auditor); ok {
+		s.auditor = a
 	}
 	s.handler = s.routes()
 	return s

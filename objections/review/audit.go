@@ -26,7 +26,13 @@ const auditPageSize = 100
 // auditPage shows the audit log, newest first, to admins.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := auditData{Actor: strings.ToLower(strings.TrimSpace(q.Get("actor"))), Action: q.Get("action"), Actions: allActions}
+	// User names are lower case; an API token's actor ("token:ID (name)")
+	// keeps its upper-case id.
+	actor := strings.TrimSpace(q.Get("actor"))
+	if !strings.HasPrefix(actor, "token:") {
+		actor = strings.ToLower(actor)
+	}
+	d := auditData{Actor: actor, Action: q.Get("action"), Actions: allActions}
 	f := objections.AuditFilter{Actor: d.Actor, Action: objections.AuditAction(d.Action), Before: q.Get("before"), Limit: auditPageSize}
 	if d.Action != "" && !f.Action.Valid() {
 		d.Error = s.lexicon(r).T("audit.badAction", d.Action)

@@ -7,7 +7,9 @@
 // search objections by number in any format, filter them by org, campaign,
 // source, status and date, open one to see the evidence behind it (the
 // offer, the prompt text, language and version played, each key with its
-// time, provider and call reference, any void with actor and reason),
+// time, provider and call reference, any void with actor and reason, and
+// the dial attempts it stopped: the count, the first with its latency since
+// receipt, and the newest, from the store's decision log when it keeps one),
 // export the current filter as CSV and follow objections and offers per day
 // and campaign on a dashboard of server-rendered SVG charts. Admins may
 // also void an objection (reason required, after a confirmation step) and
@@ -24,7 +26,7 @@
 // kept in a cookie) and shows times in Europe/Amsterdam.
 //
 // Main types: Server (New, Handler), Store (what it needs of a store),
-// Config. Bootstrap makes the first admin. The package imports only
+// the optional DecisionLog, Config. Bootstrap makes the first admin. The package imports only
 // objections, zap and golang.org/x/crypto/bcrypt besides the standard
 // library (STYLE.md §1).
 package review

@@ -163,6 +163,24 @@ var messages = map[string]msg{
 	"detail.at":        {"Time", "Tijd"},
 	"detail.evhash":    {"Hash", "Hash"},
 
+	"stops.title": {"Dial attempts stopped", "Tegengehouden belpogingen"},
+	"stops.help": {"Every dial-time check (GET /v1/callability) this objection blocked, as logged: the evidence that it was honoured.",
+		"Elke belcontrole (GET /v1/callability) die dit bezwaar blokkeerde, zoals vastgelegd: het bewijs dat het is nageleefd."},
+	"stops.count":   {"Stopped", "Tegengehouden"},
+	"stops.one":     {"1 dial attempt", "1 belpoging"},
+	"stops.many":    {"%s dial attempts", "%s belpogingen"},
+	"stops.atLeast": {"at least %s dial attempts (counting stops there)", "minstens %s belpogingen (verder wordt niet geteld)"},
+	"stops.first":   {"First stopped", "Eerste tegengehouden"},
+	"stops.after":   {"%s after receipt", "%s na ontvangst"},
+	"stops.newest":  {"The newest %d:", "De nieuwste %d:"},
+	"stops.none":    {"No dial attempt stopped yet.", "Nog geen belpoging tegengehouden."},
+	"stops.noneHelp": {"No dial-time check has been blocked by this objection so far: nobody has tried to call since it was recorded, or the dialer did not check first.",
+		"Nog geen belcontrole is door dit bezwaar geblokkeerd: sinds de vastlegging heeft niemand geprobeerd te bellen, of de dialer controleerde niet vooraf."},
+	"stops.at":      {"Time", "Tijd"},
+	"stops.reasons": {"Reasons", "Redenen"},
+	"stops.version": {"List version", "Lijstversie"},
+	"stops.token":   {"Token", "Token"},
+
 	"tl.offer":          {"Right to object offered", "Recht van verzet aangeboden"},
 	"tl.prompt":         {"prompt %s, version %s, language %s", "melding %s, versie %s, taal %s"},
 	"tl.played":         {"%s of the prompt played", "%s van de melding afgespeeld"},
@@ -237,8 +255,8 @@ var messages = map[string]msg{
 	"action.sign_in_failed":   {"sign-in failed", "aanmelden mislukt"},
 	"action.sign_in_locked":   {"sign-in refused (paused)", "aanmelden geweigerd (gepauzeerd)"},
 	"action.sign_out":         {"signed out", "afgemeld"},
-	"action.view":             {"viewed objection", "bezwaar bekeken"},
-	"action.export":           {"exported CSV", "CSV geëxporteerd"},
+	"action.view":             {"viewed", "bekeken"},
+	"action.export":           {"exported", "geëxporteerd"},
 	"action.void":             {"voided objection", "bezwaar laten vervallen"},
 	"action.password_changed": {"changed password", "wachtwoord gewijzigd"},
 	"action.user_created":     {"created user", "gebruiker aangemaakt"},
@@ -326,6 +344,32 @@ func (l lexicon) Seconds(ms int64) string {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s + " s"
+}
+
+// Latency writes a duration the way a supervisor reads it: "2.04 s",
+// "3 min 12 s", "5 h 3 min", "3 d 4 h" (Dutch: "2,04 s", …, "5 u 3 min").
+func (l lexicon) Latency(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	hour, day := "h", "d"
+	if l.Lang == "nl" {
+		hour = "u"
+	}
+	switch {
+	case d < time.Minute:
+		s := strconv.FormatFloat(d.Seconds(), 'f', 2, 64)
+		if l.Lang == "nl" {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return sign + s + " s"
+	case d < time.Hour:
+		return fmt.Sprintf("%s%d min %d s", sign, int(d/time.Minute), int(d%time.Minute/time.Second))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%s%d %s %d min", sign, int(d/time.Hour), hour, int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%s%d %s %d %s", sign, int(d/(24*time.Hour)), day, int(d%(24*time.Hour)/time.Hour), hour)
 }
 
 // ShortDate is "2 Mar" or "2 mrt".
@@ -439,6 +483,10 @@ var funcs = template.FuncMap{
 	"sub":    func(a, b float64) float64 { return a - b },
 	"status": func(o objections.Objection) string { return string(o.Status) },
 	"str":    func(v any) string { return fmt.Sprint(v) },
+	// reasons writes reason codes, main first.
+	"reasons": func(rs []objections.Reason) string {
+		return strings.ReplaceAll(objections.JoinReasons(rs), ",", ", ")
+	},
 	"isID": func(s string) bool {
 		return len(s) == 26 && strings.Trim(s, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == ""
 	},

@@ -132,6 +132,11 @@ func TestLexiconFormats(t *testing.T) {
 		{en.LongDate(day), "Mon 2 Mar 2026"}, {nl.LongDate(day), "ma 2 mrt 2026"},
 		{en.DateTime(day), "2 Mar 2026 09:05:09"}, {nl.Precise(day), "2 mrt 2026 09:05:09,120"},
 		{en.DateTime(time.Time{}), ""},
+		{en.Latency(2040 * time.Millisecond), "2.04 s"}, {nl.Latency(2040 * time.Millisecond), "2,04 s"},
+		{en.Latency(-120 * time.Millisecond), "-0.12 s"},
+		{en.Latency(3*time.Minute + 12*time.Second), "3 min 12 s"},
+		{en.Latency(5*time.Hour + 3*time.Minute), "5 h 3 min"}, {nl.Latency(5*time.Hour + 3*time.Minute), "5 u 3 min"},
+		{en.Latency(76 * time.Hour), "3 d 4 h"}, {nl.Latency(76 * time.Hour), "3 d 4 u"},
 		{en.T("tl.key", "1"), "Key 1 pressed"}, {nl.T("tl.key", "1"), "Toets 1 ingedrukt"},
 		{en.T("no.such.key"), "no.such.key"},
 	} {

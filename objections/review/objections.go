@@ -203,6 +203,9 @@ type detailData struct {
 	Events   []objections.Event
 	Voided   bool // just voided: show a notice
 	CanVoid  bool
+	// Stops are the dial attempts the objection stopped; nil when the
+	// store keeps no decision log.
+	Stops *stoppedDials
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
@@ -242,6 +245,10 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		sort.Slice(d.Events, func(i, j int) bool { return d.Events[i].Seq < d.Events[j].Seq })
 	}
 	d.Timeline = s.timeline(r, o, offer, d.Events)
+	if d.Stops, err = s.stoppedDialsOf(ctx, o); err != nil {
+		s.fail(w, r, "read blocked checks", err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "detail", s.newPage(r, "detail.title", "objections", d))
 }
 

@@ -117,6 +117,9 @@ type Server struct {
 	// a failed sign-in takes as long whether or not the user exists. Made
 	// on first use: hashing at start-up would delay serve.
 	dummyHash func() []byte
+	// decisions is the store's log of dial-time checks; nil when it keeps
+	// none.
+	decisions DecisionLog
 }
 
 // dummyHash12 is a bcrypt hash at DefaultBcryptCost of a random string
@@ -128,6 +131,9 @@ const dummyHash12 = "$2a$12$dlyB4KQ2Q2cXYeL3tdT/guNn13KmlwSqGfew2AgsWTlluHzOMAnr
 func New(reg *objections.Register, store Store, log *zap.Logger, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{reg: reg, store: store, log: log, cfg: cfg}
+	if dl, ok := store.(DecisionLog); ok {
+		s.decisions = dl
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

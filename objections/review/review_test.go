@@ -883,9 +883,9 @@ func TestAuditLogShowsWhoDidWhat(t *testing.T) {
 		ada.submit("/ui/objections/"+o.ID+"/void", "/ui/objections/"+o.ID+"/void", url.Values{"reason": {"duplicate"}})
 		r := ada.get("/ui/audit")
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "signed in", "viewed objection", "exported CSV", "voided objection", "duplicate", `href="/ui/objections/`+o.ID+`"`, "192.0.2.1")
+		wantBody(t, r, "signed in", "viewed", "exported", "voided objection", "duplicate", `href="/ui/objections/`+o.ID+`"`, "192.0.2.1")
 		r = ada.get("/ui/audit?actor=sam&action=export")
-		wantBody(t, r, "exported CSV")
+		wantBody(t, r, "exported")
 		if strings.Contains(r.body, "voided objection</span>") {
 			t.Fatal("the filter does not filter")
 		}
@@ -912,6 +912,168 @@ func TestStaticAssetsAndHeaders(t *testing.T) {
 			if r.header.Get(h) != want {
 				t.Errorf("%s = %q", h, r.header.Get(h))
 			}
+		}
+	})
+}
+
+// block logs n blocked dial-time checks caused by o, the first at
+// o.ReceivedAt+first and then one a minute, as the API's decision log
+// writes them.
+func (e *env) block(o objections.Objection, n int, first time.Duration) {
+	e.t.Helper()
+	dl, ok := e.store.(objections.DecisionLog)
+	if !ok {
+		e.t.Fatal("the store keeps no decision log")
+	}
+	recs := make([]objections.DecisionRecord, n)
+	for i := range recs {
+		at := o.ReceivedAt.Add(first + time.Duration(i)*time.Minute)
+		recs[i] = objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: o.Org, Number: o.Number,
+			Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonObjection, objections.ReasonNoBasis},
+			ObjectionID: o.ID, ListVersion: int64(100 + i), TokenName: fmt.Sprintf("dialer-%d", i)}
+	}
+	if _, err := dl.AppendDecisions(context.Background(), recs, nil); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// stopsSection returns the "Dial attempts stopped" card of a detail page.
+func stopsSection(t *testing.T, r resp) string {
+	t.Helper()
+	_, after, ok := strings.Cut(r.body, `aria-labelledby="stops-h"`)
+	if !ok {
+		t.Fatalf("the page has no section of stopped dial attempts:\n%s", r.body)
+	}
+	section, _, _ := strings.Cut(after, "</section>")
+	return section
+}
+
+var stopRowRE = regexp.MustCompile(`<tr><td class="nowrap">([^<]+)</td><td class="mono">([^<]+)</td><td class="mono">(\d+)</td><td>([^<]+)</td></tr>`)
+
+func TestDetailShowsStoppedDialAttempts(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		honoured := e.record(objections.Objection{RawNumber: "0612345678"})
+		quiet := e.record(objections.Objection{RawNumber: "0612345679"})
+		e.block(honoured, 25, 2040*time.Millisecond)
+		b := e.signedIn("sam")
+
+		r := b.get("/ui/objections/" + honoured.ID)
+		wantStatus(t, r, http.StatusOK)
+		sec := html.UnescapeString(stopsSection(t, r))
+		for _, want := range []string{"Dial attempts stopped", "25 dial attempts", "2 Mar 2026 10:00:02.040", "2.04 s after receipt", "The newest 20:"} {
+			if !strings.Contains(sec, want) {
+				t.Fatalf("the section lacks %q:\n%s", want, sec)
+			}
+		}
+		rows := stopRowRE.FindAllStringSubmatch(sec, -1)
+		if len(rows) != 20 {
+			t.Fatalf("%d rows, want the newest 20:\n%s", len(rows), sec)
+		}
+		// Newest first: the 25th check (24 minutes after the first), down to the 6th.
+		newest, oldest := rows[0], rows[19]
+		if newest[1] != "2 Mar 2026 10:24:02.040" || newest[2] != "objection, no_basis" || newest[3] != "124" || newest[4] != "dialer-24" {
+			t.Fatalf("newest row = %q", newest[1:])
+		}
+		if oldest[1] != "2 Mar 2026 10:05:02.040" || oldest[3] != "105" || oldest[4] != "dialer-5" {
+			t.Fatalf("oldest row shown = %q", oldest[1:])
+		}
+		if strings.Contains(sec, "No dial attempt stopped yet") {
+			t.Fatal("a honoured objection says none was stopped")
+		}
+
+		// In Dutch.
+		b.header.Set("Accept-Language", "nl")
+		sec = html.UnescapeString(stopsSection(t, b.get("/ui/objections/"+honoured.ID)))
+		for _, want := range []string{"Tegengehouden belpogingen", "25 belpogingen", "2 mrt 2026 10:00:02,040", "2,04 s na ontvangst", "De nieuwste 20:"} {
+			if !strings.Contains(sec, want) {
+				t.Fatalf("the Dutch section lacks %q:\n%s", want, sec)
+			}
+		}
+		b.header.Del("Accept-Language")
+
+		// An objection no check has met yet says so.
+		sec = stopsSection(t, b.get("/ui/objections/"+quiet.ID))
+		if !strings.Contains(sec, "No dial attempt stopped yet.") || strings.Contains(sec, "<table") {
+			t.Fatalf("the section of an objection without stops:\n%s", sec)
+		}
+		b.header.Set("Accept-Language", "nl")
+		wantBody(t, b.get("/ui/objections/"+quiet.ID), "Nog geen belpoging tegengehouden.")
+		b.header.Del("Accept-Language")
+
+		// One blocked check, a while later: singular, minutes.
+		once := e.record(objections.Objection{RawNumber: "0612345670"})
+		e.block(once, 1, 3*time.Minute+12*time.Second)
+		sec = stopsSection(t, b.get("/ui/objections/"+once.ID))
+		if !strings.Contains(sec, "1 dial attempt<") || !strings.Contains(sec, "3 min 12 s after receipt") ||
+			strings.Contains(sec, "The newest") || len(stopRowRE.FindAllString(sec, -1)) != 1 {
+			t.Fatalf("the section of one stop:\n%s", sec)
+		}
+	})
+}
+
+// The count reads the log page by page, and stops counting at 10,000: the
+// page then says "at least", and lists the newest of those it read.
+func TestDetailCountsStoppedDialAttemptsInPages(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		some := e.record(objections.Objection{RawNumber: "0612345678"})
+		many := e.record(objections.Objection{RawNumber: "0612345679"})
+		e.block(some, 1005, time.Second)
+		e.block(many, 10001, time.Second)
+		b := e.signedIn("sam")
+		sec := html.UnescapeString(stopsSection(t, b.get("/ui/objections/"+some.ID)))
+		rows := stopRowRE.FindAllStringSubmatch(sec, -1)
+		if !strings.Contains(sec, "1,005 dial attempts") || len(rows) != 20 || rows[0][4] != "dialer-1004" || rows[19][4] != "dialer-985" {
+			t.Fatalf("the section of 1,005 stops (rows %q):\n%s", rows, sec)
+		}
+		sec = html.UnescapeString(stopsSection(t, b.get("/ui/objections/"+many.ID)))
+		rows = stopRowRE.FindAllStringSubmatch(sec, -1)
+		if !strings.Contains(sec, "at least 10,000 dial attempts") || !strings.Contains(sec, "1.00 s after receipt") ||
+			len(rows) != 20 || rows[0][4] != "dialer-9999" {
+			t.Fatalf("the section of 10,001 stops:\n%s", sec)
+		}
+	})
+}
+
+// noDecisionLog hides the store's decision log, as a store without one.
+type noDecisionLog struct{ review.Store }
+
+// A store that keeps no decision log still shows the page, without the
+// section: it cannot tell whether a dial attempt was stopped.
+func TestDetailWithoutDecisionLog(t *testing.T) {
+	st := backends()[0].open(t)
+	if _, ok := st.(objections.DecisionLog); !ok {
+		t.Fatal("sqlite keeps a decision log: this test needs one to hide")
+	}
+	e := newEnv(t, noDecisionLog{st})
+	o := e.record(objections.Objection{RawNumber: "0612345678"})
+	r := e.signedIn("sam").get("/ui/objections/" + o.ID)
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "Evidence timeline", "Objection recorded")
+	if strings.Contains(r.body, "stops-h") || strings.Contains(r.body, "Dial attempts stopped") || strings.Contains(r.body, "No dial attempt") {
+		t.Fatalf("a store without a decision log shows the section:\n%s", r.body)
+	}
+}
+
+// An API token's audit entries are found by its actor as written, upper-case
+// id included (user names are matched in lower case).
+func TestAuditFilterByToken(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		entry, err := objections.NewAuditEntry(e.clk.Now(), "token:01ABCDEFGH (dialer eu-1)", objections.AuditExport, "objections", "format=csv org=acme", "192.0.2.9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.AppendAudit(context.Background(), entry); err != nil {
+			t.Fatal(err)
+		}
+		ada := e.signedIn("ada")
+		r := ada.get("/ui/audit?actor=" + url.QueryEscape("token:01ABCDEFGH (dialer eu-1)"))
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "token:01ABCDEFGH (dialer eu-1)", "format=csv org=acme")
+		if strings.Contains(r.body, "<td>ada</td>") {
+			t.Fatal("the token filter shows other actors' entries")
+		}
+		if r := ada.get("/ui/audit?actor=ADA"); !strings.Contains(r.body, "<td>ada</td>") {
+			t.Fatal("a user name in capitals no longer finds the user")
 		}
 	})
 }
