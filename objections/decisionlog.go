@@ -181,6 +181,11 @@ type DecisionLog interface {
 	// FirstBlocks returns the first blocked check time of those of
 	// objectionIDs that have one.
 	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
+	// PurgeDecisions deletes up to limit of the oldest logged checks
+	// decided before before (domain.md §3.4 retention) and returns how
+	// many it deleted. Daily counts and first blocks are kept: they hold
+	// no number.
+	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // CheckDecisionRecords validates what AppendDecisions is given. EINVALID

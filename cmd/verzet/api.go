@@ -34,6 +34,7 @@ func apiFeature() feature {
 				{"VERZET_API_BODY_LIMIT", "api-body-limit", "1MiB", "largest JSON request body (KiB, MiB, GiB or bytes); 413 beyond", &c.APIBodyLimit},
 				{"VERZET_API_STREAM_LIMIT", "api-stream-limit", "1GiB", "largest scrub list or bulk import body", &c.APIStreamLimit},
 				{"VERZET_API_CHECK_FLIGHTS", "api-check-flights", "4", "how many batches of dial-time checks this instance reads from PostgreSQL at once (1-8): checks that arrive while all are busy are read together in the next batch", &c.APICheckFlights},
+				{"VERZET_DECISION_RETENTION", "decision-retention", "5y", "how long a logged blocked dial-time check is kept (domain.md §3.4): years (5y), days (400d) or hours (72h); 0 keeps them for ever. Daily counts are kept", &c.DecisionRetention},
 				{"VERZET_API_TOKEN_TTL", "api-token-ttl", "5s", "how long a checked API token is trusted before it is read again: a token revoked on another instance works here that long; 0 reads it every time", &c.APITokenTTL},
 			}
 		},
@@ -100,6 +101,13 @@ func apiConfig(c Config) (httpapi.Config, error) {
 			return out, objections.Invalid("VERZET_API_CHECK_FLIGHTS", c.APICheckFlights, "must be a whole number from 1 to 8")
 		}
 		out.CheckFlights = n
+	}
+	if c.DecisionRetention != "" {
+		d, err := parseRetention(c.DecisionRetention)
+		if err != nil {
+			return out, objections.Invalid("VERZET_DECISION_RETENTION", c.DecisionRetention, "must be years (5y), days (400d), hours (72h), or 0 to keep for ever")
+		}
+		out.DecisionRetention = d
 	}
 	if c.APITokenTTL != "" {
 		d, err := time.ParseDuration(c.APITokenTTL)
@@ -363,4 +371,30 @@ func tokensRevoke(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	fmt.Fprintf(a.stdout, "revoked token %s (%s, %s)\n", t.ID, t.Name, t.Role)
 	return exitOK, nil
+}
+
+// parseRetention reads 5y, 400d, 72h or 0 (for ever: a negative duration
+// for httpapi). A year is 365.25 days, rounded up to whole days.
+func parseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return -1, nil
+	}
+	if len(v) < 2 {
+		return 0, fmt.Errorf("too short")
+	}
+	n, err := strconv.Atoi(v[:len(v)-1])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("not a positive whole number")
+	}
+	const day = 24 * time.Hour
+	switch v[len(v)-1] {
+	case 'y':
+		return time.Duration((n*36525+99)/100) * day, nil
+	case 'd':
+		return time.Duration(n) * day, nil
+	case 'h':
+		return time.Duration(n) * time.Hour, nil
+	}
+	return 0, fmt.Errorf("unknown unit")
 }

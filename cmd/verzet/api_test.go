@@ -225,6 +225,7 @@ func TestAPISettingsNameTheValue(t *testing.T) {
 		{"VERZET_API_RATE=fast", `VERZET_API_RATE "fast"`},
 		{"VERZET_API_BODY_LIMIT=huge", `VERZET_API_BODY_LIMIT "huge"`},
 		{"VERZET_API_CHECK_FLIGHTS=9", `VERZET_API_CHECK_FLIGHTS "9"`},
+		{"VERZET_DECISION_RETENTION=5 years", `VERZET_DECISION_RETENTION "5 years"`},
 		{"VERZET_WEBHOOK_URLS=ftp://x", `VERZET_WEBHOOK_URLS "ftp://x"`},
 		{"VERZET_WEBHOOK_URLS=https://hooks.example/x", "VERZET_WEBHOOK_SECRET"},
 	} {
@@ -234,5 +235,22 @@ func TestAPISettingsNameTheValue(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{{"5y", 1827 * day}, {"1y", 366 * day}, {"400d", 400 * day}, {"72h", 72 * time.Hour}, {"0", -1}} {
+		if got, err := parseRetention(tc.in); err != nil || got != tc.want {
+			t.Errorf("parseRetention(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "y", "-1y", "5w", "1.5y", "5 y"} {
+		if _, err := parseRetention(bad); err == nil {
+			t.Errorf("parseRetention(%q) accepted", bad)
+		}
 	}
 }

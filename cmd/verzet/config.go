@@ -52,14 +52,15 @@ type Config struct {
 	Demo             bool   // serve --demo: Twilio webhooks with a local token
 
 	// API and webhooks (api.go).
-	WebhookURLs     string // VERZET_WEBHOOK_URLS, comma-separated
-	WebhookSecret   string // VERZET_WEBHOOK_SECRET
-	APIRate         string // VERZET_API_RATE: requests per second per token
-	APIBurst        string // VERZET_API_BURST
-	APIBodyLimit    string // VERZET_API_BODY_LIMIT
-	APIStreamLimit  string // VERZET_API_STREAM_LIMIT
-	APITokenTTL     string // VERZET_API_TOKEN_TTL
-	APICheckFlights string // VERZET_API_CHECK_FLIGHTS
+	WebhookURLs       string // VERZET_WEBHOOK_URLS, comma-separated
+	WebhookSecret     string // VERZET_WEBHOOK_SECRET
+	APIRate           string // VERZET_API_RATE: requests per second per token
+	APIBurst          string // VERZET_API_BURST
+	APIBodyLimit      string // VERZET_API_BODY_LIMIT
+	APIStreamLimit    string // VERZET_API_STREAM_LIMIT
+	APITokenTTL       string // VERZET_API_TOKEN_TTL
+	APICheckFlights   string // VERZET_API_CHECK_FLIGHTS
+	DecisionRetention string // VERZET_DECISION_RETENTION
 
 	// Asterisk (ari.go).
 	ARIURL      string // VERZET_ARI_URL: ARI base URLs, comma-separated

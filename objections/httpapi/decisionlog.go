@@ -21,6 +21,8 @@ const (
 	decisionLogInterval     = 200 * time.Millisecond // flush period
 	decisionLogMaxWrite     = 10000                  // records per AppendDecisions
 	decisionLogFinalTimeout = 5 * time.Second        // the flush at shutdown
+	decisionPurgeBatch      = 10000                  // records one purge statement deletes at most
+	decisionPurgeInterval   = time.Hour              // how often the retention purge runs
 )
 
 // decisionLog keeps the honour evidence of domain.md §3.3 for dial-time
@@ -50,6 +52,13 @@ type decisionLog struct {
 	dropped    prometheus.Counter
 	failures   prometheus.Counter
 	firstBlock prometheus.Histogram
+	purged     prometheus.Counter
+
+	// retention is how long a blocked record is kept (Config.
+	// DecisionRetention; 0: for ever); now is the server's clock.
+	retention  time.Duration
+	now        func() time.Time
+	purgeBatch int
 
 	// wake asks for a flush before the tick (size 1: a pending wake-up is
 	// enough).
@@ -102,7 +111,12 @@ func newDecisionLog(store objections.DecisionLog, log *zap.Logger, reg prometheu
 		defer l.mu.Unlock()
 		return float64(len(l.pending))
 	})
-	reg.MustRegister(l.dropped, l.failures, l.firstBlock, pending)
+	l.purged = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "verzet_decision_log_purged_total",
+		Help: "Logged blocked checks deleted by the retention purge (VERZET_DECISION_RETENTION).",
+	})
+	l.now, l.purgeBatch = time.Now, decisionPurgeBatch
+	reg.MustRegister(l.dropped, l.failures, l.firstBlock, l.purged, pending)
 	return l
 }
 
@@ -253,5 +267,49 @@ func (l *decisionLog) putBack(batch []pendingDecision, counts map[countKey]int64
 	l.pending = all
 	for k, c := range counts {
 		l.counts[k] += c
+	}
+}
+
+// purgeLoop deletes blocked records older than the retention (domain.md
+// §3.4: the evidence is kept for a period, the suppression itself for
+// ever) at start and then every decisionPurgeInterval, until ctx ends.
+// Every instance runs it; deleting is idempotent.
+func (l *decisionLog) purgeLoop(ctx context.Context) {
+	if l.retention <= 0 {
+		return
+	}
+	t := time.NewTicker(decisionPurgeInterval)
+	defer t.Stop()
+	for {
+		l.purge(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purge deletes the records decided before now − retention,
+// purgeBatch at a time, so that no statement holds locks long.
+func (l *decisionLog) purge(ctx context.Context) {
+	before := l.now().Add(-l.retention)
+	var total int64
+	for ctx.Err() == nil {
+		n, err := l.store.PurgeDecisions(ctx, before, l.purgeBatch)
+		total += n
+		l.purged.Add(float64(n))
+		if err != nil {
+			if ctx.Err() == nil {
+				l.log.Warn("purge decision log; will retry", zap.Error(err), zap.Time("before", before))
+			}
+			break
+		}
+		if n < int64(l.purgeBatch) {
+			break
+		}
+	}
+	if total > 0 {
+		l.log.Info("purged decision log", zap.Int64("records", total), zap.Time("before", before))
 	}
 }

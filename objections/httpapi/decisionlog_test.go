@@ -179,6 +179,10 @@ func (f *fakeDecisionLog) ListDecisions(context.Context, objections.DecisionFilt
 	return nil, nil
 }
 
+func (f *fakeDecisionLog) PurgeDecisions(context.Context, time.Time, int) (int64, error) {
+	return 0, nil
+}
+
 func (f *fakeDecisionLog) DecisionCounts(context.Context, string, time.Time, time.Time) ([]objections.DecisionCount, error) {
 	return nil, nil
 }
@@ -422,5 +426,71 @@ func TestDecisionLogConcurrentAdd(t *testing.T) {
 	l.flush(context.Background())
 	if recs, counted := fake.written(); recs != adders*each/2 || counted != adders*each {
 		t.Fatalf("written %d records and %d counts; want %d and %d", recs, counted, adders*each/2, adders*each)
+	}
+}
+
+// The retention purge deletes the blocked records older than the
+// retention, in batches, and keeps the newer ones; Run starts it.
+func TestDecisionLogPurge(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b, Config{DecisionRetention: 24 * time.Hour})
+		ctx := context.Background()
+		dl := e.store.(objections.DecisionLog)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		var recs []objections.DecisionRecord
+		for i, age := range []time.Duration{72 * time.Hour, 49 * time.Hour, 48 * time.Hour, 25 * time.Hour, 23 * time.Hour, time.Minute} {
+			at := now.Add(-age)
+			recs = append(recs, objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: "acme", Number: "+31612345678",
+				Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonNoBasis}, ListVersion: int64(i)})
+		}
+		if _, err := dl.AppendDecisions(ctx, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		l := e.srv.decisions
+		l.now, l.purgeBatch = func() time.Time { return now }, 3
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); e.srv.Run(runCtx) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			left, err := dl.ListDecisions(ctx, objections.DecisionFilter{Org: "acme"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) == 2 {
+				if left[0].ID != recs[4].ID || left[1].ID != recs[5].ID {
+					t.Fatalf("kept %+v, want the two younger than a day", left)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d records left, want 2", len(left))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if m := e.do(req{method: "GET", path: "/metrics"}).want(t, http.StatusOK); !strings.Contains(string(m.body), "\nverzet_decision_log_purged_total 4\n") {
+			t.Fatalf("metrics lack verzet_decision_log_purged_total 4:\n%s", m.body)
+		}
+	})
+}
+
+// A negative retention keeps everything: no purge runs.
+func TestDecisionLogKeepForever(t *testing.T) {
+	e := newEnv(t, backends()[0], Config{DecisionRetention: -1})
+	ctx := context.Background()
+	at := time.Now().AddDate(-20, 0, 0)
+	rec := objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: "acme", Number: "+31612345678",
+		Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonNoBasis}}
+	if _, err := e.store.(objections.DecisionLog).AppendDecisions(ctx, []objections.DecisionRecord{rec}, nil); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	cancel()
+	e.srv.decisions.purgeLoop(runCtx) // returns at once: nothing to do
+	left, err := e.store.(objections.DecisionLog).ListDecisions(ctx, objections.DecisionFilter{})
+	if err != nil || len(left) != 1 {
+		t.Fatalf("after the purge loop: %d records, %v", len(left), err)
 	}
 }

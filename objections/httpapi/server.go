@@ -51,6 +51,9 @@ type Config struct {
 	CheckBatch   int
 	// CheckTimeout bounds one read of a check batch (default 5 s).
 	CheckTimeout time.Duration
+	// DecisionRetention is how long a logged blocked check is kept
+	// (default five years, domain.md §3.4; negative: for ever).
+	DecisionRetention time.Duration
 	// EventMetricsInterval is how often Run reads new events of the log
 	// for the objection and offer counters (default 5 s).
 	EventMetricsInterval time.Duration
@@ -88,6 +91,9 @@ func (c *Config) defaults() {
 	}
 	if c.CheckTimeout <= 0 {
 		c.CheckTimeout = 5 * time.Second
+	}
+	if c.DecisionRetention == 0 {
+		c.DecisionRetention = 1827 * 24 * time.Hour // five years, leap days included
 	}
 	if c.EventMetricsInterval <= 0 {
 		c.EventMetricsInterval = 5 * time.Second
@@ -197,6 +203,7 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 	}
 	if dl, ok := s.store.(objections.DecisionLog); ok {
 		s.decisions = newDecisionLog(dl, s.log.Named("decisions"), s.promReg)
+		s.decisions.retention, s.decisions.now = cfg.DecisionRetention, s.now
 	}
 	if a, ok := s.store.(Auditor); ok {
 		s.auditor = a
@@ -218,6 +225,7 @@ func (s *Server) Run(ctx context.Context) {
 	}
 	if s.decisions != nil {
 		wg.Go(func() { s.decisions.run(ctx) })
+		wg.Go(func() { s.decisions.purgeLoop(ctx) })
 	}
 	wg.Go(func() { s.tailEvents(ctx) })
 	wg.Go(func() {

@@ -205,3 +205,17 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 	}
 	return out, nil
 }
+
+// PurgeDecisions deletes up to limit of the oldest logged checks decided
+// before before, oldest first.
+func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM decisions WHERE id IN (
+		SELECT id FROM decisions WHERE decided_at < $1 ORDER BY decided_at LIMIT $2)`, before.UTC(), limit)
+	if err != nil {
+		return 0, translate("purge decisions", err)
+	}
+	return tag.RowsAffected(), nil
+}

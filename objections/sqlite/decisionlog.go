@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/verzet/verzet/objections"
@@ -196,4 +197,23 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 		out[f.ObjectionID] = f.At
 	}
 	return out, nil
+}
+
+// PurgeDecisions deletes up to limit of the oldest logged checks decided
+// before before, oldest first.
+func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	}
+	var n int64
+	err := s.write(ctx, "purge decisions", func(tx dbtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE id IN (
+			SELECT id FROM decisions WHERE decided_at < ? ORDER BY decided_at LIMIT ?)`, formatTime(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

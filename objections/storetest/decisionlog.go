@@ -20,6 +20,7 @@ func RunDecisionLog(t *testing.T, open Open) {
 	}{
 		{"AppendAndRead", testDecisionsAppendRead},
 		{"ListFiltersAndCursor", testListDecisions},
+		{"Purge", testPurgeDecisions},
 		{"RetryIsIdempotent", testDecisionsRetry},
 		{"CountsAdd", testDecisionCountsAdd},
 		{"ConcurrentCounts", testDecisionCountsConcurrent},
@@ -317,5 +318,44 @@ func testListDecisions(t *testing.T, s objections.DecisionLog) {
 	}
 	if got := must[[]objections.DecisionRecord](t)(s.ListDecisions(ctx, objections.DecisionFilter{Org: "nobody"})); len(got) != 0 {
 		t.Fatalf("unknown org: %v", got)
+	}
+}
+
+// PurgeDecisions deletes the oldest records before the cutoff, at most
+// limit at a time, and leaves the rest, the counts and the first blocks.
+func testPurgeDecisions(t *testing.T, s objections.DecisionLog) {
+	ctx := context.Background()
+	var recs []objections.DecisionRecord
+	for i := range 10 {
+		recs = append(recs, blockedRecord("acme", "+31612345678", "01OBJECTIONA", 1000*i))
+	}
+	count := objections.DecisionCount{Org: "acme", Day: decT0, Callable: false, Reason: objections.ReasonObjection, Count: 10}
+	if _, err := s.AppendDecisions(ctx, recs, []objections.DecisionCount{count}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := decT0.Add(6500 * time.Millisecond) // records 0–6 are older
+	if n := must[int64](t)(s.PurgeDecisions(ctx, cutoff, 4)); n != 4 {
+		t.Fatalf("first purge deleted %d, want the limit 4", n)
+	}
+	if n := must[int64](t)(s.PurgeDecisions(ctx, cutoff, 4)); n != 3 {
+		t.Fatalf("second purge deleted %d, want the 3 older ones left", n)
+	}
+	if n := must[int64](t)(s.PurgeDecisions(ctx, cutoff, 4)); n != 0 {
+		t.Fatalf("third purge deleted %d, want 0", n)
+	}
+	left := must[[]objections.DecisionRecord](t)(s.ListDecisions(ctx, objections.DecisionFilter{Org: "acme"}))
+	if len(left) != 3 || left[0].ID != recs[7].ID {
+		t.Fatalf("left after the purge: %d records, first %+v; want records 7–9", len(left), left)
+	}
+	counts := must[[]objections.DecisionCount](t)(s.DecisionCounts(ctx, "acme", decT0, decT0))
+	if len(counts) != 1 || counts[0].Count != 10 {
+		t.Fatalf("counts after the purge = %+v, want them kept", counts)
+	}
+	firsts := must[map[string]time.Time](t)(s.FirstBlocks(ctx, []string{"01OBJECTIONA"}))
+	if !firsts["01OBJECTIONA"].Equal(recs[0].DecidedAt) {
+		t.Fatalf("first block after the purge = %v, want it kept (%v)", firsts, recs[0].DecidedAt)
+	}
+	if _, err := s.PurgeDecisions(ctx, cutoff, 0); objections.ErrorCode(err) != objections.EINVALID {
+		t.Fatalf("limit 0: %v, want EINVALID", err)
 	}
 }

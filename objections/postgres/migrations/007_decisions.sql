@@ -25,6 +25,7 @@ CREATE TABLE decisions (
 CREATE INDEX decisions_org_number ON decisions (org, number, decided_at);
 CREATE INDEX decisions_org_id ON decisions (org, id);             -- a supervisor's list, by org
 CREATE INDEX decisions_objection ON decisions (objection_id, id); -- the checks one objection blocked
+CREATE INDEX decisions_decided_at ON decisions (decided_at);      -- the retention purge
 
 -- Checks per org, Europe/Amsterdam day, result and main reason ('' when
 -- none). Writers add to count (INSERT … ON CONFLICT DO UPDATE).
