@@ -62,6 +62,9 @@ type dashData struct {
 	DayChart  chart
 	RateChart chart
 	CampChart chart
+	// Checks is the "Dial-time checks" section; nil when the store keeps
+	// no decision log.
+	Checks *checksData
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +146,10 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	d.DayChart = dayChart(l, d.Daily)
 	d.RateChart = rateChart(l, d.Daily)
 	d.CampChart = campaignChart(l, d.Campaigns)
+	if d.Checks, err = s.checksOf(ctx, l, form.Org, from, to); err != nil {
+		s.fail(w, r, "count dial-time checks", err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "dashboard", s.newPage(r, "dash.title", "dashboard", d))
 }
 
@@ -225,47 +232,75 @@ func axis(c *chart, max float64, format func(float64) string) {
 	}
 }
 
-func dayLabels(c *chart, days []dayRow, band float64) {
-	every := (len(days) + labelEvery - 1) / labelEvery
-	for i, d := range days {
+func dayLabels(c *chart, labels []string, band float64) {
+	every := (len(labels) + labelEvery - 1) / labelEvery
+	for i, label := range labels {
 		if i%every != 0 {
 			continue
 		}
-		c.XLabels = append(c.XLabels, text{X: padLeft + band*(float64(i)+0.5), Y: float64(c.H - 10), Text: d.Label, Anchor: "middle"})
+		c.XLabels = append(c.XLabels, text{X: padLeft + band*(float64(i)+0.5), Y: float64(c.H - 10), Text: label, Anchor: "middle"})
 	}
 }
 
-// dayChart draws offers and objections per day as pairs of bars.
-func dayChart(l lexicon, days []dayRow) chart {
-	c := chart{W: chartW, H: chartH, Label: l.T("dash.perDay")}
+func labelsOf(days []dayRow) []string {
+	out := make([]string, len(days))
+	for i, d := range days {
+		out[i] = d.Label
+	}
+	return out
+}
+
+// series is one bar per day of a barChart: N[i] is the count of day i,
+// Key the message that titles a bar (count, date).
+type series struct {
+	N     []int
+	Class string
+	Key   string
+}
+
+// barChart draws the series side by side, a group of bars per day;
+// empty (the message key) is shown when every count is zero.
+func barChart(l lexicon, label, empty string, days []time.Time, ss ...series) chart {
+	c := chart{W: chartW, H: chartH, Label: label}
 	peak := 0
-	for _, d := range days {
-		peak = max(peak, d.Offers, d.Objections)
+	for _, s := range ss {
+		for _, n := range s.N {
+			peak = max(peak, n)
+		}
 	}
 	if peak == 0 {
-		c.Empty = l.T("dash.nothing")
+		c.Empty = l.T(empty)
 	}
 	top := niceMax(float64(peak), 4, true)
 	axis(&c, top, func(v float64) string { return l.Int(int(v)) })
 	plotW := float64(chartW - padLeft - padRight)
 	plotH := float64(chartH - padTop - padBottom)
 	band := plotW / float64(max(len(days), 1))
-	barW := math.Max(band*0.36, 1)
+	barW := math.Max(band*0.72/float64(max(len(ss), 1)), 1)
 	base := float64(padTop) + plotH
-	for i, d := range days {
+	labels := make([]string, len(days))
+	for i, day := range days {
+		labels[i] = l.ShortDate(day)
 		x := padLeft + band*float64(i) + band*0.12
-		for j, b := range []struct {
-			n     int
-			class string
-			key   string
-		}{{d.Offers, "bar-offers", "dash.offersOn"}, {d.Objections, "bar-objections", "dash.objectionsOn"}} {
-			h := plotH * float64(b.n) / top
-			c.Bars = append(c.Bars, rect{X: x + float64(j)*barW, Y: base - h, W: barW, H: h, Class: b.class,
-				Title: l.T(b.key, l.Int(b.n), l.LongDate(d.Day))})
+		for j, s := range ss {
+			h := plotH * float64(s.N[i]) / top
+			c.Bars = append(c.Bars, rect{X: x + float64(j)*barW, Y: base - h, W: barW, H: h, Class: s.Class,
+				Title: l.T(s.Key, l.Int(s.N[i]), l.LongDate(day))})
 		}
 	}
-	dayLabels(&c, days, band)
+	dayLabels(&c, labels, band)
 	return c
+}
+
+// dayChart draws offers and objections per day as pairs of bars.
+func dayChart(l lexicon, days []dayRow) chart {
+	dates := make([]time.Time, len(days))
+	offers := series{N: make([]int, len(days)), Class: "bar-offers", Key: "dash.offersOn"}
+	objected := series{N: make([]int, len(days)), Class: "bar-objections", Key: "dash.objectionsOn"}
+	for i, d := range days {
+		dates[i], offers.N[i], objected.N[i] = d.Day, d.Offers, d.Objections
+	}
+	return barChart(l, l.T("dash.perDay"), "dash.nothing", dates, offers, objected)
 }
 
 // rateChart draws the objection rate per day as a line; days without
@@ -308,7 +343,7 @@ func rateChart(l lexicon, days []dayRow) chart {
 	if !drawn {
 		c.Empty = l.T("dash.noOffers")
 	}
-	dayLabels(&c, days, band)
+	dayLabels(&c, labelsOf(days), band)
 	return c
 }
 

@@ -120,6 +120,9 @@ type Server struct {
 	// decisions is the store's log of dial-time checks; nil when it keeps
 	// none.
 	decisions DecisionLog
+	// checks are the store's daily counts of dial-time checks; nil when
+	// it keeps none.
+	checks DecisionCounter
 }
 
 // dummyHash12 is a bcrypt hash at DefaultBcryptCost of a random string
@@ -133,6 +136,9 @@ func New(reg *objections.Register, store Store, log *zap.Logger, cfg Config) (*S
 	s := &Server{reg: reg, store: store, log: log, cfg: cfg}
 	if dl, ok := store.(DecisionLog); ok {
 		s.decisions = dl
+	}
+	if dc, ok := store.(DecisionCounter); ok {
+		s.checks = dc
 	}
 	pages, err := parsePages()
 	if err != nil {

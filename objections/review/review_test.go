@@ -1077,3 +1077,115 @@ func TestAuditFilterByToken(t *testing.T) {
 		}
 	})
 }
+
+// count logs n checks of org on day (Europe/Amsterdam) with one result and
+// main reason, as the API's decision log adds them up.
+func count(org string, day string, callable bool, reason objections.Reason, n int64) objections.DecisionCount {
+	d, _ := time.Parse("2006-01-02", day)
+	return objections.DecisionCount{Org: org, Day: d, Callable: callable, Reason: reason, Count: n}
+}
+
+// checksSection returns the "Dial-time checks" card of the dashboard.
+func checksSection(t *testing.T, r resp) string {
+	t.Helper()
+	_, after, ok := strings.Cut(r.body, `aria-labelledby="checks-h"`)
+	if !ok {
+		t.Fatalf("the dashboard has no section of dial-time checks:\n%s", r.body)
+	}
+	section, _, _ := strings.Cut(after, "</section>")
+	return section
+}
+
+var (
+	checkStatRE  = regexp.MustCompile(`id="checks-(total|allowed|blocked|objection)">([^<]+)<`)
+	reasonRowRE  = regexp.MustCompile(`<tr><th scope="row" class="mono">([^<]+)</th><td>([^<]+)</td></tr>`)
+	allowedBarRE = regexp.MustCompile(`<rect class="bar-allowed"`)
+	blockedBarRE = regexp.MustCompile(`<rect class="bar-blocked"`)
+)
+
+func TestDashboardShowsDialTimeChecks(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		dl, ok := e.store.(objections.DecisionLog)
+		if !ok {
+			t.Fatal("the store keeps no decision log")
+		}
+		if _, err := dl.AppendDecisions(context.Background(), nil, []objections.DecisionCount{
+			count("acme", "2026-03-01", true, objections.ReasonConsent, 5),
+			count("acme", "2026-03-01", false, objections.ReasonObjection, 2),
+			count("acme", "2026-03-01", false, objections.ReasonNoBasis, 1),
+			count("acme", "2026-03-02", true, objections.ReasonCustomerRelation, 7),
+			count("acme", "2026-03-02", false, objections.ReasonObjection, 3),
+			count("acme", "2026-03-02", false, objections.ReasonRelationExpired, 1),
+			count("acme", "2026-03-02", false, objections.ReasonNoBasis, 1),
+			count("other", "2026-03-02", false, objections.ReasonObjection, 100),
+			count("acme", "2026-03-04", false, objections.ReasonObjection, 50), // after the range
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.signedIn("sam")
+
+		r := b.get("/ui/dashboard?org=acme&from=2026-03-01&to=2026-03-03")
+		wantStatus(t, r, http.StatusOK)
+		sec := checksSection(t, r)
+		stats := map[string]string{}
+		for _, m := range checkStatRE.FindAllStringSubmatch(sec, -1) {
+			stats[m[1]] = m[2]
+		}
+		if want := map[string]string{"total": "20", "allowed": "12", "blocked": "8", "objection": "5"}; fmt.Sprint(stats) != fmt.Sprint(want) {
+			t.Fatalf("totals %v, want %v:\n%s", stats, want, sec)
+		}
+		var reasons []string
+		for _, m := range reasonRowRE.FindAllStringSubmatch(sec, -1) {
+			reasons = append(reasons, m[1]+"="+m[2])
+		}
+		if got, want := strings.Join(reasons, " "), "objection=5 no_basis=2 relation_expired=1"; got != want {
+			t.Fatalf("blocked by reason %q, want %q", got, want)
+		}
+		// A pair of bars for each of the 3 days, the empty one included.
+		if a, bl := len(allowedBarRE.FindAllString(sec, -1)), len(blockedBarRE.FindAllString(sec, -1)); a != 3 || bl != 3 {
+			t.Fatalf("%d allowed and %d blocked bars, want 3 and 3:\n%s", a, bl, sec)
+		}
+		for _, want := range []string{"Dial-time checks", "Blocked by an objection", "7 allowed on Mon 2 Mar 2026", "5 blocked on Mon 2 Mar 2026"} {
+			if !strings.Contains(html.UnescapeString(sec), want) {
+				t.Fatalf("the section lacks %q:\n%s", want, sec)
+			}
+		}
+
+		// In Dutch.
+		b.header.Set("Accept-Language", "nl")
+		sec = html.UnescapeString(checksSection(t, b.get("/ui/dashboard?org=acme&from=2026-03-01&to=2026-03-03")))
+		for _, want := range []string{"Belcontroles", "Controles", "Toegestaan", "Geblokkeerd door bezwaar", "Geblokkeerd per reden", "Reden"} {
+			if !strings.Contains(sec, want) {
+				t.Fatalf("the Dutch section lacks %q:\n%s", want, sec)
+			}
+		}
+		wantBody(t, b.get("/ui/dashboard?from=2026-03-01&to=2026-03-03"), "Belcontroles worden per organisatie geteld")
+		b.header.Del("Accept-Language")
+
+		// Without an org: the hint, not the section.
+		r = b.get("/ui/dashboard?from=2026-03-01&to=2026-03-03")
+		wantBody(t, r, `id="checks-hint"`, "Dial-time checks are counted per organisation")
+		if strings.Contains(r.body, `aria-labelledby="checks-h"`) {
+			t.Fatalf("the section shows without an org:\n%s", r.body)
+		}
+		// An org without checks: zeros and an empty chart.
+		sec = checksSection(t, b.get("/ui/dashboard?org=nobody&from=2026-03-01&to=2026-03-03"))
+		if !strings.Contains(sec, `id="checks-total">0<`) || !strings.Contains(sec, "No checks in this range.") || strings.Contains(sec, "<table") {
+			t.Fatalf("the section of an org without checks:\n%s", sec)
+		}
+	})
+}
+
+// A store that keeps no decision log shows the dashboard without the
+// section or its hint.
+func TestDashboardWithoutDecisionLog(t *testing.T) {
+	e := newEnv(t, noDecisionLog{backends()[0].open(t)})
+	b := e.signedIn("sam")
+	for _, path := range []string{"/ui/dashboard?org=acme", "/ui/dashboard"} {
+		r := b.get(path)
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, `aria-labelledby="checks-h"`) || strings.Contains(r.body, "checks-hint") {
+			t.Fatalf("%s: a store without a decision log shows dial-time checks:\n%s", path, r.body)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package review
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+)
+
+// DecisionCounter is what the dashboard reads of a store's log of
+// dial-time checks (objections.DecisionLog): the daily counts of one org.
+// A store without it shows no "Dial-time checks".
+type DecisionCounter interface {
+	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
+}
+
+var _ DecisionCounter = objections.DecisionLog(nil)
+
+// checksData is the dashboard's "Dial-time checks" section: the honour
+// evidence of domain.md §3.3 in aggregate. The counts are kept per org
+// and day only, so the campaign filter does not apply to them.
+type checksData struct {
+	// NeedOrg is set when no org is chosen: the rest is empty.
+	NeedOrg bool
+	Allowed int
+	Blocked int
+	// ByObjection are the blocked checks whose main reason is an
+	// objection: objections being honoured.
+	ByObjection int
+	Reasons     []reasonCount // blocked, most first
+	Chart       chart
+}
+
+// Checks is how many checks there were.
+func (c *checksData) Checks() int { return c.Allowed + c.Blocked }
+
+type reasonCount struct {
+	Reason objections.Reason
+	Count  int
+}
+
+// checksOf reads the counts of org for the days from..to (Amsterdam
+// midnights); nil when the store keeps no decision log.
+func (s *Server) checksOf(ctx context.Context, l lexicon, org string, from, to time.Time) (*checksData, error) {
+	if s.checks == nil {
+		return nil, nil
+	}
+	if org == "" {
+		return &checksData{NeedOrg: true}, nil
+	}
+	counts, err := s.checks.DecisionCounts(ctx, org, from, to)
+	if err != nil {
+		return nil, err
+	}
+	d := &checksData{}
+	type day struct{ allowed, blocked int }
+	byDay := map[string]*day{}
+	byReason := map[objections.Reason]int{}
+	for _, c := range counts {
+		k := c.Day.Format(dateLayout)
+		if byDay[k] == nil {
+			byDay[k] = &day{}
+		}
+		n := int(c.Count)
+		if c.Callable {
+			d.Allowed += n
+			byDay[k].allowed += n
+			continue
+		}
+		d.Blocked += n
+		byDay[k].blocked += n
+		byReason[c.Reason] += n
+		if c.Reason == objections.ReasonObjection {
+			d.ByObjection += n
+		}
+	}
+	for r, n := range byReason {
+		d.Reasons = append(d.Reasons, reasonCount{Reason: r, Count: n})
+	}
+	sort.Slice(d.Reasons, func(i, j int) bool {
+		a, b := d.Reasons[i], d.Reasons[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Reason < b.Reason
+	})
+	var days []time.Time
+	allowed := series{Class: "bar-allowed", Key: "checks.allowedOn"}
+	blocked := series{Class: "bar-blocked", Key: "checks.blockedOn"}
+	for t := from; !t.After(to); t = t.AddDate(0, 0, 1) {
+		days = append(days, t)
+		var n day
+		if c := byDay[t.Format(dateLayout)]; c != nil {
+			n = *c
+		}
+		allowed.N = append(allowed.N, n.allowed)
+		blocked.N = append(blocked.N, n.blocked)
+	}
+	d.Chart = barChart(l, l.T("checks.perDay"), "checks.nothing", days, allowed, blocked)
+	return d, nil
+}
