@@ -27,16 +27,7 @@ func (s *Server) decisionLogOf() (objections.DecisionLog, error) {
 // number, objection, since, until. What a supervisor shows a regulator
 // asking "did you honour the objections": every dial attempt they stopped.
 func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, _ objections.Token) {
-	if err := knownParams(r, "org", "number", "objection", "since", "until", "cursor", "limit"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	dl, err := s.decisionLogOf()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	f, err := s.decisionFilter(r)
+	dl, f, err := s.decisionQuery(r, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -53,6 +44,21 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, _ objecti
 		out.Next = cursorAfter(list[min(limit, len(list))-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// decisionQuery is the common start of the decision list and export: it
+// refuses parameters other than the filters and extra, and returns the
+// store's decision log and the filter.
+func (s *Server) decisionQuery(r *http.Request, extra ...string) (objections.DecisionLog, objections.DecisionFilter, error) {
+	if err := knownParams(r, append([]string{"org", "number", "objection", "since", "until"}, extra...)...); err != nil {
+		return nil, objections.DecisionFilter{}, err
+	}
+	dl, err := s.decisionLogOf()
+	if err != nil {
+		return nil, objections.DecisionFilter{}, err
+	}
+	f, err := s.decisionFilter(r)
+	return dl, f, err
 }
 
 // decisionFilter reads the filters of the decision list and export.
@@ -78,16 +84,7 @@ func (s *Server) decisionFilter(r *http.Request) (objections.DecisionFilter, err
 // regulator's request. The export is audited, with its filter, before it
 // is read.
 func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok objections.Token) {
-	if err := knownParams(r, "org", "number", "objection", "since", "until"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	dl, err := s.decisionLogOf()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	f, err := s.decisionFilter(r)
+	dl, f, err := s.decisionQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -46,6 +46,6 @@
 //
 // The package imports objections, zap and the Prometheus client only
 // (STYLE.md §1). What it needs beyond objections.Store it declares itself:
-// TokenStore, Outbox, and the optional FactsOne, FactsBatch, PromptTexts
+// TokenStore, Outbox, and the optional FactsMany, FactsBatch, PromptTexts
 // and Auditor; the optional decision log is objections.DecisionLog.
 package httpapi

@@ -107,13 +107,6 @@ type FactsBatch interface {
 	FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error)
 }
 
-// FactsOne is met by stores that read one number's facts with a single
-// statement (objections/postgres). The dial-time check uses it when the
-// store has it; it answers exactly as objections.Store.Facts.
-type FactsOne interface {
-	FactsOne(ctx context.Context, org, number, person string) (objections.Facts, error)
-}
-
 // PromptTexts returns the words of a prompt as the catalogue has them, for
 // the evidence of an objection; ok is false when the catalogue no longer
 // has that version. cmd passes the prompts catalogue.
@@ -177,9 +170,6 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 		s.batch = b
 	}
 	s.facts = s.store.Facts
-	if f, ok := s.store.(FactsOne); ok {
-		s.facts = f.FactsOne
-	}
 	if s.promReg == nil {
 		s.promReg = prometheus.NewRegistry()
 		s.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

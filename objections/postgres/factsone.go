@@ -42,9 +42,10 @@ var (
 )
 
 // FactsOne returns exactly what Facts returns, read with one statement
-// instead of four: the dial-time check of objections/httpapi calls it
-// thousands of times a second, and each statement costs PostgreSQL and the
-// driver about as much as the data it returns. The rows come back as JSON
+// instead of four. Its statement is the body of FactsMany, which the
+// dial-time check of objections/httpapi uses; FactsOne is the same read
+// for a single question (and the benchmarks' per-check baseline, beside
+// which the batched read is measured). The rows come back as JSON
 // arrays, times as microseconds; the list version (the event log head's
 // seq) comes as a fifth column. One statement is one snapshot, taken when
 // it starts: every write committed before the call is seen, and the facts
