@@ -197,6 +197,9 @@ type State struct {
 	HungUp      bool               `json:"hung_up,omitempty"`
 	EndedBy     string             `json:"ended_by,omitempty"`
 	Ended       time.Time          `json:"ended"`
+	// LateKey is true once a late objection key asked for the objection to
+	// be recorded after the offer was closed (see EvLateDigit).
+	LateKey bool `json:"late_key,omitempty"`
 }
 
 // EventKind says what happened.
@@ -211,7 +214,14 @@ const (
 	EvHangup                 // the caller (or the network) ended the call; PlayedMS of the prompt cut off
 	EvRecorded               // the objection is durable; ObjectionID, Spooled
 	EvRecordFailed           // neither the store nor the spool took it
+	// EvLateDigit is a key pressed before the call ended but reported after
+	// its end was applied: a Twilio gather webhook overtaken by the status
+	// callback. Digit holds it. Before the end it is an ordinary key.
+	EvLateDigit
 )
+
+// NoteLateKey is the note on an objection recorded from a late key.
+const NoteLateKey = "objection key received after the call had ended"
 
 // Event is one input to the machine.
 type Event struct {
@@ -279,7 +289,7 @@ func (m *Machine) Context() Context { return m.ctx }
 // where they are keys.
 func (m *Machine) Next(s State, e Event) (State, []Action) {
 	if s.Phase == PhaseDone {
-		return s, nil
+		return m.afterEnd(s, e)
 	}
 	switch e.Kind {
 	case EvStart:
@@ -289,7 +299,7 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		s.Phase, s.Started, s.OfferID = PhaseOffer, e.At, objections.NewID(e.At)
 		s.Keys = []objections.Key{}
 		return m.playOffer(s)
-	case EvDigit:
+	case EvDigit, EvLateDigit:
 		return m.digit(s, e)
 	case EvPromptEnded:
 		return m.promptEnded(s, e)
@@ -324,6 +334,24 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		}
 		s.Phase, s.Playing, s.Pending = PhaseSorry, PromptSorry, objections.OutcomeError
 		return s, []Action{{Kind: ActPlay, Prompt: PromptSorry}}
+	}
+	return s, nil
+}
+
+// afterEnd handles what comes after the offer was closed: nothing changes,
+// except that a late objection key stands (domain.md §5.8). A caller who
+// pressed it and hung up at once can have the end of the call applied
+// first; the objection is recorded, once, though the offer's evidence was
+// closed without the key.
+func (m *Machine) afterEnd(s State, e Event) (State, []Action) {
+	switch {
+	case e.Kind == EvLateDigit && e.Digit == m.flow.KeyObject && s.ObjectionID == "":
+		s.LateKey = true
+		o := m.objection(s)
+		o.Note = NoteLateKey
+		return s, []Action{{Kind: ActRecord, Objection: o}}
+	case e.Kind == EvRecorded && s.LateKey && s.ObjectionID == "":
+		s.ObjectionID, s.Spooled = e.ObjectionID, e.Spooled
 	}
 	return s, nil
 }

@@ -11,7 +11,7 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
-// ev parses a compact event: start, key:1, end:offer:4000, timeout,
+// ev parses a compact event: start, key:1, late:1, end:offer:4000, timeout,
 // hangup:1200, recorded, spooled, failed; "+N" suffix = N ms after t0.
 func ev(t *testing.T, s string) Event {
 	t.Helper()
@@ -33,6 +33,8 @@ func ev(t *testing.T, s string) Event {
 		return Event{Kind: EvStart, At: at}
 	case "key":
 		return Event{Kind: EvDigit, At: at, Digit: parts[1]}
+	case "late":
+		return Event{Kind: EvLateDigit, At: at, Digit: parts[1]}
 	case "end":
 		return Event{Kind: EvPromptEnded, At: at, Prompt: parts[1], PlayedMS: num(2)}
 	case "timeout":
@@ -215,6 +217,29 @@ func TestMachine(t *testing.T) {
 			{"hangup:0+1300", ""},
 			{"recorded+1400", ""},
 		}, objections.OutcomeDeclined, "2", 0, true},
+		{"a late objection key after the end is recorded once", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"late:1+1300", "record"},
+			{"recorded+1310", ""},
+			{"late:1+1400", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
+		{"a late key other than the objection key changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"late:2+1300", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
+		{"a late objection key after an objection changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"recorded+950", "play:confirm"},
+			{"end:confirm:3000+3950", "close:objected hangup"},
+			{"late:1+4000", ""},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"before the end a late key is an ordinary key", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"late:1+900", "stop:offer record"},
+		}, "", "1", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,6 +268,31 @@ func TestMachine(t *testing.T) {
 				t.Fatalf("final: outcome %q keys %q offer_ms %d barge_in %v; want %q %q %d %v", s.Outcome, keys, s.OfferMS, s.BargeIn, tc.outcome, tc.keys, tc.offerMS, tc.bargeIn)
 			}
 		})
+	}
+}
+
+// A late objection key builds the objection as an ordinary one does, with
+// a note, and its EvRecorded is kept; a stray EvRecorded after the end is
+// not.
+func TestLateObjectionKey(t *testing.T) {
+	m := NewMachine(DefaultFlow(), Context{Org: "acme", Number: "+31612345678", Provider: "twilio", CallRef: "CA1", CampaignRef: "spring"})
+	s, _ := m.Next(State{}, ev(t, "start"))
+	s, _ = m.Next(s, ev(t, "hangup:1200+1200"))
+	if s2, _ := m.Next(s, ev(t, "recorded+1250")); s2.ObjectionID != "" {
+		t.Fatalf("a stray EvRecorded after the end set the objection id")
+	}
+	s, acts := m.Next(s, ev(t, "late:1+1300"))
+	if len(acts) != 1 || acts[0].Kind != ActRecord {
+		t.Fatalf("actions = %s", describe(acts))
+	}
+	want := m.objection(s)
+	want.Note = NoteLateKey
+	if acts[0].Objection != want || want.IdempotencyKey != "twilio:CA1" || want.Source != objections.SourceIVRTwilio {
+		t.Fatalf("objection = %+v, want %+v", acts[0].Objection, want)
+	}
+	s, _ = m.Next(s, ev(t, "spooled+1310"))
+	if s.Phase != PhaseDone || s.ObjectionID != "obj-1" || !s.Spooled || s.Outcome != objections.OutcomeHangupDuringPrompt {
+		t.Fatalf("state = %+v", s)
 	}
 }
 

@@ -510,18 +510,15 @@ func (h *Handler) gather(ctx context.Context, w http.ResponseWriter, req request
 			return nil, cur.reply(step)
 		}
 		rec := cur.clone()
-		if rec.State.Phase == ivr.PhaseDone {
-			h.lateKey(ctx, log, rec, sid, digits)
-			doc := hangupDocument()
-			rec.served(step, doc, ivr.Reply{}, now)
-			return rec, doc
-		}
 		s, reply := h.dialogue.Turn(ctx, rec.machine(sid), rec.State, rec.events(digits, now)...)
 		rec.State = s
 		doc := h.document(req.base, reply, actionURL(req.base, rec.Call.Query, step+1))
 		rec.served(step, doc, reply, now)
-		if s.Phase == ivr.PhaseDone {
+		switch {
+		case cur.State.Phase != ivr.PhaseDone && s.Phase == ivr.PhaseDone:
 			log.Info("twilio dialogue ended", zap.String("outcome", string(s.Outcome)), zap.Int64("played_ms", s.OfferMS))
+		case cur.State.Phase == ivr.PhaseDone && s.ObjectionID != cur.State.ObjectionID:
+			log.Warn("objection key arrived after the call ended; objection recorded", zap.String("objection_id", s.ObjectionID))
 		}
 		return rec, doc
 	})
@@ -541,8 +538,17 @@ func checkStep(s string) error {
 // arrived before the offer could have ended is a barge-in (the key, then
 // the offer stopped at the ms estimated from the time since the TwiML was
 // served); otherwise the offer ended in full, then the key or the
-// timeout.
+// timeout. After the dialogue ended the key is a late one: a caller who
+// pressed the objection key and hung up at once can have the status
+// callback overtake the gather webhook, and the machine still records the
+// objection.
 func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
+	if r.State.Phase == ivr.PhaseDone {
+		if digits == "" {
+			return nil
+		}
+		return []ivr.Event{{Kind: ivr.EvLateDigit, At: now, Digit: digits}}
+	}
 	var ended []ivr.Event
 	if r.Gathering {
 		ended = []ivr.Event{{Kind: ivr.EvPromptEnded, At: now, Prompt: ivr.PromptOffer, PlayedMS: r.OfferMS}}
@@ -567,28 +573,6 @@ func (h *Handler) resume(ctx context.Context, sid string, info callInfo, flow iv
 	// with 0 ms of the offer known to be heard.
 	rec.timing(reply)
 	return rec
-}
-
-// lateKey handles a key that arrives after the dialogue was closed: a
-// caller who pressed the objection key and hung up at once can have the
-// status callback overtake the gather webhook. The objection stands
-// (domain.md §5.8): it is recorded, idempotently per CallSid, even though
-// the offer's evidence was already closed without the key.
-func (h *Handler) lateKey(ctx context.Context, log *zap.Logger, rec *callRecord, sid, digits string) {
-	if digits != rec.Flow.flow().KeyObject || rec.State.ObjectionID != "" {
-		return
-	}
-	c := rec.Call
-	ev := h.dialogue.Keeper().Record(ctx, log, objections.Objection{
-		Org: c.Org, RawNumber: c.Number, Source: objections.SourceIVRTwilio, Provider: provider, CallRef: sid,
-		DialerCallRef: c.DialerCall, CampaignRef: c.Campaign, LeadRef: c.Lead, AgentRef: c.Agent,
-		OfferID: rec.State.OfferID, Actor: "ivr", IdempotencyKey: provider + ":" + sid,
-		Note: "objection key received after the call had ended",
-	})
-	if ev.Kind == ivr.EvRecorded {
-		rec.State.ObjectionID = ev.ObjectionID
-		log.Warn("objection key arrived after the call ended; objection recorded", zap.String("objection_id", ev.ObjectionID))
-	}
 }
 
 // status applies a status callback: a call that ended mid-dialogue closes
