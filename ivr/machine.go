@@ -40,18 +40,20 @@ func ParseProfile(s string) (Profile, error) {
 	return 0, objections.Invalid("profile", s, "must be nl or us")
 }
 
-// Flow is the per-org configuration of the dialogue.
+// Flow is the per-org configuration of the dialogue. It serialises to
+// JSON, so that the webhook-driven Twilio adapter can pin it for the whole
+// call; durations are in nanoseconds there.
 type Flow struct {
-	Profile    Profile
-	KeyObject  string        // default "1"
-	KeyDecline string        // default "2"; "" in ProfileUS means no decline key
-	Timeout    time.Duration // wait for a key after the offer ends; default 6 s
-	MaxInvalid int           // re-offers after an invalid key; default 2
-	MaxNoInput int           // repeats of the offer when no key comes; default 1
-	Debounce   time.Duration // the same digit again within this is one press; default 300 ms
+	Profile    Profile       `json:"profile"`
+	KeyObject  string        `json:"key_object"`   // default "1"
+	KeyDecline string        `json:"key_decline"`  // default "2"; "" in ProfileUS means no decline key
+	Timeout    time.Duration `json:"timeout"`      // wait for a key after the offer ends; default 6 s
+	MaxInvalid int           `json:"max_invalid"`  // re-offers after an invalid key; default 2
+	MaxNoInput int           `json:"max_no_input"` // repeats of the offer when no key comes; default 1
+	Debounce   time.Duration `json:"debounce"`     // the same digit again within this is one press; default 300 ms
 	// Continue, when true, leaves the call to the dialplan after the
 	// dialogue instead of hanging up (Asterisk only).
-	Continue bool
+	Continue bool `json:"continue,omitempty"`
 }
 
 // DefaultFlow is the Dutch default dialogue.

@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,6 +334,20 @@ func TestStateSurvivesJSON(t *testing.T) {
 	}
 	if back.Phase != s.Phase || back.OfferID != s.OfferID || len(back.Keys) != 1 || !back.Keys[0].At.Equal(s.Keys[0].At) || back.Invalid != 1 || back.Playing != s.Playing {
 		t.Fatalf("round trip: %+v\nwant %+v", back, s)
+	}
+}
+
+func TestFlowSurvivesJSON(t *testing.T) {
+	// The Twilio adapter pins the flow in its call record.
+	f := DefaultFlow()
+	f.Profile, f.KeyObject, f.KeyDecline, f.Timeout, f.Continue = ProfileUS, "9", "", 4*time.Second, true
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Flow
+	if err := json.Unmarshal(b, &back); err != nil || back != f {
+		t.Fatalf("round trip of %s: %+v, %v; want %+v", b, back, err, f)
 	}
 }
 

@@ -37,10 +37,12 @@ const maxReplies = 32
 // its objections.CallState): the dialogue state, the context to rebuild
 // the machine, and the webhook bookkeeping.
 type callRecord struct {
-	Format int       `json:"format"`
-	Call   callInfo  `json:"call"`
-	Flow   flowInfo  `json:"flow"`
-	State  ivr.State `json:"state"`
+	Format int      `json:"format"`
+	Call   callInfo `json:"call"`
+	// Flow pins the org's flow for the whole call, whatever instance takes
+	// a webhook and whatever changes in the org's settings meanwhile.
+	Flow  ivr.Flow  `json:"flow"`
+	State ivr.State `json:"state"`
 	// Next is the step of the webhook the last TwiML leads to: its Gather
 	// action and Redirect carry step=Next. A webhook with a lower step was
 	// answered already and gets its stored reply again.
@@ -80,32 +82,10 @@ type callInfo struct {
 	Query string `json:"query"`
 }
 
-// flowInfo pins the org's flow for the whole call, whatever instance takes
-// a webhook and whatever changes in the org's settings meanwhile.
-type flowInfo struct {
-	Profile    ivr.Profile   `json:"profile"`
-	KeyObject  string        `json:"key_object"`
-	KeyDecline string        `json:"key_decline"`
-	Timeout    time.Duration `json:"timeout"`
-	MaxInvalid int           `json:"max_invalid"`
-	MaxNoInput int           `json:"max_no_input"`
-	Debounce   time.Duration `json:"debounce"`
-}
-
-func newFlowInfo(f ivr.Flow) flowInfo {
-	return flowInfo{Profile: f.Profile, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline, Timeout: f.Timeout,
-		MaxInvalid: f.MaxInvalid, MaxNoInput: f.MaxNoInput, Debounce: f.Debounce}
-}
-
-func (f flowInfo) flow() ivr.Flow {
-	return ivr.Flow{Profile: f.Profile, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline, Timeout: f.Timeout,
-		MaxInvalid: f.MaxInvalid, MaxNoInput: f.MaxNoInput, Debounce: f.Debounce}
-}
-
 // machine rebuilds the call's dialogue machine.
 func (r *callRecord) machine(sid string) *ivr.Machine {
 	c := r.Call
-	return ivr.NewMachine(r.Flow.flow(), ivr.Context{
+	return ivr.NewMachine(r.Flow, ivr.Context{
 		Org: c.Org, Number: c.Number, PresentedNumber: c.Presented, Language: c.Lang, Provider: provider, CallRef: sid,
 		DialerCallRef: c.DialerCall, CampaignRef: c.Campaign, LeadRef: c.Lead, AgentRef: c.Agent, Announced: c.Announced,
 	})

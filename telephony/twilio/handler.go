@@ -440,6 +440,9 @@ func (h *Handler) context(req request, extra ...string) (callParams, callInfo, e
 // the language resolved, so that every webhook of the call carries it.
 func (h *Handler) withFlow(ctx context.Context, p callParams, info callInfo) (callInfo, ivr.Flow) {
 	flow, lang := h.flows(ctx, info.Org, info.Lang)
+	// TwiML has no dialplan to hand the call back to: the dialogue ends
+	// with <Hangup/> whatever the org's after-dialogue setting.
+	flow.Continue = false
 	info.Lang, p.Org, p.Lang = lang, info.Org, lang
 	info.Query = p.query().Encode()
 	return info, flow
@@ -466,7 +469,7 @@ func (h *Handler) voice(ctx context.Context, w http.ResponseWriter, req request)
 			return nil, cur.latest()
 		}
 		info, flow := h.withFlow(ctx, p, info)
-		rec := &callRecord{Call: info, Flow: newFlowInfo(flow), StatusSeq: -1}
+		rec := &callRecord{Call: info, Flow: flow, StatusSeq: -1}
 		ev := ivr.Event{Kind: ivr.EvStart, At: now}
 		ended := terminal(req.hook.CallStatus)
 		if ended {
@@ -566,7 +569,7 @@ func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
 // resume starts the record of a call verzet has no state of, at a gather
 // webhook for step: a fresh dialogue whose offer was just served.
 func (h *Handler) resume(ctx context.Context, sid string, info callInfo, flow ivr.Flow, step int, now time.Time) *callRecord {
-	rec := &callRecord{Call: info, Flow: newFlowInfo(flow), StatusSeq: -1, Resumed: true}
+	rec := &callRecord{Call: info, Flow: flow, StatusSeq: -1, Resumed: true}
 	s, reply := h.dialogue.Turn(ctx, rec.machine(sid), ivr.State{}, ivr.Event{Kind: ivr.EvStart, At: now})
 	rec.State, rec.Next = s, step
 	// ServedAt stays zero: the timing is unknown, so a key is a barge-in
