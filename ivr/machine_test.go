@@ -328,6 +328,9 @@ func TestStateSurvivesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(string(b), `"phase":"invalid"`) {
+		t.Fatalf("the phase is not stored by name: %s", b)
+	}
 	back, err := UnmarshalState(b)
 	if err != nil {
 		t.Fatal(err)
@@ -348,6 +351,83 @@ func TestFlowSurvivesJSON(t *testing.T) {
 	var back Flow
 	if err := json.Unmarshal(b, &back); err != nil || back != f {
 		t.Fatalf("round trip of %s: %+v, %v; want %+v", b, back, err, f)
+	}
+}
+
+// States and flows written before Phase and Profile were stored by name
+// hold their integers; they load as what the integers meant then.
+func TestLegacyIntegerEnums(t *testing.T) {
+	old := `{"phase":8,"offer_id":"01KJPZV280WS7892BARSF1V3GQ","started":"2026-03-02T10:00:00Z",` +
+		`"keys":[{"digit":"2","at":"2026-03-02T10:00:08Z"}],"invalid":0,"no_input":0,"offer_ms":8000,"barge_in":true,` +
+		`"prompt_version":"1f7147470b0c","pending":"declined","outcome":"declined","ended_by":"system","ended":"2026-03-02T10:00:08Z"}`
+	s, err := UnmarshalState([]byte(old))
+	if err != nil || s.Phase != PhaseDone || s.Outcome != objections.OutcomeDeclined || len(s.Keys) != 1 {
+		t.Fatalf("old state = %+v, %v", s, err)
+	}
+	var f Flow
+	if err := json.Unmarshal([]byte(`{"profile":2,"key_object":"9","key_decline":"","timeout":0,"max_invalid":0,"max_no_input":0,"debounce":0}`), &f); err != nil || f.Profile != ProfileUS || f.KeyObject != "9" {
+		t.Fatalf("old flow = %+v, %v", f, err)
+	}
+	phases := []struct {
+		stored string
+		want   Phase
+	}{
+		{"0", 0}, {"1", PhaseOffer}, {"2", PhaseInvalid}, {"3", PhaseRepeat}, {"4", PhaseRecording},
+		{"5", PhaseConfirm}, {"6", PhaseSorry}, {"7", PhaseGoodbye}, {"8", PhaseDone},
+		{`"new"`, 0}, {`"offer"`, PhaseOffer}, {`"recording"`, PhaseRecording}, {`"done"`, PhaseDone},
+	}
+	for _, tc := range phases {
+		t.Run("phase "+tc.stored, func(t *testing.T) {
+			var p Phase
+			if err := json.Unmarshal([]byte(tc.stored), &p); err != nil || p != tc.want {
+				t.Fatalf("%s = %s, %v; want %s", tc.stored, p, err, tc.want)
+			}
+		})
+	}
+	profiles := []struct {
+		stored string
+		want   Profile
+	}{{"0", 0}, {"1", ProfileNL}, {"2", ProfileUS}, {`""`, 0}, {`"nl"`, ProfileNL}, {`"us"`, ProfileUS}}
+	for _, tc := range profiles {
+		t.Run("profile "+tc.stored, func(t *testing.T) {
+			var p Profile
+			if err := json.Unmarshal([]byte(tc.stored), &p); err != nil || p != tc.want {
+				t.Fatalf("%s = %s, %v; want %s", tc.stored, p, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"9", "-1", "1.5", `"offered"`, "true"} {
+		var p Phase
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("phase %s loaded as %s", bad, p)
+		}
+	}
+	for _, bad := range []string{"3", `"fr"`} {
+		var p Profile
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("profile %s loaded as %s", bad, p)
+		}
+	}
+}
+
+// Every phase and profile round-trips by name.
+func TestEnumsStoredByName(t *testing.T) {
+	for p := Phase(0); p <= PhaseDone; p++ {
+		b, err := json.Marshal(p)
+		var back Phase
+		if err != nil || string(b) != `"`+p.String()+`"` || json.Unmarshal(b, &back) != nil || back != p {
+			t.Errorf("phase %d: %s, %v, back %d", p, b, err, back)
+		}
+	}
+	for _, p := range []Profile{0, ProfileNL, ProfileUS} {
+		b, err := json.Marshal(p)
+		var back Profile
+		if err != nil || json.Unmarshal(b, &back) != nil || back != p {
+			t.Errorf("profile %d: %s, %v, back %d", p, b, err, back)
+		}
+	}
+	if _, err := json.Marshal(Phase(42)); err == nil {
+		t.Error("an unknown phase was encoded")
 	}
 }
 

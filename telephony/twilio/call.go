@@ -26,8 +26,15 @@ type Calls interface {
 // provider is the objections provider name and the CallState provider.
 const provider = "twilio"
 
-// recordFormat is the version of callRecord's encoding.
-const recordFormat = 1
+// recordFormat is the version of callRecord's encoding: 2 stores the
+// dialogue phase and the flow's profile by name. Format 1 stored their
+// integers; ivr still reads those, so records of calls in flight across an
+// upgrade load. (An instance of a build before format 2 cannot read a
+// format 2 record: it answers as for an unknown call.)
+const recordFormat = 2
+
+// oldestFormat is the oldest encoding this build reads.
+const oldestFormat = 1
 
 // maxReplies bounds the TwiML kept for retries. A dialogue has at most
 // MaxInvalid + MaxNoInput + 2 steps; the flow's limits keep it far below.
@@ -178,8 +185,8 @@ func decodeRecord(st objections.CallState) (*callRecord, error) {
 	if err := json.Unmarshal(st.Data, &r); err != nil {
 		return nil, objections.Invalid("call state", st.Ref, "is not a Twilio call record: %v", err)
 	}
-	if r.Format != recordFormat {
-		return nil, objections.Invalid("call state", st.Ref, "has record format %d, this build reads %d", r.Format, recordFormat)
+	if r.Format < oldestFormat || r.Format > recordFormat {
+		return nil, objections.Invalid("call state", st.Ref, "has record format %d, this build reads %d to %d", r.Format, oldestFormat, recordFormat)
 	}
 	return &r, nil
 }
