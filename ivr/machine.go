@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 // Profile chooses the rules a dialogue follows.
@@ -163,16 +164,6 @@ var phaseNames = map[Phase]string{0: "new", PhaseOffer: "offer", PhaseInvalid: "
 
 func (p Phase) String() string { return phaseNames[p] }
 
-// Prompt ids the machine plays; they match the prompts catalogue.
-const (
-	PromptOffer   = "offer"
-	PromptConfirm = "confirm"
-	PromptGoodbye = "goodbye"
-	PromptInvalid = "invalid"
-	PromptRepeat  = "repeat"
-	PromptSorry   = "sorry"
-)
-
 // State is the whole dialogue state. It is a plain value that serialises to
 // JSON, so the webhook-driven Twilio adapter can keep it in the store between
 // requests.
@@ -180,7 +171,7 @@ type State struct {
 	Phase   Phase            `json:"phase"`
 	OfferID string           `json:"offer_id"`
 	Started time.Time        `json:"started"`
-	Playing string           `json:"playing,omitempty"` // prompt id playing, "" when none
+	Playing prompts.ID       `json:"playing,omitempty"` // prompt playing, "" when none
 	Keys    []objections.Key `json:"keys"`
 	Invalid int              `json:"invalid"`  // invalid keys so far
 	NoInput int              `json:"no_input"` // timeouts so far
@@ -230,7 +221,7 @@ type Event struct {
 	Kind        EventKind
 	At          time.Time
 	Digit       string
-	Prompt      string // EvPromptEnded: which prompt
+	Prompt      prompts.ID // EvPromptEnded: which prompt
 	PlayedMS    int64
 	ObjectionID string
 	Spooled     bool
@@ -259,7 +250,7 @@ func (k ActionKind) String() string { return actionNames[k] }
 // Action is one output of the machine.
 type Action struct {
 	Kind      ActionKind
-	Prompt    string
+	Prompt    prompts.ID
 	BargeIn   bool
 	Timeout   time.Duration
 	Objection objections.Objection
@@ -313,8 +304,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.NoInput > m.flow.MaxNoInput {
 			return m.goodbye(s, objections.OutcomeNoInput)
 		}
-		s.Phase, s.Playing = PhaseRepeat, PromptRepeat
-		return s, []Action{{Kind: ActPlay, Prompt: PromptRepeat, BargeIn: true}}
+		s.Phase, s.Playing = PhaseRepeat, prompts.Repeat
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Repeat, BargeIn: true}}
 	case EvHangup:
 		return m.hangup(s, e)
 	case EvRecorded:
@@ -325,8 +316,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.HungUp || m.flow.Profile == ProfileUS {
 			return m.close(s, objections.OutcomeObjected, e.At)
 		}
-		s.Phase, s.Playing, s.Pending = PhaseConfirm, PromptConfirm, objections.OutcomeObjected
-		return s, []Action{{Kind: ActPlay, Prompt: PromptConfirm}}
+		s.Phase, s.Playing, s.Pending = PhaseConfirm, prompts.Confirm, objections.OutcomeObjected
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Confirm}}
 	case EvRecordFailed:
 		if s.Phase != PhaseRecording {
 			return s, nil
@@ -334,8 +325,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.HungUp {
 			return m.close(s, objections.OutcomeError, e.At)
 		}
-		s.Phase, s.Playing, s.Pending = PhaseSorry, PromptSorry, objections.OutcomeError
-		return s, []Action{{Kind: ActPlay, Prompt: PromptSorry}}
+		s.Phase, s.Playing, s.Pending = PhaseSorry, prompts.Sorry, objections.OutcomeError
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Sorry}}
 	}
 	return s, nil
 }
@@ -359,8 +350,8 @@ func (m *Machine) afterEnd(s State, e Event) (State, []Action) {
 }
 
 func (m *Machine) playOffer(s State) (State, []Action) {
-	s.Phase, s.Playing = PhaseOffer, PromptOffer
-	return s, []Action{{Kind: ActPlay, Prompt: PromptOffer, BargeIn: true}, {Kind: ActCollect, Timeout: m.flow.Timeout}}
+	s.Phase, s.Playing = PhaseOffer, prompts.Offer
+	return s, []Action{{Kind: ActPlay, Prompt: prompts.Offer, BargeIn: true}, {Kind: ActCollect, Timeout: m.flow.Timeout}}
 }
 
 func (m *Machine) digit(s State, e Event) (State, []Action) {
@@ -407,15 +398,15 @@ func (m *Machine) digit(s State, e Event) (State, []Action) {
 		ns, more := m.goodbye(s, objections.OutcomeInvalidInput)
 		return ns, append(acts, more...)
 	}
-	s.Phase, s.Playing = PhaseInvalid, PromptInvalid
-	return s, append(acts, Action{Kind: ActPlay, Prompt: PromptInvalid, BargeIn: true})
+	s.Phase, s.Playing = PhaseInvalid, prompts.Invalid
+	return s, append(acts, Action{Kind: ActPlay, Prompt: prompts.Invalid, BargeIn: true})
 }
 
 func (m *Machine) promptEnded(s State, e Event) (State, []Action) {
 	if s.HungUp {
 		return s, nil // the hang-up already counted what was played
 	}
-	if e.Prompt == PromptOffer {
+	if e.Prompt == prompts.Offer {
 		s.OfferMS += e.PlayedMS
 	}
 	if s.Playing == "" || e.Prompt != s.Playing {
@@ -435,8 +426,8 @@ func (m *Machine) promptEnded(s State, e Event) (State, []Action) {
 }
 
 func (m *Machine) goodbye(s State, o objections.Outcome) (State, []Action) {
-	s.Phase, s.Playing, s.Pending = PhaseGoodbye, PromptGoodbye, o
-	return s, []Action{{Kind: ActPlay, Prompt: PromptGoodbye}}
+	s.Phase, s.Playing, s.Pending = PhaseGoodbye, prompts.Goodbye, o
+	return s, []Action{{Kind: ActPlay, Prompt: prompts.Goodbye}}
 }
 
 func (m *Machine) hangup(s State, e Event) (State, []Action) {
@@ -447,7 +438,7 @@ func (m *Machine) hangup(s State, e Event) (State, []Action) {
 	if s.EndedBy == "" {
 		s.EndedBy = objections.EndedByCaller
 	}
-	if s.Playing == PromptOffer {
+	if s.Playing == prompts.Offer {
 		s.OfferMS += e.PlayedMS
 	}
 	s.Playing = ""
@@ -502,7 +493,7 @@ func (m *Machine) offer(s State) objections.Offer {
 	return objections.Offer{
 		ID: s.OfferID, Org: c.Org, Number: c.Number, PresentedNumber: c.PresentedNumber, Provider: c.Provider, CallRef: c.CallRef,
 		DialerCallRef: c.DialerCallRef, CampaignRef: c.CampaignRef, LeadRef: c.LeadRef, AgentRef: c.AgentRef, Announced: c.Announced,
-		PromptID: PromptOffer, PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
+		PromptID: string(prompts.Offer), PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
 		Keys: append([]objections.Key{}, s.Keys...), Outcome: s.Outcome, EndedBy: s.EndedBy,
 		StartedAt: s.Started, EndedAt: s.Ended, ObjectionID: s.ObjectionID,
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -37,7 +38,7 @@ func ev(t *testing.T, s string) Event {
 	case "late":
 		return Event{Kind: EvLateDigit, At: at, Digit: parts[1]}
 	case "end":
-		return Event{Kind: EvPromptEnded, At: at, Prompt: parts[1], PlayedMS: num(2)}
+		return Event{Kind: EvPromptEnded, At: at, Prompt: prompts.ID(parts[1]), PlayedMS: num(2)}
 	case "timeout":
 		return Event{Kind: EvTimeout, At: at}
 	case "hangup":
@@ -58,7 +59,7 @@ func describe(acts []Action) string {
 	for _, a := range acts {
 		switch a.Kind {
 		case ActPlay, ActStop:
-			out = append(out, a.Kind.String()+":"+a.Prompt)
+			out = append(out, a.Kind.String()+":"+string(a.Prompt))
 		case ActClose:
 			out = append(out, "close:"+string(a.Offer.Outcome))
 		default:
@@ -256,7 +257,7 @@ func TestMachine(t *testing.T) {
 					if a.Kind == ActRecord && (a.Objection.OfferID != s.OfferID || a.Objection.CallRef != "c1" || a.Objection.Source != objections.SourceIVRARI || a.Objection.IdempotencyKey != "ari:c1" || a.Objection.CampaignRef != "spring") {
 						t.Fatalf("record action = %+v", a.Objection)
 					}
-					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != PromptOffer || a.Offer.CallRef != "c1") {
+					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != string(prompts.Offer) || a.Offer.CallRef != "c1") {
 						t.Fatalf("close action = %+v", a.Offer)
 					}
 				}

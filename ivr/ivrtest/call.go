@@ -115,10 +115,10 @@ func (c *Call) Played() []Played {
 }
 
 // PlayedIDs returns the ids of the prompts played so far.
-func (c *Call) PlayedIDs() []string {
-	var ids []string
+func (c *Call) PlayedIDs() []prompts.ID {
+	var ids []prompts.ID
 	for _, p := range c.Played() {
-		ids = append(ids, string(p.ID))
+		ids = append(ids, p.ID)
 	}
 	return ids
 }

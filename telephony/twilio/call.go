@@ -10,6 +10,7 @@ import (
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 // Calls keeps the per-call record between webhooks, keyed by CallSid, so
@@ -141,7 +142,7 @@ func (r *callRecord) timing(reply ivr.Reply) {
 	// The offer is the last prompt of a gathering reply ("not valid",
 	// "I repeat" come before it).
 	for i := len(reply.Plays) - 1; i >= 0; i-- {
-		if reply.Plays[i].ID == ivr.PromptOffer {
+		if reply.Plays[i].ID == prompts.Offer {
 			r.OfferMS = reply.Plays[i].DurationMS
 			for _, pb := range reply.Plays[:i] {
 				r.BeforeMS += pb.DurationMS

@@ -554,14 +554,14 @@ func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
 	}
 	var ended []ivr.Event
 	if r.Gathering {
-		ended = []ivr.Event{{Kind: ivr.EvPromptEnded, At: now, Prompt: ivr.PromptOffer, PlayedMS: r.OfferMS}}
+		ended = []ivr.Event{{Kind: ivr.EvPromptEnded, At: now, Prompt: prompts.Offer, PlayedMS: r.OfferMS}}
 	}
 	if digits == "" {
 		return append(ended, ivr.Event{Kind: ivr.EvTimeout, At: now})
 	}
 	key := ivr.Event{Kind: ivr.EvDigit, At: now, Digit: digits}
 	if ms, playing := r.heard(now); r.Gathering && playing {
-		return []ivr.Event{key, {Kind: ivr.EvPromptEnded, At: now, Prompt: ivr.PromptOffer, PlayedMS: ms}}
+		return []ivr.Event{key, {Kind: ivr.EvPromptEnded, At: now, Prompt: prompts.Offer, PlayedMS: ms}}
 	}
 	return append(ended, key)
 }

@@ -157,7 +157,7 @@ func TestDialoguePaths(t *testing.T) {
 					o := offers[0]
 					if o.Outcome != tc.outcome || o.Number != tc.number || o.PresentedNumber != tc.presented || len(o.Keys) != tc.keys ||
 						o.BargeIn != tc.bargeIn || o.Provider != "twilio" || o.CallRef != tr.CallSid || o.Language != "nl" ||
-						o.PromptID != "offer" || o.PromptVersion == "" || o.PromptHash == "" || o.Org != "acme" {
+						o.PromptID != string(prompts.Offer) || o.PromptVersion == "" || o.PromptHash == "" || o.Org != "acme" {
 						t.Errorf("offer = %+v", o)
 					}
 					if o.PlayedMS < tc.playedMS-1 || o.PlayedMS > tc.playedMS+1 {
