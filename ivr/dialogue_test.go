@@ -60,22 +60,18 @@ type memSpool struct {
 }
 
 func (s *memSpool) AppendObjection(o objections.Objection) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
-	}
-	s.objections = append(s.objections, o)
-	return nil
+	return spoolAppend(s, &s.objections, o)
 }
 
-func (s *memSpool) AppendOffer(o objections.Offer) error {
+func (s *memSpool) AppendOffer(o objections.Offer) error { return spoolAppend(s, &s.offers, o) }
+
+func spoolAppend[T any](s *memSpool, list *[]T, v T) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
 		return s.fail
 	}
-	s.offers = append(s.offers, o)
+	*list = append(*list, v)
 	return nil
 }
 

@@ -90,6 +90,11 @@ type callInfo struct {
 	Query string `json:"query"`
 }
 
+// newRecord starts the record of a call.
+func newRecord(info callInfo, flow ivr.Flow) *callRecord {
+	return &callRecord{Call: info, Flow: flow, StatusSeq: -1}
+}
+
 // machine rebuilds the call's dialogue machine.
 func (r *callRecord) machine(sid string) *ivr.Machine {
 	c := r.Call

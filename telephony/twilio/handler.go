@@ -469,7 +469,7 @@ func (h *Handler) voice(ctx context.Context, w http.ResponseWriter, req request)
 			return nil, cur.latest()
 		}
 		info, flow := h.withFlow(ctx, p, info)
-		rec := &callRecord{Call: info, Flow: flow, StatusSeq: -1}
+		rec := newRecord(info, flow)
 		ev := ivr.Event{Kind: ivr.EvStart, At: now}
 		ended := terminal(req.hook.CallStatus)
 		if ended {
@@ -569,7 +569,8 @@ func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
 // resume starts the record of a call verzet has no state of, at a gather
 // webhook for step: a fresh dialogue whose offer was just served.
 func (h *Handler) resume(ctx context.Context, sid string, info callInfo, flow ivr.Flow, step int, now time.Time) *callRecord {
-	rec := &callRecord{Call: info, Flow: flow, StatusSeq: -1, Resumed: true}
+	rec := newRecord(info, flow)
+	rec.Resumed = true
 	s, reply := h.dialogue.Turn(ctx, rec.machine(sid), ivr.State{}, ivr.Event{Kind: ivr.EvStart, At: now})
 	rec.State, rec.Next = s, step
 	// ServedAt stays zero: the timing is unknown, so a key is a barge-in

@@ -406,12 +406,13 @@ type xmlNode struct {
 // not XML, has something before the first element (Twilio's error 12100),
 // or its root is not <Response>.
 func ParseTwiML(doc []byte) ([]Verb, error) {
+	head := fmt.Sprintf("%.64s", doc) // for the error: the value is quoted there
 	if len(doc) > 0 && !bytes.HasPrefix(doc, []byte("<")) {
-		return nil, objections.Invalid("TwiML", clip(string(doc)), "has something before the first element (Twilio error 12100)")
+		return nil, objections.Invalid("TwiML", head, "has something before the first element (Twilio error 12100)")
 	}
 	var root xmlNode
 	if err := xml.Unmarshal(doc, &root); err != nil {
-		return nil, objections.Invalid("TwiML", clip(string(doc)), "is not XML: %v", err)
+		return nil, objections.Invalid("TwiML", head, "is not XML: %v", err)
 	}
 	if root.XMLName.Local != "Response" {
 		return nil, objections.Invalid("TwiML", root.XMLName.Local, "root element must be <Response>")
@@ -523,12 +524,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// clip shortens a value for an error message.
-func clip(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
 }
