@@ -78,22 +78,22 @@ func (d *Dialogue) vars(m *Machine) prompts.Vars {
 
 // compose builds the playback for a prompt and notes the offer's identity in
 // the state, so the evidence names exactly what was played.
-func (d *Dialogue) compose(m *Machine, s *State, id string, log *zap.Logger) (prompts.Playback, bool) {
-	pb, err := d.prompts.Compose(m.Context().Language, prompts.ID(id), d.vars(m))
+func (d *Dialogue) compose(m *Machine, s *State, id prompts.ID, log *zap.Logger) (prompts.Playback, bool) {
+	pb, err := d.prompts.Compose(m.Context().Language, id, d.vars(m))
 	if err != nil {
 		// The catalogue is checked at start-up, so this is a bug; the
 		// dialogue goes on without the prompt rather than stall.
-		log.Error("prompt missing", zap.String("prompt_id", id), zap.String("lang", m.Context().Language), zap.Error(err))
+		log.Error("prompt missing", zap.String("prompt_id", string(id)), zap.String("lang", m.Context().Language), zap.Error(err))
 		return prompts.Playback{}, false
 	}
-	if id == PromptOffer {
+	if id == prompts.Offer {
 		s.PromptVersion, s.PromptHash = pb.Version, pb.Hash
 	}
 	return pb, true
 }
 
 type played struct {
-	prompt string
+	prompt prompts.ID
 	ms     int64
 }
 
@@ -111,7 +111,7 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 		plays    = make(chan played, 4) // one playing, one stopping, slack: senders never block
 		recorded = make(chan Event, 1)
 		stop     context.CancelFunc
-		playing  string
+		playing  prompts.ID
 		started  time.Time
 		duration int64
 		timer    *time.Timer
@@ -148,11 +148,11 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 			pctx, cancel := context.WithCancel(ctx)
 			stop, playing, started, duration = cancel, a.Prompt, d.now(), pb.DurationMS
 			wg.Add(1)
-			go func(id string) {
+			go func(id prompts.ID) {
 				defer wg.Done()
 				ms, err := call.Play(pctx, pb)
 				if err != nil && pctx.Err() == nil {
-					log.Warn("playback failed", zap.String("prompt_id", id), zap.Error(err))
+					log.Warn("playback failed", zap.String("prompt_id", string(id)), zap.Error(err))
 				}
 				plays <- played{id, ms}
 			}(a.Prompt)

@@ -60,22 +60,18 @@ type memSpool struct {
 }
 
 func (s *memSpool) AppendObjection(o objections.Objection) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
-	}
-	s.objections = append(s.objections, o)
-	return nil
+	return spoolAppend(s, &s.objections, o)
 }
 
-func (s *memSpool) AppendOffer(o objections.Offer) error {
+func (s *memSpool) AppendOffer(o objections.Offer) error { return spoolAppend(s, &s.offers, o) }
+
+func spoolAppend[T any](s *memSpool, list *[]T, v T) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
 		return s.fail
 	}
-	s.offers = append(s.offers, o)
+	*list = append(*list, v)
 	return nil
 }
 
@@ -121,7 +117,7 @@ func TestRunBargeInObjects(t *testing.T) {
 		call := ivrtest.NewCall()
 		durableBeforeConfirm := false
 		call.PlayErr = func(id prompts.ID) error {
-			if id == prompts.ID(ivr.PromptConfirm) {
+			if id == prompts.Confirm {
 				durableBeforeConfirm = len(r.objectionsFor(t)) == 1
 			}
 			return nil
@@ -134,7 +130,7 @@ func TestRunBargeInObjects(t *testing.T) {
 			t.Fatalf("outcome %s, durable before confirm %v, hung up %v", s.Outcome, durableBeforeConfirm, call.HungUpBySystem())
 		}
 		played := call.Played()
-		if len(played) != 2 || played[0].ID != "offer" || !played[0].Stopped || played[0].MS != 1500 || played[1].ID != "confirm" || played[1].Stopped {
+		if len(played) != 2 || played[0].ID != prompts.Offer || !played[0].Stopped || played[0].MS != 1500 || played[1].ID != prompts.Confirm || played[1].Stopped {
 			t.Fatalf("played = %+v", played)
 		}
 	})
@@ -147,7 +143,7 @@ func TestRunBargeInObjects(t *testing.T) {
 		t.Fatalf("offers = %+v", offers)
 	}
 	o := offers[0]
-	p, _ := r.catalog.Get("nl", "offer")
+	p, _ := r.catalog.Get("nl", prompts.Offer)
 	if o.Outcome != objections.OutcomeObjected || o.PlayedMS != 1500 || !o.BargeIn || !o.Announced || o.PromptVersion != p.Version || o.PromptHash == "" ||
 		o.Language != "nl" || len(o.Keys) != 1 || o.Keys[0].Digit != "1" || o.ObjectionID != objs[0].ID || objs[0].OfferID != o.ID || o.PresentedNumber != "+31201234567" {
 		t.Fatalf("offer = %+v", o)
@@ -156,7 +152,7 @@ func TestRunBargeInObjects(t *testing.T) {
 
 func TestRunNoInputRepeatsOnceThenGoodbye(t *testing.T) {
 	r := newRig(t)
-	offer, repeat, goodbye := r.duration(t, "offer"), r.duration(t, "repeat"), r.duration(t, "goodbye")
+	offer, repeat, goodbye := r.duration(t, prompts.Offer), r.duration(t, prompts.Repeat), r.duration(t, prompts.Goodbye)
 	synctest.Test(t, func(t *testing.T) {
 		call := ivrtest.NewCall()
 		start := time.Now()
@@ -166,7 +162,7 @@ func TestRunNoInputRepeatsOnceThenGoodbye(t *testing.T) {
 		if s.Outcome != objections.OutcomeNoInput || took != want {
 			t.Fatalf("outcome %s after %v; want no_input after %v", s.Outcome, took, want)
 		}
-		if ids := call.PlayedIDs(); len(ids) != 4 || ids[0] != "offer" || ids[1] != "repeat" || ids[2] != "offer" || ids[3] != "goodbye" {
+		if ids := call.PlayedIDs(); len(ids) != 4 || ids[0] != prompts.Offer || ids[1] != prompts.Repeat || ids[2] != prompts.Offer || ids[3] != prompts.Goodbye {
 			t.Fatalf("played %v", ids)
 		}
 	})
@@ -225,7 +221,7 @@ func TestRunStoreDownSpoolsAndConfirms(t *testing.T) {
 		if s.Outcome != objections.OutcomeObjected || !s.Spooled {
 			t.Fatalf("state = %+v", s)
 		}
-		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != "confirm" {
+		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != prompts.Confirm {
 			t.Fatalf("played %v: the caller must hear the confirmation", ids)
 		}
 	})
@@ -258,7 +254,7 @@ func TestRunStoreAndSpoolDownApologises(t *testing.T) {
 		if s.Outcome != objections.OutcomeError {
 			t.Fatalf("outcome %s", s.Outcome)
 		}
-		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != "sorry" {
+		if ids := call.PlayedIDs(); len(ids) != 2 || ids[1] != prompts.Sorry {
 			t.Fatalf("played %v", ids)
 		}
 	})
@@ -305,18 +301,18 @@ func TestTurnForWebhooks(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	// First webhook: the offer inside a gather.
 	s, reply := r.dialogue.Turn(ctx, m, ivr.State{}, ivr.Event{Kind: ivr.EvStart, At: now})
-	if len(reply.Plays) != 1 || reply.Plays[0].ID != "offer" || !reply.Gather || reply.Timeout != 6*time.Second || reply.Hangup {
+	if len(reply.Plays) != 1 || reply.Plays[0].ID != prompts.Offer || !reply.Gather || reply.Timeout != 6*time.Second || reply.Hangup {
 		t.Fatalf("first reply = %+v", reply)
 	}
 	// An invalid key: "not valid", then the offer again, gathered.
 	s, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(3 * time.Second), Digit: "7"},
-		ivr.Event{Kind: ivr.EvPromptEnded, At: now.Add(3 * time.Second), Prompt: "offer", PlayedMS: 3000})
-	if len(reply.Plays) != 2 || reply.Plays[0].ID != "invalid" || reply.Plays[1].ID != "offer" || !reply.Gather {
+		ivr.Event{Kind: ivr.EvPromptEnded, At: now.Add(3 * time.Second), Prompt: prompts.Offer, PlayedMS: 3000})
+	if len(reply.Plays) != 2 || reply.Plays[0].ID != prompts.Invalid || reply.Plays[1].ID != prompts.Offer || !reply.Gather {
 		t.Fatalf("invalid reply = %+v", reply)
 	}
 	// The objection key: recorded before the confirmation is returned.
 	s, reply = r.dialogue.Turn(ctx, m, s, ivr.Event{Kind: ivr.EvDigit, At: now.Add(6 * time.Second), Digit: "1"})
-	if len(reply.Plays) != 1 || reply.Plays[0].ID != "confirm" || reply.Gather || !reply.Hangup || s.Phase != ivr.PhaseDone {
+	if len(reply.Plays) != 1 || reply.Plays[0].ID != prompts.Confirm || reply.Gather || !reply.Hangup || s.Phase != ivr.PhaseDone {
 		t.Fatalf("objection reply = %+v state %+v", reply, s)
 	}
 	if objs := r.objectionsFor(t); len(objs) != 1 || objs[0].Source != objections.SourceIVRTwilio {

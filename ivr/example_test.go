@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/ivr"
+	"github.com/verzet/verzet/prompts"
 )
 
 // The machine is pure: feed it events, get actions. This is the whole
@@ -17,14 +18,14 @@ func ExampleMachine_Next() {
 	for _, e := range []ivr.Event{
 		{Kind: ivr.EvStart, At: at},
 		{Kind: ivr.EvDigit, At: at.Add(2 * time.Second), Digit: "1"}, // barge-in
-		{Kind: ivr.EvPromptEnded, At: at.Add(2 * time.Second), Prompt: "offer", PlayedMS: 2000},
+		{Kind: ivr.EvPromptEnded, At: at.Add(2 * time.Second), Prompt: prompts.Offer, PlayedMS: 2000},
 		{Kind: ivr.EvRecorded, At: at.Add(2 * time.Second), ObjectionID: "obj-1"}, // durable
-		{Kind: ivr.EvPromptEnded, At: at.Add(9 * time.Second), Prompt: "confirm", PlayedMS: 7000},
+		{Kind: ivr.EvPromptEnded, At: at.Add(9 * time.Second), Prompt: prompts.Confirm, PlayedMS: 7000},
 	} {
 		var acts []ivr.Action
 		s, acts = m.Next(s, e)
 		for _, a := range acts {
-			fmt.Println(strings.TrimSpace(a.Kind.String() + " " + a.Prompt))
+			fmt.Println(strings.TrimSpace(a.Kind.String() + " " + string(a.Prompt)))
 		}
 	}
 	fmt.Println(s.Outcome, s.OfferMS)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 // Profile chooses the rules a dialogue follows.
@@ -40,18 +41,20 @@ func ParseProfile(s string) (Profile, error) {
 	return 0, objections.Invalid("profile", s, "must be nl or us")
 }
 
-// Flow is the per-org configuration of the dialogue.
+// Flow is the per-org configuration of the dialogue. It serialises to
+// JSON, so that the webhook-driven Twilio adapter can pin it for the whole
+// call; durations are in nanoseconds there.
 type Flow struct {
-	Profile    Profile
-	KeyObject  string        // default "1"
-	KeyDecline string        // default "2"; "" in ProfileUS means no decline key
-	Timeout    time.Duration // wait for a key after the offer ends; default 6 s
-	MaxInvalid int           // re-offers after an invalid key; default 2
-	MaxNoInput int           // repeats of the offer when no key comes; default 1
-	Debounce   time.Duration // the same digit again within this is one press; default 300 ms
+	Profile    Profile       `json:"profile"`
+	KeyObject  string        `json:"key_object"`   // default "1"
+	KeyDecline string        `json:"key_decline"`  // default "2"; "" in ProfileUS means no decline key
+	Timeout    time.Duration `json:"timeout"`      // wait for a key after the offer ends; default 6 s
+	MaxInvalid int           `json:"max_invalid"`  // re-offers after an invalid key; default 2
+	MaxNoInput int           `json:"max_no_input"` // repeats of the offer when no key comes; default 1
+	Debounce   time.Duration `json:"debounce"`     // the same digit again within this is one press; default 300 ms
 	// Continue, when true, leaves the call to the dialplan after the
 	// dialogue instead of hanging up (Asterisk only).
-	Continue bool
+	Continue bool `json:"continue,omitempty"`
 }
 
 // DefaultFlow is the Dutch default dialogue.
@@ -161,16 +164,6 @@ var phaseNames = map[Phase]string{0: "new", PhaseOffer: "offer", PhaseInvalid: "
 
 func (p Phase) String() string { return phaseNames[p] }
 
-// Prompt ids the machine plays; they match the prompts catalogue.
-const (
-	PromptOffer   = "offer"
-	PromptConfirm = "confirm"
-	PromptGoodbye = "goodbye"
-	PromptInvalid = "invalid"
-	PromptRepeat  = "repeat"
-	PromptSorry   = "sorry"
-)
-
 // State is the whole dialogue state. It is a plain value that serialises to
 // JSON, so the webhook-driven Twilio adapter can keep it in the store between
 // requests.
@@ -178,7 +171,7 @@ type State struct {
 	Phase   Phase            `json:"phase"`
 	OfferID string           `json:"offer_id"`
 	Started time.Time        `json:"started"`
-	Playing string           `json:"playing,omitempty"` // prompt id playing, "" when none
+	Playing prompts.ID       `json:"playing,omitempty"` // prompt playing, "" when none
 	Keys    []objections.Key `json:"keys"`
 	Invalid int              `json:"invalid"`  // invalid keys so far
 	NoInput int              `json:"no_input"` // timeouts so far
@@ -197,6 +190,9 @@ type State struct {
 	HungUp      bool               `json:"hung_up,omitempty"`
 	EndedBy     string             `json:"ended_by,omitempty"`
 	Ended       time.Time          `json:"ended"`
+	// LateKey is true once a late objection key asked for the objection to
+	// be recorded after the offer was closed (see EvLateDigit).
+	LateKey bool `json:"late_key,omitempty"`
 }
 
 // EventKind says what happened.
@@ -211,14 +207,21 @@ const (
 	EvHangup                 // the caller (or the network) ended the call; PlayedMS of the prompt cut off
 	EvRecorded               // the objection is durable; ObjectionID, Spooled
 	EvRecordFailed           // neither the store nor the spool took it
+	// EvLateDigit is a key pressed before the call ended but reported after
+	// its end was applied: a Twilio gather webhook overtaken by the status
+	// callback. Digit holds it. Before the end it is an ordinary key.
+	EvLateDigit
 )
+
+// NoteLateKey is the note on an objection recorded from a late key.
+const NoteLateKey = "objection key received after the call had ended"
 
 // Event is one input to the machine.
 type Event struct {
 	Kind        EventKind
 	At          time.Time
 	Digit       string
-	Prompt      string // EvPromptEnded: which prompt
+	Prompt      prompts.ID // EvPromptEnded: which prompt
 	PlayedMS    int64
 	ObjectionID string
 	Spooled     bool
@@ -247,7 +250,7 @@ func (k ActionKind) String() string { return actionNames[k] }
 // Action is one output of the machine.
 type Action struct {
 	Kind      ActionKind
-	Prompt    string
+	Prompt    prompts.ID
 	BargeIn   bool
 	Timeout   time.Duration
 	Objection objections.Objection
@@ -279,7 +282,7 @@ func (m *Machine) Context() Context { return m.ctx }
 // where they are keys.
 func (m *Machine) Next(s State, e Event) (State, []Action) {
 	if s.Phase == PhaseDone {
-		return s, nil
+		return m.afterEnd(s, e)
 	}
 	switch e.Kind {
 	case EvStart:
@@ -289,7 +292,7 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		s.Phase, s.Started, s.OfferID = PhaseOffer, e.At, objections.NewID(e.At)
 		s.Keys = []objections.Key{}
 		return m.playOffer(s)
-	case EvDigit:
+	case EvDigit, EvLateDigit:
 		return m.digit(s, e)
 	case EvPromptEnded:
 		return m.promptEnded(s, e)
@@ -301,8 +304,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.NoInput > m.flow.MaxNoInput {
 			return m.goodbye(s, objections.OutcomeNoInput)
 		}
-		s.Phase, s.Playing = PhaseRepeat, PromptRepeat
-		return s, []Action{{Kind: ActPlay, Prompt: PromptRepeat, BargeIn: true}}
+		s.Phase, s.Playing = PhaseRepeat, prompts.Repeat
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Repeat, BargeIn: true}}
 	case EvHangup:
 		return m.hangup(s, e)
 	case EvRecorded:
@@ -313,8 +316,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.HungUp || m.flow.Profile == ProfileUS {
 			return m.close(s, objections.OutcomeObjected, e.At)
 		}
-		s.Phase, s.Playing, s.Pending = PhaseConfirm, PromptConfirm, objections.OutcomeObjected
-		return s, []Action{{Kind: ActPlay, Prompt: PromptConfirm}}
+		s.Phase, s.Playing, s.Pending = PhaseConfirm, prompts.Confirm, objections.OutcomeObjected
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Confirm}}
 	case EvRecordFailed:
 		if s.Phase != PhaseRecording {
 			return s, nil
@@ -322,15 +325,33 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.HungUp {
 			return m.close(s, objections.OutcomeError, e.At)
 		}
-		s.Phase, s.Playing, s.Pending = PhaseSorry, PromptSorry, objections.OutcomeError
-		return s, []Action{{Kind: ActPlay, Prompt: PromptSorry}}
+		s.Phase, s.Playing, s.Pending = PhaseSorry, prompts.Sorry, objections.OutcomeError
+		return s, []Action{{Kind: ActPlay, Prompt: prompts.Sorry}}
+	}
+	return s, nil
+}
+
+// afterEnd handles what comes after the offer was closed: nothing changes,
+// except that a late objection key stands (domain.md §5.8). A caller who
+// pressed it and hung up at once can have the end of the call applied
+// first; the objection is recorded, once, though the offer's evidence was
+// closed without the key.
+func (m *Machine) afterEnd(s State, e Event) (State, []Action) {
+	switch {
+	case e.Kind == EvLateDigit && e.Digit == m.flow.KeyObject && s.ObjectionID == "":
+		s.LateKey = true
+		o := m.objection(s)
+		o.Note = NoteLateKey
+		return s, []Action{{Kind: ActRecord, Objection: o}}
+	case e.Kind == EvRecorded && s.LateKey && s.ObjectionID == "":
+		s.ObjectionID, s.Spooled = e.ObjectionID, e.Spooled
 	}
 	return s, nil
 }
 
 func (m *Machine) playOffer(s State) (State, []Action) {
-	s.Phase, s.Playing = PhaseOffer, PromptOffer
-	return s, []Action{{Kind: ActPlay, Prompt: PromptOffer, BargeIn: true}, {Kind: ActCollect, Timeout: m.flow.Timeout}}
+	s.Phase, s.Playing = PhaseOffer, prompts.Offer
+	return s, []Action{{Kind: ActPlay, Prompt: prompts.Offer, BargeIn: true}, {Kind: ActCollect, Timeout: m.flow.Timeout}}
 }
 
 func (m *Machine) digit(s State, e Event) (State, []Action) {
@@ -377,15 +398,15 @@ func (m *Machine) digit(s State, e Event) (State, []Action) {
 		ns, more := m.goodbye(s, objections.OutcomeInvalidInput)
 		return ns, append(acts, more...)
 	}
-	s.Phase, s.Playing = PhaseInvalid, PromptInvalid
-	return s, append(acts, Action{Kind: ActPlay, Prompt: PromptInvalid, BargeIn: true})
+	s.Phase, s.Playing = PhaseInvalid, prompts.Invalid
+	return s, append(acts, Action{Kind: ActPlay, Prompt: prompts.Invalid, BargeIn: true})
 }
 
 func (m *Machine) promptEnded(s State, e Event) (State, []Action) {
 	if s.HungUp {
 		return s, nil // the hang-up already counted what was played
 	}
-	if e.Prompt == PromptOffer {
+	if e.Prompt == prompts.Offer {
 		s.OfferMS += e.PlayedMS
 	}
 	if s.Playing == "" || e.Prompt != s.Playing {
@@ -405,8 +426,8 @@ func (m *Machine) promptEnded(s State, e Event) (State, []Action) {
 }
 
 func (m *Machine) goodbye(s State, o objections.Outcome) (State, []Action) {
-	s.Phase, s.Playing, s.Pending = PhaseGoodbye, PromptGoodbye, o
-	return s, []Action{{Kind: ActPlay, Prompt: PromptGoodbye}}
+	s.Phase, s.Playing, s.Pending = PhaseGoodbye, prompts.Goodbye, o
+	return s, []Action{{Kind: ActPlay, Prompt: prompts.Goodbye}}
 }
 
 func (m *Machine) hangup(s State, e Event) (State, []Action) {
@@ -417,7 +438,7 @@ func (m *Machine) hangup(s State, e Event) (State, []Action) {
 	if s.EndedBy == "" {
 		s.EndedBy = objections.EndedByCaller
 	}
-	if s.Playing == PromptOffer {
+	if s.Playing == prompts.Offer {
 		s.OfferMS += e.PlayedMS
 	}
 	s.Playing = ""
@@ -472,7 +493,7 @@ func (m *Machine) offer(s State) objections.Offer {
 	return objections.Offer{
 		ID: s.OfferID, Org: c.Org, Number: c.Number, PresentedNumber: c.PresentedNumber, Provider: c.Provider, CallRef: c.CallRef,
 		DialerCallRef: c.DialerCallRef, CampaignRef: c.CampaignRef, LeadRef: c.LeadRef, AgentRef: c.AgentRef, Announced: c.Announced,
-		PromptID: PromptOffer, PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
+		PromptID: string(prompts.Offer), PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
 		Keys: append([]objections.Key{}, s.Keys...), Outcome: s.Outcome, EndedBy: s.EndedBy,
 		StartedAt: s.Started, EndedAt: s.Ended, ObjectionID: s.ObjectionID,
 	}

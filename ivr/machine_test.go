@@ -1,17 +1,19 @@
 package ivr
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
-// ev parses a compact event: start, key:1, end:offer:4000, timeout,
+// ev parses a compact event: start, key:1, late:1, end:offer:4000, timeout,
 // hangup:1200, recorded, spooled, failed; "+N" suffix = N ms after t0.
 func ev(t *testing.T, s string) Event {
 	t.Helper()
@@ -33,8 +35,10 @@ func ev(t *testing.T, s string) Event {
 		return Event{Kind: EvStart, At: at}
 	case "key":
 		return Event{Kind: EvDigit, At: at, Digit: parts[1]}
+	case "late":
+		return Event{Kind: EvLateDigit, At: at, Digit: parts[1]}
 	case "end":
-		return Event{Kind: EvPromptEnded, At: at, Prompt: parts[1], PlayedMS: num(2)}
+		return Event{Kind: EvPromptEnded, At: at, Prompt: prompts.ID(parts[1]), PlayedMS: num(2)}
 	case "timeout":
 		return Event{Kind: EvTimeout, At: at}
 	case "hangup":
@@ -55,7 +59,7 @@ func describe(acts []Action) string {
 	for _, a := range acts {
 		switch a.Kind {
 		case ActPlay, ActStop:
-			out = append(out, a.Kind.String()+":"+a.Prompt)
+			out = append(out, a.Kind.String()+":"+string(a.Prompt))
 		case ActClose:
 			out = append(out, "close:"+string(a.Offer.Outcome))
 		default:
@@ -215,6 +219,29 @@ func TestMachine(t *testing.T) {
 			{"hangup:0+1300", ""},
 			{"recorded+1400", ""},
 		}, objections.OutcomeDeclined, "2", 0, true},
+		{"a late objection key after the end is recorded once", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"late:1+1300", "record"},
+			{"recorded+1310", ""},
+			{"late:1+1400", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
+		{"a late key other than the objection key changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"late:2+1300", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
+		{"a late objection key after an objection changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"recorded+950", "play:confirm"},
+			{"end:confirm:3000+3950", "close:objected hangup"},
+			{"late:1+4000", ""},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"before the end a late key is an ordinary key", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"late:1+900", "stop:offer record"},
+		}, "", "1", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +257,7 @@ func TestMachine(t *testing.T) {
 					if a.Kind == ActRecord && (a.Objection.OfferID != s.OfferID || a.Objection.CallRef != "c1" || a.Objection.Source != objections.SourceIVRARI || a.Objection.IdempotencyKey != "ari:c1" || a.Objection.CampaignRef != "spring") {
 						t.Fatalf("record action = %+v", a.Objection)
 					}
-					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != PromptOffer || a.Offer.CallRef != "c1") {
+					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != string(prompts.Offer) || a.Offer.CallRef != "c1") {
 						t.Fatalf("close action = %+v", a.Offer)
 					}
 				}
@@ -243,6 +270,31 @@ func TestMachine(t *testing.T) {
 				t.Fatalf("final: outcome %q keys %q offer_ms %d barge_in %v; want %q %q %d %v", s.Outcome, keys, s.OfferMS, s.BargeIn, tc.outcome, tc.keys, tc.offerMS, tc.bargeIn)
 			}
 		})
+	}
+}
+
+// A late objection key builds the objection as an ordinary one does, with
+// a note, and its EvRecorded is kept; a stray EvRecorded after the end is
+// not.
+func TestLateObjectionKey(t *testing.T) {
+	m := NewMachine(DefaultFlow(), Context{Org: "acme", Number: "+31612345678", Provider: "twilio", CallRef: "CA1", CampaignRef: "spring"})
+	s, _ := m.Next(State{}, ev(t, "start"))
+	s, _ = m.Next(s, ev(t, "hangup:1200+1200"))
+	if s2, _ := m.Next(s, ev(t, "recorded+1250")); s2.ObjectionID != "" {
+		t.Fatalf("a stray EvRecorded after the end set the objection id")
+	}
+	s, acts := m.Next(s, ev(t, "late:1+1300"))
+	if len(acts) != 1 || acts[0].Kind != ActRecord {
+		t.Fatalf("actions = %s", describe(acts))
+	}
+	want := m.objection(s)
+	want.Note = NoteLateKey
+	if acts[0].Objection != want || want.IdempotencyKey != "twilio:CA1" || want.Source != objections.SourceIVRTwilio {
+		t.Fatalf("objection = %+v, want %+v", acts[0].Objection, want)
+	}
+	s, _ = m.Next(s, ev(t, "spooled+1310"))
+	if s.Phase != PhaseDone || s.ObjectionID != "obj-1" || !s.Spooled || s.Outcome != objections.OutcomeHangupDuringPrompt {
+		t.Fatalf("state = %+v", s)
 	}
 }
 
@@ -277,12 +329,106 @@ func TestStateSurvivesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(string(b), `"phase":"invalid"`) {
+		t.Fatalf("the phase is not stored by name: %s", b)
+	}
 	back, err := UnmarshalState(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.Phase != s.Phase || back.OfferID != s.OfferID || len(back.Keys) != 1 || !back.Keys[0].At.Equal(s.Keys[0].At) || back.Invalid != 1 || back.Playing != s.Playing {
 		t.Fatalf("round trip: %+v\nwant %+v", back, s)
+	}
+}
+
+func TestFlowSurvivesJSON(t *testing.T) {
+	// The Twilio adapter pins the flow in its call record.
+	f := DefaultFlow()
+	f.Profile, f.KeyObject, f.KeyDecline, f.Timeout, f.Continue = ProfileUS, "9", "", 4*time.Second, true
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Flow
+	if err := json.Unmarshal(b, &back); err != nil || back != f {
+		t.Fatalf("round trip of %s: %+v, %v; want %+v", b, back, err, f)
+	}
+}
+
+// States and flows written before Phase and Profile were stored by name
+// hold their integers; they load as what the integers meant then.
+func TestLegacyIntegerEnums(t *testing.T) {
+	old := `{"phase":8,"offer_id":"01KJPZV280WS7892BARSF1V3GQ","started":"2026-03-02T10:00:00Z",` +
+		`"keys":[{"digit":"2","at":"2026-03-02T10:00:08Z"}],"invalid":0,"no_input":0,"offer_ms":8000,"barge_in":true,` +
+		`"prompt_version":"1f7147470b0c","pending":"declined","outcome":"declined","ended_by":"system","ended":"2026-03-02T10:00:08Z"}`
+	s, err := UnmarshalState([]byte(old))
+	if err != nil || s.Phase != PhaseDone || s.Outcome != objections.OutcomeDeclined || len(s.Keys) != 1 {
+		t.Fatalf("old state = %+v, %v", s, err)
+	}
+	var f Flow
+	if err := json.Unmarshal([]byte(`{"profile":2,"key_object":"9","key_decline":"","timeout":0,"max_invalid":0,"max_no_input":0,"debounce":0}`), &f); err != nil || f.Profile != ProfileUS || f.KeyObject != "9" {
+		t.Fatalf("old flow = %+v, %v", f, err)
+	}
+	phases := []struct {
+		stored string
+		want   Phase
+	}{
+		{"0", 0}, {"1", PhaseOffer}, {"2", PhaseInvalid}, {"3", PhaseRepeat}, {"4", PhaseRecording},
+		{"5", PhaseConfirm}, {"6", PhaseSorry}, {"7", PhaseGoodbye}, {"8", PhaseDone},
+		{`"new"`, 0}, {`"offer"`, PhaseOffer}, {`"recording"`, PhaseRecording}, {`"done"`, PhaseDone},
+	}
+	for _, tc := range phases {
+		t.Run("phase "+tc.stored, func(t *testing.T) {
+			var p Phase
+			if err := json.Unmarshal([]byte(tc.stored), &p); err != nil || p != tc.want {
+				t.Fatalf("%s = %s, %v; want %s", tc.stored, p, err, tc.want)
+			}
+		})
+	}
+	profiles := []struct {
+		stored string
+		want   Profile
+	}{{"0", 0}, {"1", ProfileNL}, {"2", ProfileUS}, {`""`, 0}, {`"nl"`, ProfileNL}, {`"us"`, ProfileUS}}
+	for _, tc := range profiles {
+		t.Run("profile "+tc.stored, func(t *testing.T) {
+			var p Profile
+			if err := json.Unmarshal([]byte(tc.stored), &p); err != nil || p != tc.want {
+				t.Fatalf("%s = %s, %v; want %s", tc.stored, p, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"9", "-1", "1.5", `"offered"`, "true"} {
+		var p Phase
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("phase %s loaded as %s", bad, p)
+		}
+	}
+	for _, bad := range []string{"3", `"fr"`} {
+		var p Profile
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("profile %s loaded as %s", bad, p)
+		}
+	}
+}
+
+// Every phase and profile round-trips by name.
+func TestEnumsStoredByName(t *testing.T) {
+	for p := Phase(0); p <= PhaseDone; p++ {
+		b, err := json.Marshal(p)
+		var back Phase
+		if err != nil || string(b) != `"`+p.String()+`"` || json.Unmarshal(b, &back) != nil || back != p {
+			t.Errorf("phase %d: %s, %v, back %d", p, b, err, back)
+		}
+	}
+	for _, p := range []Profile{0, ProfileNL, ProfileUS} {
+		b, err := json.Marshal(p)
+		var back Profile
+		if err != nil || json.Unmarshal(b, &back) != nil || back != p {
+			t.Errorf("profile %d: %s, %v, back %d", p, b, err, back)
+		}
+	}
+	if _, err := json.Marshal(Phase(42)); err == nil {
+		t.Error("an unknown phase was encoded")
 	}
 }
 

@@ -65,7 +65,8 @@ type Vars struct {
 	KeyDecline string
 }
 
-func (v Vars) keys() (object, decline string, err error) {
+// defaultKeys returns the keys with the defaults for those left empty.
+func (v Vars) defaultKeys() (object, decline string) {
 	object, decline = v.KeyObject, v.KeyDecline
 	if object == "" {
 		object = DefaultKeyObject
@@ -73,6 +74,13 @@ func (v Vars) keys() (object, decline string, err error) {
 	if decline == "" {
 		decline = DefaultKeyDecline
 	}
+	return object, decline
+}
+
+// keys returns the keys to play: the defaults for those left empty, and
+// ErrInvalidKey unless they are two different digits.
+func (v Vars) keys() (object, decline string, err error) {
+	object, decline = v.defaultKeys()
 	if !isKey(object) || !isKey(decline) || object == decline {
 		return "", "", fmt.Errorf("%w: object %q, decline %q (want two different digits 0-9)", ErrInvalidKey, object, decline)
 	}
@@ -219,13 +227,7 @@ func (p Prompt) Render(vars Vars) string {
 	if org == "" {
 		org = p.orgText
 	}
-	object, decline := vars.KeyObject, vars.KeyDecline
-	if object == "" {
-		object = DefaultKeyObject
-	}
-	if decline == "" {
-		decline = DefaultKeyDecline
-	}
+	object, decline := vars.defaultKeys()
 	var b strings.Builder
 	for _, s := range p.segs {
 		switch s.slot {

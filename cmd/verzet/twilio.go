@@ -24,6 +24,7 @@ import (
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/sqlite"
 	"github.com/verzet/verzet/telephony/twilio"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // demoTokenFile holds the auth token serve --demo generates, in the data
@@ -493,11 +494,11 @@ func runSimulate(ctx context.Context, a *App, args []string) (int, error) {
 	} else if token, err = demoToken(cfg.DataDir, false); err != nil {
 		return exitFailure, err
 	}
-	sim := &twilio.Simulator{AuthToken: token, Client: &http.Client{Timeout: 15 * time.Second}}
+	sim := &twiliotest.Simulator{AuthToken: token, Client: &http.Client{Timeout: 15 * time.Second}}
 	if *listen {
 		sim.Sleep = time.Sleep
 	}
-	call := twilio.SimCall{VoiceURL: twilio.VoiceURL(public, query), CallSid: *callSid, From: *from, To: *to, Direction: *direction,
+	call := twiliotest.Call{VoiceURL: twilio.VoiceURL(public, query), CallSid: *callSid, From: *from, To: *to, Direction: *direction,
 		Keys: script, Listen: *listen, HangupAt: *hangupAt}
 	if !*noStatus {
 		call.StatusURL = public + twilio.PathStatus

@@ -115,10 +115,10 @@ func (c *Call) Played() []Played {
 }
 
 // PlayedIDs returns the ids of the prompts played so far.
-func (c *Call) PlayedIDs() []string {
-	var ids []string
+func (c *Call) PlayedIDs() []prompts.ID {
+	var ids []prompts.ID
 	for _, p := range c.Played() {
-		ids = append(ids, string(p.ID))
+		ids = append(ids, p.ID)
 	}
 	return ids
 }
@@ -151,27 +151,30 @@ type Recorder struct {
 func (r *Recorder) Commit(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
 	r.mu.Lock()
 	r.Commits++
-	fail := r.Fail
 	r.mu.Unlock()
-	if fail != nil {
-		if err := fail(); err != nil {
-			return objections.Objection{}, false, err
-		}
+	if err := r.failure(); err != nil {
+		return objections.Objection{}, false, err
 	}
 	return r.Recorder.Commit(ctx, o)
 }
 
 // CommitOffer implements ivr.Recorder.
 func (r *Recorder) CommitOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
+	if err := r.failure(); err != nil {
+		return objections.Offer{}, false, err
+	}
+	return r.Recorder.CommitOffer(ctx, o)
+}
+
+// failure is the error Fail returns now; nil without Fail.
+func (r *Recorder) failure() error {
 	r.mu.Lock()
 	fail := r.Fail
 	r.mu.Unlock()
-	if fail != nil {
-		if err := fail(); err != nil {
-			return objections.Offer{}, false, err
-		}
+	if fail == nil {
+		return nil
 	}
-	return r.Recorder.CommitOffer(ctx, o)
+	return fail()
 }
 
 // SetFail changes the failure function safely while dialogues run.

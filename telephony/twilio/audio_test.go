@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // The prompt audio is served without a signature or credentials (Twilio
@@ -58,7 +60,7 @@ func TestPromptAudio(t *testing.T) {
 	tr := r.run(r.call("7", "1"))
 	for _, s := range tr.Steps {
 		for _, v := range s.Verbs {
-			for _, p := range append([]SimVerb{v}, v.Children...) {
+			for _, p := range append([]twiliotest.Verb{v}, v.Children...) {
 				if p.Name == "Play" && p.Duration == 0 {
 					t.Errorf("%s did not play", p.Text)
 				}

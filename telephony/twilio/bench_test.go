@@ -18,6 +18,7 @@ import (
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // BenchmarkConcurrentCalls drives 2,000 simultaneous simulated calls
@@ -60,9 +61,9 @@ func benchCalls(b *testing.B, ramp time.Duration, paced bool) {
 	srv.Config.Handler = h
 	transport := &http.Transport{MaxIdleConns: calls, MaxIdleConnsPerHost: calls, IdleConnTimeout: time.Minute}
 	defer transport.CloseIdleConnections()
-	sim := &Simulator{AuthToken: testToken, Client: &http.Client{Transport: transport, Timeout: 15 * time.Second}, Sleep: time.Sleep}
+	sim := &twiliotest.Simulator{AuthToken: testToken, Client: &http.Client{Transport: transport, Timeout: 15 * time.Second}, Sleep: time.Sleep}
 	// Twilio fetches and caches the audio once; so does the simulator.
-	if _, err := sim.Run(ctx, SimCall{VoiceURL: srv.URL + PathVoice + "?org=warmup", From: callCentre, To: customer, Keys: []string{"2"}}); err != nil {
+	if _, err := sim.Run(ctx, twiliotest.Call{VoiceURL: srv.URL + PathVoice + "?org=warmup", From: callCentre, To: customer, Keys: []string{"2"}}); err != nil {
 		b.Fatal(err)
 	}
 
@@ -88,7 +89,7 @@ func benchCalls(b *testing.B, ramp time.Duration, paced bool) {
 				case 1:
 					keys = []string{"7", "1"}
 				}
-				c := SimCall{
+				c := twiliotest.Call{
 					VoiceURL:  fmt.Sprintf("%s%s?org=acme&campaign=bench&lead=L%d", srv.URL, PathVoice, i),
 					StatusURL: srv.URL + PathStatus,
 					From:      callCentre, To: fmt.Sprintf("+316%02d%06d", round%100, i), Keys: keys,

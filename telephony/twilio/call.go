@@ -10,6 +10,7 @@ import (
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 // Calls keeps the per-call record between webhooks, keyed by CallSid, so
@@ -26,8 +27,15 @@ type Calls interface {
 // provider is the objections provider name and the CallState provider.
 const provider = "twilio"
 
-// recordFormat is the version of callRecord's encoding.
-const recordFormat = 1
+// recordFormat is the version of callRecord's encoding: 2 stores the
+// dialogue phase and the flow's profile by name. Format 1 stored their
+// integers; ivr still reads those, so records of calls in flight across an
+// upgrade load. (An instance of a build before format 2 cannot read a
+// format 2 record: it answers as for an unknown call.)
+const recordFormat = 2
+
+// oldestFormat is the oldest encoding this build reads.
+const oldestFormat = 1
 
 // maxReplies bounds the TwiML kept for retries. A dialogue has at most
 // MaxInvalid + MaxNoInput + 2 steps; the flow's limits keep it far below.
@@ -37,10 +45,12 @@ const maxReplies = 32
 // its objections.CallState): the dialogue state, the context to rebuild
 // the machine, and the webhook bookkeeping.
 type callRecord struct {
-	Format int       `json:"format"`
-	Call   callInfo  `json:"call"`
-	Flow   flowInfo  `json:"flow"`
-	State  ivr.State `json:"state"`
+	Format int      `json:"format"`
+	Call   callInfo `json:"call"`
+	// Flow pins the org's flow for the whole call, whatever instance takes
+	// a webhook and whatever changes in the org's settings meanwhile.
+	Flow  ivr.Flow  `json:"flow"`
+	State ivr.State `json:"state"`
 	// Next is the step of the webhook the last TwiML leads to: its Gather
 	// action and Redirect carry step=Next. A webhook with a lower step was
 	// answered already and gets its stored reply again.
@@ -80,32 +90,15 @@ type callInfo struct {
 	Query string `json:"query"`
 }
 
-// flowInfo pins the org's flow for the whole call, whatever instance takes
-// a webhook and whatever changes in the org's settings meanwhile.
-type flowInfo struct {
-	Profile    ivr.Profile   `json:"profile"`
-	KeyObject  string        `json:"key_object"`
-	KeyDecline string        `json:"key_decline"`
-	Timeout    time.Duration `json:"timeout"`
-	MaxInvalid int           `json:"max_invalid"`
-	MaxNoInput int           `json:"max_no_input"`
-	Debounce   time.Duration `json:"debounce"`
-}
-
-func newFlowInfo(f ivr.Flow) flowInfo {
-	return flowInfo{Profile: f.Profile, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline, Timeout: f.Timeout,
-		MaxInvalid: f.MaxInvalid, MaxNoInput: f.MaxNoInput, Debounce: f.Debounce}
-}
-
-func (f flowInfo) flow() ivr.Flow {
-	return ivr.Flow{Profile: f.Profile, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline, Timeout: f.Timeout,
-		MaxInvalid: f.MaxInvalid, MaxNoInput: f.MaxNoInput, Debounce: f.Debounce}
+// newRecord starts the record of a call.
+func newRecord(info callInfo, flow ivr.Flow) *callRecord {
+	return &callRecord{Call: info, Flow: flow, StatusSeq: -1}
 }
 
 // machine rebuilds the call's dialogue machine.
 func (r *callRecord) machine(sid string) *ivr.Machine {
 	c := r.Call
-	return ivr.NewMachine(r.Flow.flow(), ivr.Context{
+	return ivr.NewMachine(r.Flow, ivr.Context{
 		Org: c.Org, Number: c.Number, PresentedNumber: c.Presented, Language: c.Lang, Provider: provider, CallRef: sid,
 		DialerCallRef: c.DialerCall, CampaignRef: c.Campaign, LeadRef: c.Lead, AgentRef: c.Agent, Announced: c.Announced,
 	})
@@ -154,7 +147,7 @@ func (r *callRecord) timing(reply ivr.Reply) {
 	// The offer is the last prompt of a gathering reply ("not valid",
 	// "I repeat" come before it).
 	for i := len(reply.Plays) - 1; i >= 0; i-- {
-		if reply.Plays[i].ID == ivr.PromptOffer {
+		if reply.Plays[i].ID == prompts.Offer {
 			r.OfferMS = reply.Plays[i].DurationMS
 			for _, pb := range reply.Plays[:i] {
 				r.BeforeMS += pb.DurationMS
@@ -198,8 +191,8 @@ func decodeRecord(st objections.CallState) (*callRecord, error) {
 	if err := json.Unmarshal(st.Data, &r); err != nil {
 		return nil, objections.Invalid("call state", st.Ref, "is not a Twilio call record: %v", err)
 	}
-	if r.Format != recordFormat {
-		return nil, objections.Invalid("call state", st.Ref, "has record format %d, this build reads %d", r.Format, recordFormat)
+	if r.Format < oldestFormat || r.Format > recordFormat {
+		return nil, objections.Invalid("call state", st.Ref, "has record format %d, this build reads %d to %d", r.Format, oldestFormat, recordFormat)
 	}
 	return &r, nil
 }

@@ -10,9 +10,9 @@
 // retried webhook is answered again without recording anything twice.
 //
 // Handoff moves a live call into the dialogue through the REST API
-// (UpdateCall). Simulator plays Twilio's side of a call — signed requests
-// (Sign), <Gather>, <Redirect>, status callbacks — for demos, smoke tests
-// and the load benchmark.
+// (UpdateCall). Twilio's side of a call — signed requests, <Gather>,
+// <Redirect>, status callbacks — is played by package twiliotest, for
+// demos, smoke tests and the load benchmark.
 //
 // Provider types stop here: the package imports ivr, prompts, objections,
 // zap and twilio-go only, never another adapter or a concrete store.

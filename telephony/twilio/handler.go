@@ -440,6 +440,9 @@ func (h *Handler) context(req request, extra ...string) (callParams, callInfo, e
 // the language resolved, so that every webhook of the call carries it.
 func (h *Handler) withFlow(ctx context.Context, p callParams, info callInfo) (callInfo, ivr.Flow) {
 	flow, lang := h.flows(ctx, info.Org, info.Lang)
+	// TwiML has no dialplan to hand the call back to: the dialogue ends
+	// with <Hangup/> whatever the org's after-dialogue setting.
+	flow.Continue = false
 	info.Lang, p.Org, p.Lang = lang, info.Org, lang
 	info.Query = p.query().Encode()
 	return info, flow
@@ -466,7 +469,7 @@ func (h *Handler) voice(ctx context.Context, w http.ResponseWriter, req request)
 			return nil, cur.latest()
 		}
 		info, flow := h.withFlow(ctx, p, info)
-		rec := &callRecord{Call: info, Flow: newFlowInfo(flow), StatusSeq: -1}
+		rec := newRecord(info, flow)
 		ev := ivr.Event{Kind: ivr.EvStart, At: now}
 		ended := terminal(req.hook.CallStatus)
 		if ended {
@@ -510,18 +513,15 @@ func (h *Handler) gather(ctx context.Context, w http.ResponseWriter, req request
 			return nil, cur.reply(step)
 		}
 		rec := cur.clone()
-		if rec.State.Phase == ivr.PhaseDone {
-			h.lateKey(ctx, log, rec, sid, digits)
-			doc := hangupDocument()
-			rec.served(step, doc, ivr.Reply{}, now)
-			return rec, doc
-		}
 		s, reply := h.dialogue.Turn(ctx, rec.machine(sid), rec.State, rec.events(digits, now)...)
 		rec.State = s
 		doc := h.document(req.base, reply, actionURL(req.base, rec.Call.Query, step+1))
 		rec.served(step, doc, reply, now)
-		if s.Phase == ivr.PhaseDone {
+		switch {
+		case cur.State.Phase != ivr.PhaseDone && s.Phase == ivr.PhaseDone:
 			log.Info("twilio dialogue ended", zap.String("outcome", string(s.Outcome)), zap.Int64("played_ms", s.OfferMS))
+		case cur.State.Phase == ivr.PhaseDone && s.ObjectionID != cur.State.ObjectionID:
+			log.Warn("objection key arrived after the call ended; objection recorded", zap.String("objection_id", s.ObjectionID))
 		}
 		return rec, doc
 	})
@@ -541,18 +541,27 @@ func checkStep(s string) error {
 // arrived before the offer could have ended is a barge-in (the key, then
 // the offer stopped at the ms estimated from the time since the TwiML was
 // served); otherwise the offer ended in full, then the key or the
-// timeout.
+// timeout. After the dialogue ended the key is a late one: a caller who
+// pressed the objection key and hung up at once can have the status
+// callback overtake the gather webhook, and the machine still records the
+// objection.
 func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
+	if r.State.Phase == ivr.PhaseDone {
+		if digits == "" {
+			return nil
+		}
+		return []ivr.Event{{Kind: ivr.EvLateDigit, At: now, Digit: digits}}
+	}
 	var ended []ivr.Event
 	if r.Gathering {
-		ended = []ivr.Event{{Kind: ivr.EvPromptEnded, At: now, Prompt: ivr.PromptOffer, PlayedMS: r.OfferMS}}
+		ended = []ivr.Event{{Kind: ivr.EvPromptEnded, At: now, Prompt: prompts.Offer, PlayedMS: r.OfferMS}}
 	}
 	if digits == "" {
 		return append(ended, ivr.Event{Kind: ivr.EvTimeout, At: now})
 	}
 	key := ivr.Event{Kind: ivr.EvDigit, At: now, Digit: digits}
 	if ms, playing := r.heard(now); r.Gathering && playing {
-		return []ivr.Event{key, {Kind: ivr.EvPromptEnded, At: now, Prompt: ivr.PromptOffer, PlayedMS: ms}}
+		return []ivr.Event{key, {Kind: ivr.EvPromptEnded, At: now, Prompt: prompts.Offer, PlayedMS: ms}}
 	}
 	return append(ended, key)
 }
@@ -560,35 +569,14 @@ func (r *callRecord) events(digits string, now time.Time) []ivr.Event {
 // resume starts the record of a call verzet has no state of, at a gather
 // webhook for step: a fresh dialogue whose offer was just served.
 func (h *Handler) resume(ctx context.Context, sid string, info callInfo, flow ivr.Flow, step int, now time.Time) *callRecord {
-	rec := &callRecord{Call: info, Flow: newFlowInfo(flow), StatusSeq: -1, Resumed: true}
+	rec := newRecord(info, flow)
+	rec.Resumed = true
 	s, reply := h.dialogue.Turn(ctx, rec.machine(sid), ivr.State{}, ivr.Event{Kind: ivr.EvStart, At: now})
 	rec.State, rec.Next = s, step
 	// ServedAt stays zero: the timing is unknown, so a key is a barge-in
 	// with 0 ms of the offer known to be heard.
 	rec.timing(reply)
 	return rec
-}
-
-// lateKey handles a key that arrives after the dialogue was closed: a
-// caller who pressed the objection key and hung up at once can have the
-// status callback overtake the gather webhook. The objection stands
-// (domain.md §5.8): it is recorded, idempotently per CallSid, even though
-// the offer's evidence was already closed without the key.
-func (h *Handler) lateKey(ctx context.Context, log *zap.Logger, rec *callRecord, sid, digits string) {
-	if digits != rec.Flow.flow().KeyObject || rec.State.ObjectionID != "" {
-		return
-	}
-	c := rec.Call
-	ev := h.dialogue.Keeper().Record(ctx, log, objections.Objection{
-		Org: c.Org, RawNumber: c.Number, Source: objections.SourceIVRTwilio, Provider: provider, CallRef: sid,
-		DialerCallRef: c.DialerCall, CampaignRef: c.Campaign, LeadRef: c.Lead, AgentRef: c.Agent,
-		OfferID: rec.State.OfferID, Actor: "ivr", IdempotencyKey: provider + ":" + sid,
-		Note: "objection key received after the call had ended",
-	})
-	if ev.Kind == ivr.EvRecorded {
-		rec.State.ObjectionID = ev.ObjectionID
-		log.Warn("objection key arrived after the call ended; objection recorded", zap.String("objection_id", ev.ObjectionID))
-	}
 }
 
 // status applies a status callback: a call that ended mid-dialogue closes

@@ -12,6 +12,7 @@ import (
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/prompts"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // offerMS is the full playing time of acme's Dutch offer.
@@ -28,15 +29,15 @@ func offerMS(t testing.TB) int64 {
 // catalogue sound of each <Play> reduced to its prompt (nl/offer-2.wav is
 // "offer"; key digits and the org's name are part of the prompt around
 // them), or "say" for each <Say>.
-func heardPrompts(tr *Transcript) []string {
+func heardPrompts(tr *twiliotest.Transcript) []string {
 	var out []string
 	add := func(p string) {
 		if len(out) == 0 || out[len(out)-1] != p {
 			out = append(out, p)
 		}
 	}
-	var walk func(vs []SimVerb)
-	walk = func(vs []SimVerb) {
+	var walk func(vs []twiliotest.Verb)
+	walk = func(vs []twiliotest.Verb) {
 		for _, v := range vs {
 			switch v.Name {
 			case "Gather":
@@ -44,7 +45,11 @@ func heardPrompts(tr *Transcript) []string {
 			case "Say":
 				out = append(out, "say")
 			case "Play":
-				base := strings.TrimSuffix(path.Base(shortURL(v.Text)), ".wav")
+				u, err := url.Parse(v.Text)
+				if err != nil {
+					continue
+				}
+				base := strings.TrimSuffix(path.Base(u.Path), ".wav")
 				if strings.Contains(v.Text, "/digit/") || base == "org" {
 					continue
 				}
@@ -67,7 +72,7 @@ func TestDialoguePaths(t *testing.T) {
 	full := offerMS(t)
 	tests := []struct {
 		name      string
-		call      func(r *rig) SimCall
+		call      func(r *rig) twiliotest.Call
 		config    func(*Config)
 		heard     []string
 		end       string
@@ -79,52 +84,52 @@ func TestDialoguePaths(t *testing.T) {
 		bargeIn   bool
 		playedMS  int64
 	}{
-		{name: "objection key at once (barge-in)", call: func(r *rig) SimCall { return r.call("1") },
+		{name: "objection key at once (barge-in)", call: func(r *rig) twiliotest.Call { return r.call("1") },
 			heard: []string{"offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 1, bargeIn: true, playedMS: 0},
-		{name: "objection key after the whole offer", call: func(r *rig) SimCall { c := r.call("1"); c.Listen = true; return c },
+		{name: "objection key after the whole offer", call: func(r *rig) twiliotest.Call { c := r.call("1"); c.Listen = true; return c },
 			heard: []string{"offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 1, bargeIn: false, playedMS: full},
-		{name: "decline key", call: func(r *rig) SimCall { c := r.call("2"); c.Listen = true; return c },
+		{name: "decline key", call: func(r *rig) twiliotest.Call { c := r.call("2"); c.Listen = true; return c },
 			heard: []string{"offer", "goodbye"}, end: "hangup", outcome: objections.OutcomeDeclined,
 			number: customer, presented: callCentre, keys: 1, playedMS: full},
-		{name: "invalid key then objection", call: func(r *rig) SimCall { return r.call("7", "1") },
+		{name: "invalid key then objection", call: func(r *rig) twiliotest.Call { return r.call("7", "1") },
 			heard: []string{"offer", "invalid", "offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 2, bargeIn: true, playedMS: 0},
-		{name: "three invalid keys", call: func(r *rig) SimCall { return r.call("7", "8", "9") },
+		{name: "three invalid keys", call: func(r *rig) twiliotest.Call { return r.call("7", "8", "9") },
 			heard: []string{"offer", "invalid", "offer", "invalid", "offer", "goodbye"}, end: "hangup", outcome: objections.OutcomeInvalidInput,
 			number: customer, presented: callCentre, keys: 3, bargeIn: true},
-		{name: "no key twice", call: func(r *rig) SimCall { return r.call("", "") },
+		{name: "no key twice", call: func(r *rig) twiliotest.Call { return r.call("", "") },
 			heard: []string{"offer", "repeat", "offer", "goodbye"}, end: "hangup", outcome: objections.OutcomeNoInput,
 			number: customer, presented: callCentre, playedMS: 2 * full},
-		{name: "no key, then the objection key after the repeat", call: func(r *rig) SimCall { c := r.call("", "1"); c.Listen = true; return c },
+		{name: "no key, then the objection key after the repeat", call: func(r *rig) twiliotest.Call { c := r.call("", "1"); c.Listen = true; return c },
 			heard: []string{"offer", "repeat", "offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 1, playedMS: 2 * full},
-		{name: "hang-up during the offer", call: func(r *rig) SimCall { c := r.call(); c.HangupAt = 1; return c },
+		{name: "hang-up during the offer", call: func(r *rig) twiliotest.Call { c := r.call(); c.HangupAt = 1; return c },
 			heard: []string{"offer"}, end: "caller hung up", outcome: objections.OutcomeHangupDuringPrompt,
 			// The status callback's Timestamp (whole seconds) dates the
 			// hang-up: the estimate errs on the side of less heard.
 			number: customer, presented: callCentre, playedMS: full / 2 / 1000 * 1000},
-		{name: "inbound call to the objection line", call: func(r *rig) SimCall {
+		{name: "inbound call to the objection line", call: func(r *rig) twiliotest.Call {
 			c := r.call("1")
 			c.Direction, c.From, c.To = "inbound", customer, callCentre
 			return c
 		}, heard: []string{"offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 1, bargeIn: true},
-		{name: "withheld caller id: pending number", call: func(r *rig) SimCall {
+		{name: "withheld caller id: pending number", call: func(r *rig) twiliotest.Call {
 			c := r.call("1")
 			c.Direction, c.From, c.To = "inbound", "anonymous", callCentre
 			return c
 		}, heard: []string{"offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusPendingNumber,
 			number: "", presented: callCentre, keys: 1, bargeIn: true},
-		{name: "number from the dialer wins over To", call: func(r *rig) SimCall {
+		{name: "number from the dialer wins over To", call: func(r *rig) twiliotest.Call {
 			c := r.call("1")
 			c.VoiceURL += "&number=06+8765+4321"
 			c.To = "+31611111111"
 			return c
 		}, heard: []string{"offer", "confirm"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: "+31687654321", presented: callCentre, keys: 1, bargeIn: true},
-		{name: "text to speech", call: func(r *rig) SimCall { return r.call("1") }, config: func(c *Config) {
+		{name: "text to speech", call: func(r *rig) twiliotest.Call { return r.call("1") }, config: func(c *Config) {
 			c.Voices = map[string]Voice{"": {Name: "Polly.Lotte"}}
 		}, heard: []string{"say", "say"}, end: "hangup", outcome: objections.OutcomeObjected, status: objections.StatusActive,
 			number: customer, presented: callCentre, keys: 1, bargeIn: true},
@@ -152,7 +157,7 @@ func TestDialoguePaths(t *testing.T) {
 					o := offers[0]
 					if o.Outcome != tc.outcome || o.Number != tc.number || o.PresentedNumber != tc.presented || len(o.Keys) != tc.keys ||
 						o.BargeIn != tc.bargeIn || o.Provider != "twilio" || o.CallRef != tr.CallSid || o.Language != "nl" ||
-						o.PromptID != "offer" || o.PromptVersion == "" || o.PromptHash == "" || o.Org != "acme" {
+						o.PromptID != string(prompts.Offer) || o.PromptVersion == "" || o.PromptHash == "" || o.Org != "acme" {
 						t.Errorf("offer = %+v", o)
 					}
 					if o.PlayedMS < tc.playedMS-1 || o.PlayedMS > tc.playedMS+1 {
@@ -195,7 +200,7 @@ func TestObjectionDurableBeforeConfirmation(t *testing.T) {
 		t.Fatalf("voice: %d", code)
 	}
 	code, body := r.post(r.public+PathGather+"?lang=nl&org=acme&step=1", form(s, "Digits", "1"))
-	verbs, err := ParseTwiML([]byte(body))
+	verbs, err := twiliotest.ParseTwiML([]byte(body))
 	if code != 200 || err != nil {
 		t.Fatalf("gather: %d %v %s", code, err, body)
 	}
@@ -213,7 +218,7 @@ func TestParamsOfActionURLs(t *testing.T) {
 	r := newRig(t, openSQLite(t), withConfig(func(c *Config) { c.DefaultOrg = "beta" }))
 	s := sid(2)
 	_, body := r.post(r.voiceURL("campaign=spring+sale&announced=1"), form(s))
-	verbs, err := ParseTwiML([]byte(body))
+	verbs, err := twiliotest.ParseTwiML([]byte(body))
 	if err != nil || len(verbs) != 2 {
 		t.Fatalf("voice TwiML: %v %s", err, body)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/sqlite"
 	"github.com/verzet/verzet/prompts"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -148,7 +149,7 @@ type rig struct {
 	handler *Handler
 	server  *httptest.Server
 	public  string // the public base URL signatures use
-	sim     *Simulator
+	sim     *twiliotest.Simulator
 }
 
 type rigOption func(*rigConfig)
@@ -216,7 +217,7 @@ func newRig(t testing.TB, store testStore, opts ...rigOption) *rig {
 	}
 	r.handler = h
 	r.server.Config.Handler = h
-	r.sim = &Simulator{AuthToken: testToken, Client: client, Sleep: rc.clock.Advance, Now: rc.clock.Now}
+	r.sim = &twiliotest.Simulator{AuthToken: testToken, Client: client, Sleep: rc.clock.Advance, Now: rc.clock.Now}
 	return r
 }
 
@@ -256,12 +257,12 @@ func (r *rig) voiceURL(query string) string {
 }
 
 // call is a dialer's outbound call to the customer, with the given keys.
-func (r *rig) call(keys ...string) SimCall {
-	return SimCall{VoiceURL: r.voiceURL("org=acme&campaign=spring&lead=L1&agent=A7&dialer_call=D9&announced=1"),
+func (r *rig) call(keys ...string) twiliotest.Call {
+	return twiliotest.Call{VoiceURL: r.voiceURL("org=acme&campaign=spring&lead=L1&agent=A7&dialer_call=D9&announced=1"),
 		StatusURL: r.public + PathStatus, From: callCentre, To: customer, Keys: keys}
 }
 
-func (r *rig) run(c SimCall) *Transcript {
+func (r *rig) run(c twiliotest.Call) *twiliotest.Transcript {
 	r.t.Helper()
 	tr, err := r.sim.Run(context.Background(), c)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // newRequest builds a webhook request to target (a public URL) signed for
@@ -22,7 +24,7 @@ func (r *rig) newRequest(target, signedURL, token string, f url.Values, body str
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	if token != "" {
-		req.Header.Set("X-Twilio-Signature", Sign(token, signedURL, f))
+		req.Header.Set("X-Twilio-Signature", twiliotest.Sign(token, signedURL, f))
 	}
 	return req
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/twilio/twilio-go/client"
+
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // The fixtures' signed requests (testdata/fixtures, copied byte for byte
@@ -62,7 +64,7 @@ func TestSignVectors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Sign(tc.token, tc.url, tc.form); got != tc.want {
+			if got := twiliotest.Sign(tc.token, tc.url, tc.form); got != tc.want {
 				t.Errorf("Sign = %s, want %s", got, tc.want)
 			}
 			rv := client.NewRequestValidator(tc.token)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 // golden compares got with testdata/name.golden; -update rewrites it.
@@ -44,7 +45,7 @@ func TestTwiMLPerState(t *testing.T) {
 		opts   []rigOption
 		before []hook // webhooks before the one recorded
 		last   hook
-		check  func(t *testing.T, vs []SimVerb)
+		check  func(t *testing.T, vs []twiliotest.Verb)
 	}{
 		{name: "offer", last: hook{PathVoice + "?org=acme&campaign=spring+%26+summer&announced=1", ""}, check: checkGather("nl/offer-1.wav", 1)},
 		{name: "invalid", before: []hook{voice}, last: gather("7"), check: checkGather("nl/invalid.wav", 2)},
@@ -54,7 +55,7 @@ func TestTwiMLPerState(t *testing.T) {
 		{name: "sorry", opts: []rigOption{withBrokenStore()}, before: []hook{voice}, last: gather("1"), check: checkEnd("nl/sorry.wav")},
 		{name: "english", last: hook{PathVoice + "?org=acme&lang=en", ""}, check: checkGather("en/offer-1.wav", 1)},
 		{name: "tts", opts: []rigOption{withConfig(func(c *Config) { c.Voices = map[string]Voice{"nl": {Name: "Polly.Lotte"}} })},
-			last: voice, check: func(t *testing.T, vs []SimVerb) {
+			last: voice, check: func(t *testing.T, vs []twiliotest.Verb) {
 				t.Helper()
 				say := vs[0].Children[0]
 				if len(vs[0].Children) != 1 || say.Name != "Say" || say.Attrs["voice"] != "Polly.Lotte" || say.Attrs["language"] != "nl-NL" ||
@@ -62,7 +63,7 @@ func TestTwiMLPerState(t *testing.T) {
 					t.Fatalf("say = %+v", say)
 				}
 			}},
-		{name: "ended", last: hook{PathVoice + "?org=acme", "hung up"}, check: func(t *testing.T, vs []SimVerb) {
+		{name: "ended", last: hook{PathVoice + "?org=acme", "hung up"}, check: func(t *testing.T, vs []twiliotest.Verb) {
 			t.Helper()
 			if len(vs) != 0 {
 				t.Fatalf("verbs = %+v, want none", vs)
@@ -94,7 +95,7 @@ func TestTwiMLPerState(t *testing.T) {
 			if err := xml.Unmarshal([]byte(body), &anyXML); err != nil {
 				t.Fatalf("not XML: %v", err)
 			}
-			vs, err := ParseTwiML([]byte(body))
+			vs, err := twiliotest.ParseTwiML([]byte(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,8 +107,8 @@ func TestTwiMLPerState(t *testing.T) {
 
 // checkGather checks a gathering document: the first sound, the action
 // step, finishOnKey written empty, the no-key redirect to the same URL.
-func checkGather(first string, step int) func(t *testing.T, vs []SimVerb) {
-	return func(t *testing.T, vs []SimVerb) {
+func checkGather(first string, step int) func(t *testing.T, vs []twiliotest.Verb) {
+	return func(t *testing.T, vs []twiliotest.Verb) {
 		t.Helper()
 		if len(vs) != 2 || vs[0].Name != "Gather" || vs[1].Name != "Redirect" {
 			t.Fatalf("verbs = %+v", vs)
@@ -135,8 +136,8 @@ func checkGather(first string, step int) func(t *testing.T, vs []SimVerb) {
 }
 
 // checkEnd checks a closing document: prompts, then <Hangup/>.
-func checkEnd(first string) func(t *testing.T, vs []SimVerb) {
-	return func(t *testing.T, vs []SimVerb) {
+func checkEnd(first string) func(t *testing.T, vs []twiliotest.Verb) {
+	return func(t *testing.T, vs []twiliotest.Verb) {
 		t.Helper()
 		if len(vs) < 2 || vs[0].Name != "Play" || !strings.Contains(vs[0].Text, "/prompts/"+first) || vs[len(vs)-1].Name != "Hangup" {
 			t.Fatalf("verbs = %+v", vs)
@@ -191,7 +192,7 @@ func TestRenderEscapes(t *testing.T) {
 		xmlSay{Voice: `v"1`, Language: "nl-NL", Text: `Tom & Jerry <b> "quoted"`},
 		xmlRedirect{Method: "POST", URL: "https://x/y?a=1&b=<2>"},
 	}})
-	vs, err := ParseTwiML(doc)
+	vs, err := twiliotest.ParseTwiML(doc)
 	if err != nil || vs[0].Text != `Tom & Jerry <b> "quoted"` || vs[0].Attrs["voice"] != `v"1` || vs[1].Text != "https://x/y?a=1&b=<2>" {
 		t.Fatalf("round trip: %v %+v\n%s", err, vs, doc)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
+	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
 
 func gatherURL(r *rig, step int) string {
@@ -211,7 +212,7 @@ func TestFixturesThroughTheHandler(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			r := newRig(t, b.open(t), behindProxy("https://ivr.example.nl"))
 			doc := replay(t, r, "05-dial-action-agent-hangup.txt", PathVoice+"?org=acme&campaign=spring", 200)
-			if verbs, err := ParseTwiML([]byte(doc)); err != nil || verbs[0].Name != "Gather" {
+			if verbs, err := twiliotest.ParseTwiML([]byte(doc)); err != nil || verbs[0].Name != "Gather" {
 				t.Fatalf("dial action answer: %v %s", err, doc)
 			}
 			doc = replay(t, r, "03-gather-no-digits.txt", PathGather+"?campaign=spring&lang=nl&org=acme&step=1", 200)
@@ -240,7 +241,7 @@ func TestFixturesThroughTheHandler(t *testing.T) {
 func TestVoiceAfterCustomerHungUp(t *testing.T) {
 	r := newRig(t, openSQLite(t))
 	code, body := r.post(r.voiceURL("org=acme"), form(sid(4), "CallStatus", "completed", "DialCallStatus", "completed"))
-	verbs, err := ParseTwiML([]byte(body))
+	verbs, err := twiliotest.ParseTwiML([]byte(body))
 	if code != 200 || err != nil || len(verbs) != 0 {
 		t.Fatalf("%d %v %s, want an empty <Response>", code, err, body)
 	}

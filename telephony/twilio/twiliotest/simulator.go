@@ -1,4 +1,4 @@
-package twilio
+package twiliotest
 
 import (
 	"bytes"
@@ -44,8 +44,8 @@ type Simulator struct {
 	audio sync.Map // audio URL → duration, as Twilio caches audio
 }
 
-// SimCall is the call a Simulator plays.
-type SimCall struct {
+// Call is the call a Simulator plays.
+type Call struct {
 	// VoiceURL is the voice webhook with the call's context, e.g.
 	// https://ivr.example.nl/twilio/voice?org=acme&campaign=spring.
 	VoiceURL string
@@ -72,8 +72,8 @@ type SimCall struct {
 	StatusSequence int
 }
 
-// SimStep is one request of a simulated call and its answer.
-type SimStep struct {
+// Step is one request of a simulated call and its answer.
+type Step struct {
 	Method string
 	URL    string
 	// Params are the form parameters that differ from the call's
@@ -85,19 +85,19 @@ type SimStep struct {
 	Latency     time.Duration
 	// Verbs is the TwiML answered, parsed; Notes say what the simulated
 	// caller and Twilio did with it.
-	Verbs []SimVerb
+	Verbs []Verb
 	Notes []string
 }
 
-// SimVerb is one TwiML verb as the simulator understood it.
-type SimVerb struct {
+// Verb is one TwiML verb as the simulator understood it.
+type Verb struct {
 	Name  string            // Gather, Play, Say, Pause, Redirect, Hangup
 	Attrs map[string]string // its attributes
 	Text  string            // the URL of Play and Redirect, the text of Say
 	// Duration is the playing time: of the audio for Play, estimated for
 	// Say, length for Pause, the sum of its children for Gather.
 	Duration time.Duration
-	Children []SimVerb
+	Children []Verb
 }
 
 // Transcript is the record of one simulated call.
@@ -105,18 +105,27 @@ type Transcript struct {
 	CallSid   string
 	From, To  string
 	Direction string
-	Steps     []SimStep
+	Steps     []Step
 	// End says how the call ended: "hangup" (<Hangup/>), "end of
 	// document", "caller hung up", "step limit".
 	End string
 }
 
-// maxSimSteps ends a call whose TwiML loops.
-const maxSimSteps = 30
+// maxDocument bounds the TwiML read from one answer: Twilio's own limit
+// on a TwiML document is 64 KB.
+const maxDocument = 64 << 10
+
+// promptsPath is where verzet serves the prompt audio (twilio.PathPrompts;
+// a test checks they agree). The package does not import twilio, so that
+// twilio's own tests can use it.
+const promptsPath = "/prompts/"
+
+// maxSteps ends a call whose TwiML loops.
+const maxSteps = 30
 
 // Run plays one call. It returns the transcript so far and an error when
 // a request fails, an answer is not 2xx, or a document is not TwiML.
-func (s *Simulator) Run(ctx context.Context, c SimCall) (*Transcript, error) {
+func (s *Simulator) Run(ctx context.Context, c Call) (*Transcript, error) {
 	if c.CallSid == "" {
 		c.CallSid = "CA" + randomHex(16)
 	}
@@ -140,7 +149,7 @@ func (s *Simulator) Run(ctx context.Context, c SimCall) (*Transcript, error) {
 
 type simRun struct {
 	sim     *Simulator
-	call    SimCall
+	call    Call
 	t       *Transcript
 	gathers int
 }
@@ -150,7 +159,7 @@ func (r *simRun) play(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for len(r.t.Steps) < maxSimSteps {
+	for len(r.t.Steps) < maxSteps {
 		next, extra, done, err := r.execute(step, doc)
 		if err != nil || done {
 			return err
@@ -165,12 +174,12 @@ func (r *simRun) play(ctx context.Context) error {
 		}
 	}
 	r.t.End = "step limit"
-	return fmt.Errorf("simulate: more than %d webhooks: the TwiML loops", maxSimSteps)
+	return fmt.Errorf("simulate: more than %d webhooks: the TwiML loops", maxSteps)
 }
 
 // execute runs a document's verbs in order, as Twilio does. It returns the
 // URL to request next (with extra parameters), or done when the call ended.
-func (r *simRun) execute(step *SimStep, doc []SimVerb) (next string, extra url.Values, done bool, err error) {
+func (r *simRun) execute(step *Step, doc []Verb) (next string, extra url.Values, done bool, err error) {
 	for _, v := range doc {
 		switch v.Name {
 		case "Play", "Say", "Pause":
@@ -246,7 +255,7 @@ func country(n string) string {
 }
 
 // post sends one signed webhook and parses the TwiML answered.
-func (r *simRun) post(ctx context.Context, target string, extra url.Values) (*SimStep, []SimVerb, error) {
+func (r *simRun) post(ctx context.Context, target string, extra url.Values) (*Step, []Verb, error) {
 	form := r.params()
 	for k, v := range extra {
 		form[k] = v
@@ -311,15 +320,15 @@ func (s *Simulator) Post(ctx context.Context, target string, form url.Values) (*
 	return s.client().Do(req)
 }
 
-func (s *Simulator) send(ctx context.Context, target string, form, extra url.Values) (SimStep, error) {
-	step := SimStep{Method: http.MethodPost, URL: target, Params: extra}
+func (s *Simulator) send(ctx context.Context, target string, form, extra url.Values) (Step, error) {
+	step := Step{Method: http.MethodPost, URL: target, Params: extra}
 	start := time.Now()
 	resp, err := s.Post(ctx, target, form)
 	if err != nil {
 		return step, fmt.Errorf("simulate: POST %s: %w", target, err)
 	}
 	defer resp.Body.Close()
-	step.Body, err = io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	step.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxDocument))
 	step.Latency = time.Since(start)
 	step.Status, step.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
 	if err != nil {
@@ -344,7 +353,7 @@ func (s *Simulator) client() *http.Client {
 
 // durations fills in how long v plays: the audio's length for Play
 // (fetched once per URL, as Twilio caches it), an estimate for Say.
-func (s *Simulator) durations(ctx context.Context, v *SimVerb) {
+func (s *Simulator) durations(ctx context.Context, v *Verb) {
 	switch v.Name {
 	case "Play":
 		v.Duration = s.audioLength(ctx, v.Text)
@@ -396,13 +405,14 @@ type xmlNode struct {
 // ParseTwiML reads a TwiML document into its verbs. EINVALID when it is
 // not XML, has something before the first element (Twilio's error 12100),
 // or its root is not <Response>.
-func ParseTwiML(doc []byte) ([]SimVerb, error) {
+func ParseTwiML(doc []byte) ([]Verb, error) {
+	head := fmt.Sprintf("%.64s", doc) // for the error: the value is quoted there
 	if len(doc) > 0 && !bytes.HasPrefix(doc, []byte("<")) {
-		return nil, objections.Invalid("TwiML", clip(string(doc)), "has something before the first element (Twilio error 12100)")
+		return nil, objections.Invalid("TwiML", head, "has something before the first element (Twilio error 12100)")
 	}
 	var root xmlNode
 	if err := xml.Unmarshal(doc, &root); err != nil {
-		return nil, objections.Invalid("TwiML", clip(string(doc)), "is not XML: %v", err)
+		return nil, objections.Invalid("TwiML", head, "is not XML: %v", err)
 	}
 	if root.XMLName.Local != "Response" {
 		return nil, objections.Invalid("TwiML", root.XMLName.Local, "root element must be <Response>")
@@ -410,10 +420,10 @@ func ParseTwiML(doc []byte) ([]SimVerb, error) {
 	return verbs(root.Nodes), nil
 }
 
-func verbs(nodes []xmlNode) []SimVerb {
-	out := make([]SimVerb, 0, len(nodes))
+func verbs(nodes []xmlNode) []Verb {
+	out := make([]Verb, 0, len(nodes))
 	for _, n := range nodes {
-		v := SimVerb{Name: n.XMLName.Local, Attrs: map[string]string{}, Text: strings.TrimSpace(n.Text), Children: verbs(n.Nodes)}
+		v := Verb{Name: n.XMLName.Local, Attrs: map[string]string{}, Text: strings.TrimSpace(n.Text), Children: verbs(n.Nodes)}
 		for _, a := range n.Attrs {
 			v.Attrs[a.Name.Local] = a.Value
 		}
@@ -471,7 +481,7 @@ func (t *Transcript) String() string {
 	return b.String()
 }
 
-func writeVerbs(b *strings.Builder, vs []SimVerb, indent string) {
+func writeVerbs(b *strings.Builder, vs []Verb, indent string) {
 	for _, v := range vs {
 		switch v.Name {
 		case "Gather":
@@ -496,8 +506,8 @@ func shortURL(s string) string {
 	if err != nil || u.Host == "" {
 		return s
 	}
-	if strings.HasPrefix(u.Path, PathPrompts) {
-		return strings.TrimPrefix(u.Path, PathPrompts)
+	if strings.HasPrefix(u.Path, promptsPath) {
+		return strings.TrimPrefix(u.Path, promptsPath)
 	}
 	return u.RequestURI()
 }

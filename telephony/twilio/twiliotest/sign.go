@@ -1,4 +1,4 @@
-package twilio
+package twiliotest
 
 import (
 	"crypto/hmac"
