@@ -33,17 +33,27 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels that select verzet's pods: never change them on upgrade. */}}
+{{/* Labels of everything the chart makes. */}}
+{{- define "verzet.commonLabels" -}}
+helm.sh/chart: {{ include "verzet.chart" . }}
+app.kubernetes.io/name: {{ include "verzet.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels that select the server pods (not the migration's): never change
+them on upgrade. */}}
 {{- define "verzet.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "verzet.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
 {{- end }}
 
+{{/* Labels of the server's resources. */}}
 {{- define "verzet.labels" -}}
-helm.sh/chart: {{ include "verzet.chart" . }}
-{{ include "verzet.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{ include "verzet.commonLabels" . }}
+app.kubernetes.io/component: server
 {{- end }}
 
 {{- define "verzet.image" -}}
