@@ -135,38 +135,31 @@ func render(t testing.TB, values string) rendered {
 		}
 		switch tm.APIVersion + " " + tm.Kind {
 		case "apps/v1 Deployment":
-			var v appsv1.Deployment
-			strict(&v)
-			r.deployments = append(r.deployments, v)
+			add(strict, &r.deployments)
 		case "apps/v1 StatefulSet":
-			var v appsv1.StatefulSet
-			strict(&v)
-			r.statefulsets = append(r.statefulsets, v)
+			add(strict, &r.statefulsets)
 		case "v1 Service":
-			var v corev1.Service
-			strict(&v)
-			r.services = append(r.services, v)
+			add(strict, &r.services)
 		case "policy/v1 PodDisruptionBudget":
-			var v policyv1.PodDisruptionBudget
-			strict(&v)
-			r.pdbs = append(r.pdbs, v)
+			add(strict, &r.pdbs)
 		case "batch/v1 Job":
-			var v batchv1.Job
-			strict(&v)
-			r.jobs = append(r.jobs, v)
+			add(strict, &r.jobs)
 		case "networking.k8s.io/v1 Ingress":
-			var v networkingv1.Ingress
-			strict(&v)
-			r.ingresses = append(r.ingresses, v)
+			add(strict, &r.ingresses)
 		case "monitoring.coreos.com/v1 ServiceMonitor":
-			var v map[string]any
-			strict(&v)
-			r.monitors = append(r.monitors, v)
+			add(strict, &r.monitors)
 		default:
 			t.Fatalf("unexpected manifest %s %s", tm.APIVersion, tm.Kind)
 		}
 	}
 	return r
+}
+
+// add decodes the manifest into a new T and appends it to list.
+func add[T any](strict func(any), list *[]T) {
+	var v T
+	strict(&v)
+	*list = append(*list, v)
 }
 
 func one[T any](t testing.TB, what string, list []T) T {
