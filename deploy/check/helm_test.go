@@ -65,6 +65,7 @@ env:
 
 // statefulset is the set-up for Asterisk: stable pod names, a claim each.
 const statefulset = `
+serviceMonitor: {enabled: true}
 workload: StatefulSet
 replicaCount: 3
 persistence: {enabled: true, size: 2Gi}
@@ -386,6 +387,23 @@ func TestHelmStatefulSetForAsterisk(t *testing.T) {
 	}
 	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("serviceName %q is not a headless service of the chart", s.Spec.ServiceName)
+	}
+	// Prometheus scrapes each pod once: through one Service, not both.
+	m := one(t, "service monitors", r.monitors)
+	spec, _ := m["spec"].(map[string]any)
+	sel, _ := spec["selector"].(map[string]any)
+	match := map[string]string{}
+	for k, v := range sel["matchLabels"].(map[string]any) {
+		match[k], _ = v.(string)
+	}
+	scraped := 0
+	for _, svc := range r.services {
+		if matches(match, svc.Labels) {
+			scraped++
+		}
+	}
+	if scraped != 1 {
+		t.Errorf("the service monitor selects %d services, want 1", scraped)
 	}
 	pvc := one(t, "volume claim templates", s.Spec.VolumeClaimTemplates)
 	if pvc.Name != "data" || pvc.Spec.Resources.Requests.Storage().String() != "2Gi" {
