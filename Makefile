@@ -15,3 +15,11 @@ lint:
 
 run:
 	go run ./cmd/verzet serve
+
+# Deployment (deploy/): the container image, and the tests of the deploy files.
+.PHONY: image deploy-test
+image:
+	./scripts/image
+
+deploy-test:
+	./scripts/deploy-test
