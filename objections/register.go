@@ -140,9 +140,13 @@ func (r *Register) SetOrg(ctx context.Context, o Org) (Org, error) {
 	return r.store.SetOrg(ctx, o)
 }
 
-// PutRelation validates and stores a customer relation.
+// PutRelation validates and stores a customer relation. EINVALID names the
+// field, also for a peildatum after today.
 func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, error) {
 	if err := rel.Prepare(r.numbers); err != nil {
+		return Relation{}, err
+	}
+	if err := rel.checkPast(r.Now()); err != nil {
 		return Relation{}, err
 	}
 	rel.ID = NewID(r.Now())
@@ -150,9 +154,13 @@ func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, err
 	return r.store.PutRelation(ctx, rel)
 }
 
-// PutConsent validates and stores a consent.
+// PutConsent validates and stores a consent. EINVALID names the field,
+// also for a given_at or withdrawn_at after now (allowing ClockSkew).
 func (r *Register) PutConsent(ctx context.Context, c Consent) (Consent, error) {
 	if err := c.Prepare(r.numbers); err != nil {
+		return Consent{}, err
+	}
+	if err := c.checkPast(r.Now()); err != nil {
 		return Consent{}, err
 	}
 	c.ID = NewID(r.Now())
