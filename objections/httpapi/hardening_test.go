@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -39,5 +44,35 @@ func TestFutureDatesRefused(t *testing.T) {
 	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 	if d.Callable {
 		t.Fatalf("callable after an objection: %+v", d)
+	}
+}
+
+// The scrub's answer repeats each input cell defused like every CSV verzet
+// writes, valid number or not, and at most 64 characters of a bad line.
+func TestScrubEchoIsDefusedAndShort(t *testing.T) {
+	e := newEnv(t, backends()[0], Config{})
+	scrubFixture(t, e.reg)
+	long := "=HYPERLINK(\"http://evil.example/" + strings.Repeat("é", 200) + "\")"
+	body := "number\n=WEBSERVICE(0612345602)\n@SUM(0612345603)\n" + long + "\n"
+	a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: body, contentType: "text/csv"}).want(t, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(string(a.body))).ReadAll()
+	if err != nil || len(rows) != 4 || strings.Join(rows[1], ",") != "'=WEBSERVICE(0612345602),false,none,objection" ||
+		strings.Join(rows[2], ",") != "'@SUM(0612345603),true,consent,consent" || rows[3][3] != "invalid_number" {
+		t.Fatalf("scrub (%v) =\n%s", err, a.body)
+	}
+	if cell := rows[3][0]; !strings.HasPrefix(cell, `'=HYPERLINK("http`) || !strings.HasSuffix(cell, "é…") || utf8.RuneCountInString(cell) != 1+64+1 {
+		t.Fatalf("a long bad line is echoed as %q", cell)
+	}
+
+	a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, contentType: "application/json",
+		body: `["` + strings.Repeat("7", 300) + `"]`, header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
+	sc := bufio.NewScanner(strings.NewReader(string(a.body)))
+	sc.Scan()
+	var l scrubLine
+	if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Input != strings.Repeat("7", 64)+"…" || l.Error == nil || utf8.RuneCountInString(*l.Error.Value) > 65 {
+		t.Fatalf("a long bad line in NDJSON = %+v %+v", l, l.Error)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -250,7 +251,7 @@ func readCSVList(body io.Reader, add func(scrubItem) bool) error {
 		if col < len(rec) {
 			raw = strings.TrimSpace(rec[col])
 		}
-		if !add(scrubItem{line: line, raw: strings.Clone(raw)}) {
+		if !add(scrubItem{line: line, raw: strings.Clone(echoInput(raw))}) {
 			return nil
 		}
 	}
@@ -290,7 +291,7 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 			}
 			it.raw, it.err = v, errInvalid("number", v, "must be a JSON string")
 		}
-		it.raw = strings.TrimSpace(it.raw)
+		it.raw = echoInput(strings.TrimSpace(it.raw))
 		if !add(it) {
 			return nil
 		}
@@ -412,10 +413,9 @@ func (o *scrubWriter) write(items []scrubItem) {
 			_, _ = o.bw.Write(append(b, '\n'))
 			continue
 		}
-		num := it.raw
-		if it.err != nil {
-			num = objections.CSVSafe(num)
-		}
+		// Every cell is defused, valid or not: libphonenumber reads a
+		// number out of "=WEBSERVICE(0612345678)".
+		num := objections.CSVSafe(it.raw)
 		_ = o.cw.Write([]string{num, strconv.FormatBool(it.err == nil && it.d.Callable), basis, reasons[0]})
 	}
 	if o.started {
@@ -465,4 +465,22 @@ func (o *scrubWriter) fail(p problem) {
 		_ = o.cw.Write([]string{"", "", "", "error: " + p.Detail})
 	}
 	o.flush()
+}
+
+// maxEcho is how many characters of a line the scrub's answer repeats.
+// No phone number is longer (objections.Numbers refuses more than 64
+// bytes), so cutting a line here, as it is read, changes no answer.
+const maxEcho = 64
+
+// echoInput is raw cut to maxEcho characters, with "…" when it was cut.
+func echoInput(raw string) string {
+	i := 0
+	for n := 0; n < maxEcho && i < len(raw); n++ {
+		_, size := utf8.DecodeRuneInString(raw[i:])
+		i += size
+	}
+	if i == len(raw) {
+		return raw
+	}
+	return raw[:i] + "…"
 }
