@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -75,4 +78,106 @@ func TestScrubEchoIsDefusedAndShort(t *testing.T) {
 	if l.Input != strings.Repeat("7", 64)+"…" || l.Error == nil || utf8.RuneCountInString(*l.Error.Value) > 65 {
 		t.Fatalf("a long bad line in NDJSON = %+v %+v", l, l.Error)
 	}
+}
+
+// endless is a body that starts with head and then repeats fill, counting
+// what was read of it.
+type endless struct {
+	head []byte
+	fill byte
+	read int64
+}
+
+func (b *endless) Read(p []byte) (int, error) {
+	n := copy(p, b.head)
+	b.head = b.head[n:]
+	for i := n; i < len(p); i++ {
+		p[i] = b.fill
+	}
+	b.read += int64(len(p))
+	return len(p), nil
+}
+
+// One line of a scrub list or of a CSV bulk import is limited like an
+// NDJSON line (64 KiB), and a longer one is refused having read little
+// more than it: a 300 MB line took the server to 1.7 GiB.
+func TestLongLinesRefusedInConstantMemory(t *testing.T) {
+	const streamLimit = 32 << 20
+	e := newEnv(t, backends()[0], Config{StreamLimit: streamLimit})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	for _, tc := range []struct {
+		name, method, path, contentType, head string
+		wantLine                              string
+	}{
+		{"scrub csv", "POST", "/v1/scrub?org=acme", "text/csv", "number\n0612345678\n", "3"},
+		{"scrub plain", "POST", "/v1/scrub?org=acme", "text/plain", "", "1"},
+		{"scrub json", "POST", "/v1/scrub?org=acme", "application/json", `["0612345678", "`, "2"},
+		{"relations csv", "PUT", "/v1/relations?org=acme", "text/csv", "number,kind,peildatum,source\n0612345678,donation,2025-01-01,", "2"},
+		{"consents csv", "PUT", "/v1/consents?org=acme", "text/csv", "number,given_at,evidence_ref\n", "2"},
+		{"csv header", "PUT", "/v1/consents?org=acme", "text/csv", "number,", "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &endless{head: []byte(tc.head), fill: '7'}
+			hr := httptest.NewRequest(tc.method, tc.path, io.LimitReader(body, streamLimit+1))
+			hr.Header.Set("Content-Type", tc.contentType)
+			hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleAdmin])
+			w := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(w, hr)
+			a := answer{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
+			if a.status == http.StatusOK && strings.HasPrefix(tc.path, "/v1/relations") {
+				// A line after a stored one is a line error of the import.
+				var res bulkResult
+				a.json(t, &res)
+				if res.Stored != 0 && len(res.Errors) == 1 && res.Errors[0].Field == "line" && *res.Errors[0].Value == tc.wantLine {
+					return
+				}
+				t.Fatalf("result %+v", res)
+			}
+			p := a.want(t, http.StatusBadRequest).problem(t)
+			if p.Field != "line" || *p.Value != tc.wantLine || !strings.Contains(p.Detail, "65536") {
+				t.Fatalf("problem %+v", p)
+			}
+			if body.read > 1<<20 {
+				t.Fatalf("read %d bytes of the body for one line", body.read)
+			}
+		})
+	}
+}
+
+// A line a little over the limit is refused however the readers buffer;
+// one a little under it is read.
+func TestLineLimitIsExact(t *testing.T) {
+	e := newEnv(t, backends()[0], Config{})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	for _, n := range []int{maxBulkLineLen - 10, maxBulkLineLen + 10} {
+		body := "number\n0612345678\n" + strings.Repeat("7", n) + "\n0612345679\n"
+		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: body, contentType: "text/csv"})
+		if n < maxBulkLineLen {
+			a.want(t, http.StatusOK)
+			if rows := strings.Count(string(a.body), "\n"); rows != 4 {
+				t.Fatalf("%d bytes: %d rows:\n%.300s", n, rows, a.body)
+			}
+			continue
+		}
+		if p := a.want(t, http.StatusBadRequest).problem(t); p.Field != "line" || *p.Value != "3" {
+			t.Fatalf("%d bytes: %+v", n, p)
+		}
+	}
+	var res bulkResult
+	e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator, contentType: "text/csv",
+		body: fmt.Sprintf("number,given_at,evidence_ref\n0612345601,2025-01-01T09:00:00Z,x\n0612345602,2025-01-01T09:00:00Z,%s\n", strings.Repeat("x", maxBulkLineLen))}).
+		want(t, http.StatusOK).json(t, &res)
+	if res.Stored != 1 || len(res.Errors) != 1 || res.Errors[0].Field != "line" || *res.Errors[0].Value != "3" {
+		t.Fatalf("bulk = %+v", res)
+	}
+}
+
+// One JSON object put to a bulk route is bounded like any JSON body, not
+// like a stream.
+func TestBulkOneObjectBodyLimit(t *testing.T) {
+	e := newEnv(t, backends()[0], Config{BodyLimit: 4 << 10})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	body := `{"org": "acme", "number": "0612345678", "kind": "donation", "peildatum": "2025-01-01", "source": "` + strings.Repeat("x", 8<<10) + `"}`
+	e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator, body: body, contentType: "application/json"}).
+		want(t, http.StatusRequestEntityTooLarge)
 }

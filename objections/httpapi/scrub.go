@@ -215,23 +215,26 @@ func (s *Server) readScrubList(ctx context.Context, body io.Reader, media string
 // column is a header, and that column is read; otherwise the first column
 // is.
 func readCSVList(body io.Reader, add func(scrubItem) bool) error {
-	cr := csv.NewReader(bufio.NewReaderSize(body, 64<<10))
+	lim := newLineLimit(body, maxBulkLineLen)
+	cr := csv.NewReader(bufio.NewReaderSize(lim, 64<<10))
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
-	col, first := 0, true
+	col, first, prev := 0, true, 0
 	for {
-		rec, err := cr.Read()
+		rec, err := readCSVLine(cr, lim, prev, "the scrub")
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			var pe *csv.ParseError
+			var oe *objections.Error
 			switch {
-			case errors.As(err, &mbe):
+			case errors.As(err, &mbe), errors.As(err, &oe):
 				return err
 			case errors.As(err, &pe):
+				prev = pe.Line
 				if !add(scrubItem{line: pe.Line, err: errInvalid("number", "", "line is not valid CSV: "+pe.Err.Error())}) {
 					return nil
 				}
@@ -240,6 +243,7 @@ func readCSVList(body io.Reader, add func(scrubItem) bool) error {
 			return errInvalid("body", "", "cannot be read: "+err.Error())
 		}
 		line, _ := cr.FieldPos(0)
+		prev = line
 		if first {
 			first = false
 			if h := headerColumn(rec); h >= 0 {
@@ -270,7 +274,8 @@ func headerColumn(rec []string) int {
 
 // readJSONList reads a JSON array of strings, one at a time.
 func readJSONList(body io.Reader, add func(scrubItem) bool) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(body, 64<<10))
+	lim := newLineLimit(body, maxBulkLineLen)
+	dec := json.NewDecoder(bufio.NewReaderSize(lim, 64<<10))
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonError(err)
@@ -279,8 +284,11 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 		return errInvalid("body", "", "must be a JSON array of phone numbers")
 	}
 	for pos := 1; dec.More(); pos++ {
+		lim.next()
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		if err := dec.Decode(&raw); errors.Is(err, errLineTooLong) || len(raw) > lim.max {
+			return tooLong(pos, lim.max, "the scrub")
+		} else if err != nil {
 			return jsonError(err)
 		}
 		it := scrubItem{line: pos}
