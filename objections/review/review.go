@@ -123,6 +123,8 @@ type Server struct {
 	// checks are the store's daily counts of dial-time checks; nil when
 	// it keeps none.
 	checks DecisionCounter
+	// devices throttles sign-ins through device cookies (signin.go).
+	devices deviceThrottle
 }
 
 // dummyHash12 is a bcrypt hash at DefaultBcryptCost of a random string
