@@ -181,3 +181,26 @@ func TestBulkOneObjectBodyLimit(t *testing.T) {
 	e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator, body: body, contentType: "application/json"}).
 		want(t, http.StatusRequestEntityTooLarge)
 }
+
+// A query string that does not parse is a 400 on every route, never a
+// filter silently dropped: "?org=x;" read as no org widened an export to
+// every org.
+func TestBadQueryStringRefused(t *testing.T) {
+	e := newEnv(t, backends()[0], Config{})
+	recordVia(t, e.reg, "acme", "0612345678")
+	recordVia(t, e.reg, "beta", "0612345679")
+	for _, rt := range e.srv.apiRoutes() {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		path = strings.NewReplacer("{number}", "0612345678", "{id}", "acme").Replace(path)
+		for _, q := range []string{"org=acme;", "org=acme&number=%zz"} {
+			a := e.do(req{method: method, path: path + "?" + q, role: objections.RoleAdmin})
+			if a.status != http.StatusBadRequest {
+				t.Errorf("%s ?%s: %d, want 400: %.200s", rt.pattern, q, a.status, a.body)
+				continue
+			}
+			if p := a.problem(t); p.Field != "query" {
+				t.Errorf("%s ?%s: %+v", rt.pattern, q, p)
+			}
+		}
+	}
+}

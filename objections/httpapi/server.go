@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -341,6 +342,10 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		if err := checkQuery(r); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
 		if r.ContentLength > limit {
 			s.writeError(sw, r, &http.MaxBytesError{Limit: limit})
 			return
@@ -545,4 +550,22 @@ func knownParams(r *http.Request, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// checkQuery refuses a query string that does not parse. r.URL.Query drops
+// what it cannot read ("?org=x;" reads as no org at all), which would
+// silently widen a filter to every org.
+func checkQuery(r *http.Request) error {
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		return errInvalid("query", clipValue(r.URL.RawQuery), "is not a valid query string ("+err.Error()+"): separate parameters with & and escape ; as %3B")
+	}
+	return nil
+}
+
+// clipValue cuts v to 64 bytes for an error message.
+func clipValue(v string) string {
+	if len(v) <= 64 {
+		return v
+	}
+	return strings.ToValidUTF8(v[:64], "") + "…"
 }
