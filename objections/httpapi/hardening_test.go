@@ -204,3 +204,41 @@ func TestBadQueryStringRefused(t *testing.T) {
 		}
 	}
 }
+
+// Every page of a list of personal data is audited like an export: one
+// entry before the data is sent, and 503 with none of the data when the
+// entry cannot be written.
+func TestListReadsAreAudited(t *testing.T) {
+	st, reopen := backends()[0].open(t)
+	fa := &failingAudit{testStore: st, DecisionLog: st.(objections.DecisionLog)}
+	e := envOn(t, fa, reopen, Config{})
+	o := auditFixture(t, e)
+	tok, bearer := e.auditToken()
+	for _, rd := range []auditedRead{
+		{"objections", "/v1/objections?org=acme&number=0612345678&limit=5", "", objections.AuditView, "objections",
+			"list org=acme number=+31612345678", o.ID},
+		{"offers", "/v1/offers?campaign=spring&cursor=" + *cursorAfter(o.ID), "", objections.AuditView, "offers",
+			"list campaign=spring after=" + o.ID, `"items"`},
+		{"decisions", "/v1/decisions?objection=" + o.ID, "", objections.AuditView, "decisions",
+			"list objection=" + o.ID, `"token_name":"dialer"`},
+	} {
+		fa.fail.Store(true)
+		a := e.do(req{method: "GET", path: rd.path, bearer: bearer}).want(t, http.StatusServiceUnavailable)
+		if strings.Contains(string(a.body), o.ID) || strings.Contains(string(a.body), "+31612345678") {
+			t.Fatalf("%s: an unaudited read sent data:\n%s", rd.name, a.body)
+		}
+		fa.fail.Store(false)
+		before := len(e.auditLog())
+		a = e.do(req{method: "GET", path: rd.path, bearer: bearer}).want(t, http.StatusOK)
+		if !strings.Contains(string(a.body), rd.body) {
+			t.Fatalf("%s: the answer lacks %q:\n%s", rd.name, rd.body, a.body)
+		}
+		log := e.auditLog()
+		if len(log) != before+1 {
+			t.Fatalf("%s: %d audit entries, want 1", rd.name, len(log)-before)
+		}
+		if got := log[len(log)-1]; got.Actor != "token:"+tok.ID+" (auditee)" || got.Action != rd.action || got.Subject != rd.subject || got.Detail != rd.detail {
+			t.Fatalf("%s: audit entry %+v, want subject %q detail %q", rd.name, got, rd.subject, rd.detail)
+		}
+	}
+}
