@@ -82,6 +82,9 @@ func (r *Register) Void(ctx context.Context, id, actor, reason string) (Objectio
 	if len(reason) > 2000 {
 		return Objection{}, Invalid("reason", reason[:32]+"…", "is longer than 2000 characters")
 	}
+	if err := validTexts("id", id, "actor", actor, "reason", reason); err != nil {
+		return Objection{}, err
+	}
 	return r.store.VoidObjection(ctx, Void{ObjectionID: id, Actor: actor, Reason: strings.TrimSpace(reason), At: r.Now()})
 }
 

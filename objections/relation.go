@@ -48,6 +48,9 @@ func (r *Relation) Prepare(nums Numbers) error {
 	if err := ValidateOrgID(r.Org); err != nil {
 		return err
 	}
+	if err := validTexts("number", r.Number, "person_id", r.PersonID, "source", r.Source); err != nil {
+		return err
+	}
 	n, err := nums.Normalize(r.Number)
 	if err != nil {
 		return err
@@ -100,6 +103,9 @@ type Consent struct {
 func (c *Consent) Prepare(nums Numbers) error {
 	c.Org = strings.ToLower(strings.TrimSpace(c.Org))
 	if err := ValidateOrgID(c.Org); err != nil {
+		return err
+	}
+	if err := validTexts("number", c.Number, "person_id", c.PersonID, "source", c.Source, "evidence_ref", c.EvidenceRef); err != nil {
 		return err
 	}
 	n, err := nums.Normalize(c.Number)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -241,4 +242,59 @@ func TestListReadsAreAudited(t *testing.T) {
 			t.Fatalf("%s: audit entry %+v, want subject %q detail %q", rd.name, got, rd.subject, rd.detail)
 		}
 	}
+}
+
+// Text that is not UTF-8, or holds a NUL byte, is a 400 naming the field
+// on both stores, checked before anything is stored: PostgreSQL answered
+// with its SQLSTATE text, SQLite stored it.
+func TestInvalidTextRefusedOnEveryStore(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b, Config{})
+		setOrg(t, e.reg, "acme", objections.SectorCharity)
+		o := recordVia(t, e.reg, "acme", "0612345678")
+		for _, tc := range []struct {
+			name  string
+			r     req
+			field string
+		}{
+			{"objection note", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator,
+				body: `{"org": "acme", "number": "0612345679", "note": "a\u0000b"}`, contentType: "application/json"}, "note"},
+			{"void reason", req{method: "POST", path: "/v1/objections/" + o.ID + "/void", role: objections.RoleAdmin,
+				body: `{"reason": "\u0000"}`, contentType: "application/json"}, "reason"},
+			{"org name", req{method: "PUT", path: "/v1/orgs/acme", role: objections.RoleAdmin,
+				body: `{"name": "Acme\u0000", "sector": "charity"}`, contentType: "application/json"}, "name"},
+			{"token name", req{method: "POST", path: "/v1/tokens", role: objections.RoleAdmin,
+				body: `{"name": "x\u0000", "role": "dialer"}`, contentType: "application/json"}, "name"},
+			{"relation source", req{method: "PUT", path: "/v1/relations?org=acme", role: objections.RoleIntegrator,
+				body: "number,kind,peildatum,source\n0612345678,donation,2025-01-01,\xff\xfe\n", contentType: "text/csv"}, "source"},
+			{"consent evidence", req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator,
+				body: "number,given_at,evidence_ref\n0612345678,2025-01-01T09:00:00Z,form\xc3\n", contentType: "text/csv"}, "evidence_ref"},
+			{"list filter", req{method: "GET", path: "/v1/objections?campaign=%ff", role: objections.RoleAdmin}, "campaign"},
+			{"export filter", req{method: "GET", path: "/v1/offers/export?campaign=%00", role: objections.RoleAdmin}, "campaign"},
+			{"check person", req{method: "GET", path: "/v1/callability/0612345678?org=acme&person=p%c3", role: objections.RoleDialer}, "person"},
+			{"path", req{method: "GET", path: "/v1/objections/%ff", role: objections.RoleAdmin}, "path"},
+		} {
+			a := e.do(tc.r)
+			var p problem
+			if a.status == http.StatusOK && strings.Contains(tc.r.contentType, "csv") {
+				var res bulkResult
+				a.json(t, &res)
+				if res.Stored != 0 || len(res.Errors) != 1 {
+					t.Errorf("%s: %+v", tc.name, res)
+					continue
+				}
+				p = res.Errors[0]
+			} else {
+				p = a.want(t, http.StatusBadRequest).problem(t)
+			}
+			if p.Field != tc.field || p.Code != objections.EINVALID || strings.Contains(p.Detail, "SQLSTATE") {
+				t.Errorf("%s: %+v (%s), want field %s", tc.name, p, p.Detail, tc.field)
+			}
+		}
+		// Nothing of it was stored.
+		got, err := e.store.Objections(context.Background(), objections.ObjectionFilter{Org: "acme"})
+		if err != nil || len(got) != 1 || got[0].Void != nil {
+			t.Fatalf("objections after refusals = %+v, %v", got, err)
+		}
+	})
 }

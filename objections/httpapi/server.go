@@ -556,8 +556,29 @@ func knownParams(r *http.Request, names ...string) error {
 // what it cannot read ("?org=x;" reads as no org at all), which would
 // silently widen a filter to every org.
 func checkQuery(r *http.Request) error {
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
 		return errInvalid("query", clipValue(r.URL.RawQuery), "is not a valid query string ("+err.Error()+"): separate parameters with & and escape ; as %3B")
+	}
+	return checkText(r.URL.Path, q)
+}
+
+// checkText refuses a path or a query parameter that is not UTF-8 text
+// (objections.ValidText): PostgreSQL would refuse it in a filter, where
+// SQLite would match nothing.
+func checkText(path string, q url.Values) error {
+	if err := objections.ValidText("path", path); err != nil {
+		return err
+	}
+	for k, vs := range q {
+		if err := objections.ValidText("query", k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := objections.ValidText(k, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
