@@ -172,3 +172,19 @@ func TestSignInKnownDeviceWhileLocked(t *testing.T) {
 		wantRedirect(t, own.signIn("sam", password), "/ui/objections")
 	})
 }
+
+// The static folder is served file by file and never listed.
+func TestStaticListsNoFolder(t *testing.T) {
+	e := newEnv(t, backends()[0].open(t))
+	b := e.browser()
+	for _, p := range []string{"/ui/static/", "/ui/static", "/ui/static/.", "/ui/static//", "/ui/static/./"} {
+		r := b.get(p)
+		if loc := r.header.Get("Location"); r.status == http.StatusTemporaryRedirect || r.status == http.StatusMovedPermanently {
+			r = b.get(loc) // the mux cleans the path first
+		}
+		if r.status != http.StatusNotFound || strings.Contains(r.body, `<a href="style.css">`) {
+			t.Errorf("GET %s: %d\n%.300s", p, r.status, r.body)
+		}
+	}
+	wantStatus(t, b.get("/ui/static/style.css"), http.StatusOK)
+}
