@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -109,16 +110,18 @@ func TestLongLinesRefusedInConstantMemory(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, path, contentType, head string
 		wantLine                              string
+		fill                                  byte // default '7'
 	}{
-		{"scrub csv", "POST", "/v1/scrub?org=acme", "text/csv", "number\n0612345678\n", "3"},
-		{"scrub plain", "POST", "/v1/scrub?org=acme", "text/plain", "", "1"},
-		{"scrub json", "POST", "/v1/scrub?org=acme", "application/json", `["0612345678", "`, "2"},
-		{"relations csv", "PUT", "/v1/relations?org=acme", "text/csv", "number,kind,peildatum,source\n0612345678,donation,2025-01-01,", "2"},
-		{"consents csv", "PUT", "/v1/consents?org=acme", "text/csv", "number,given_at,evidence_ref\n", "2"},
-		{"csv header", "PUT", "/v1/consents?org=acme", "text/csv", "number,", "1"},
+		{"scrub csv", "POST", "/v1/scrub?org=acme", "text/csv", "number\n0612345678\n", "3", 0},
+		{"scrub plain", "POST", "/v1/scrub?org=acme", "text/plain", "", "1", 0},
+		{"scrub json", "POST", "/v1/scrub?org=acme", "application/json", `["0612345678", "`, "2", 0},
+		{"scrub json blanks", "POST", "/v1/scrub?org=acme", "application/json", `["0612345678",`, "2", ' '},
+		{"relations csv", "PUT", "/v1/relations?org=acme", "text/csv", "number,kind,peildatum,source\n0612345678,donation,2025-01-01,", "2", 0},
+		{"consents csv", "PUT", "/v1/consents?org=acme", "text/csv", "number,given_at,evidence_ref\n", "2", 0},
+		{"csv header", "PUT", "/v1/consents?org=acme", "text/csv", "number,", "1", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			body := &endless{head: []byte(tc.head), fill: '7'}
+			body := &endless{head: []byte(tc.head), fill: cmp.Or(tc.fill, '7')}
 			hr := httptest.NewRequest(tc.method, tc.path, io.LimitReader(body, streamLimit+1))
 			hr.Header.Set("Content-Type", tc.contentType)
 			hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleAdmin])

@@ -283,8 +283,11 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return errInvalid("body", "", "must be a JSON array of phone numbers")
 	}
-	for pos := 1; dec.More(); pos++ {
-		lim.next()
+	// Each element gets its budget before dec.More, which may read ahead
+	// to find it.
+	lim.next()
+	pos := 1
+	for ; dec.More(); pos++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); errors.Is(err, errLineTooLong) || len(raw) > lim.max {
 			return tooLong(pos, lim.max, "the scrub")
@@ -303,8 +306,11 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 		if !add(it) {
 			return nil
 		}
+		lim.next()
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := dec.Token(); errors.Is(err, errLineTooLong) {
+		return tooLong(pos, lim.max, "the scrub")
+	} else if err != nil {
 		return jsonError(err)
 	}
 	return nil
