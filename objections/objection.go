@@ -112,6 +112,12 @@ func (o *Objection) Prepare(nums Numbers) error {
 		if len(f.v) > maxRef {
 			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", maxRef)
 		}
+		if err := ValidText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if err := validTexts("note", o.Note, "number", o.RawNumber); err != nil {
+		return err
 	}
 	if len(o.Note) > 4000 {
 		return Invalid("note", o.Note[:32]+"…", "is longer than 4000 characters")

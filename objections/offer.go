@@ -96,6 +96,12 @@ func (o *Offer) Prepare(nums Numbers) error {
 		if len(f.v) > maxRef {
 			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", maxRef)
 		}
+		if err := ValidText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if err := validTexts("number", o.Number, "presented_number", o.PresentedNumber, "language", o.Language); err != nil {
+		return err
 	}
 	if !o.Outcome.Valid() {
 		return Invalid("outcome", string(o.Outcome), "must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error")
@@ -123,6 +129,9 @@ func (o *Offer) Prepare(nums Numbers) error {
 	for _, k := range o.Keys {
 		if !ValidDigit(k.Digit) {
 			return Invalid("keys.digit", k.Digit, "must be one of 0-9, *, #, A-D")
+		}
+		if err := ValidText("keys.mode", k.Mode); err != nil {
+			return err
 		}
 	}
 	if o.Keys == nil {

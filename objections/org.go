@@ -89,6 +89,9 @@ func (o *Org) Normalize() error {
 		return err
 	}
 	o.Name = strings.TrimSpace(o.Name)
+	if err := validTexts("name", o.Name, "term_justification", o.TermJustification, "language", o.Language); err != nil {
+		return err
+	}
 	if o.Name == "" {
 		return Invalid("name", o.Name, "is empty")
 	}

@@ -82,6 +82,9 @@ func (r *Register) Void(ctx context.Context, id, actor, reason string) (Objectio
 	if len(reason) > 2000 {
 		return Objection{}, Invalid("reason", reason[:32]+"…", "is longer than 2000 characters")
 	}
+	if err := validTexts("id", id, "actor", actor, "reason", reason); err != nil {
+		return Objection{}, err
+	}
 	return r.store.VoidObjection(ctx, Void{ObjectionID: id, Actor: actor, Reason: strings.TrimSpace(reason), At: r.Now()})
 }
 
@@ -140,9 +143,13 @@ func (r *Register) SetOrg(ctx context.Context, o Org) (Org, error) {
 	return r.store.SetOrg(ctx, o)
 }
 
-// PutRelation validates and stores a customer relation.
+// PutRelation validates and stores a customer relation. EINVALID names the
+// field, also for a peildatum after today.
 func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, error) {
 	if err := rel.Prepare(r.numbers); err != nil {
+		return Relation{}, err
+	}
+	if err := rel.checkPast(r.Now()); err != nil {
 		return Relation{}, err
 	}
 	rel.ID = NewID(r.Now())
@@ -150,9 +157,13 @@ func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, err
 	return r.store.PutRelation(ctx, rel)
 }
 
-// PutConsent validates and stores a consent.
+// PutConsent validates and stores a consent. EINVALID names the field,
+// also for a given_at or withdrawn_at after now (allowing ClockSkew).
 func (r *Register) PutConsent(ctx context.Context, c Consent) (Consent, error) {
 	if err := c.Prepare(r.numbers); err != nil {
+		return Consent{}, err
+	}
+	if err := c.checkPast(r.Now()); err != nil {
 		return Consent{}, err
 	}
 	c.ID = NewID(r.Now())

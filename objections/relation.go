@@ -48,6 +48,9 @@ func (r *Relation) Prepare(nums Numbers) error {
 	if err := ValidateOrgID(r.Org); err != nil {
 		return err
 	}
+	if err := validTexts("number", r.Number, "person_id", r.PersonID, "source", r.Source); err != nil {
+		return err
+	}
 	n, err := nums.Normalize(r.Number)
 	if err != nil {
 		return err
@@ -102,6 +105,9 @@ func (c *Consent) Prepare(nums Numbers) error {
 	if err := ValidateOrgID(c.Org); err != nil {
 		return err
 	}
+	if err := validTexts("number", c.Number, "person_id", c.PersonID, "source", c.Source, "evidence_ref", c.EvidenceRef); err != nil {
+		return err
+	}
 	n, err := nums.Normalize(c.Number)
 	if err != nil {
 		return err
@@ -126,6 +132,35 @@ func (c *Consent) Prepare(nums Numbers) error {
 	}
 	if len(c.PersonID) > maxRef || len(c.Source) > maxRef || len(c.EvidenceRef) > maxRef {
 		return Invalid("evidence_ref", c.EvidenceRef, "is longer than %d characters", maxRef)
+	}
+	return nil
+}
+
+// ClockSkew is how far a time sent to the register may be ahead of the
+// server's clock and still count as now: clients' clocks drift.
+const ClockSkew = 5 * time.Minute
+
+// checkPast refuses a peildatum after today (in Europe/Amsterdam, allowing
+// ClockSkew): a relation that ends in the future would keep the relation
+// basis alive until then. EINVALID names the field.
+func (r *Relation) checkPast(now time.Time) error {
+	today := DateOf(now.Add(ClockSkew).In(amsterdam()))
+	if r.Peildatum.After(today) {
+		return Invalid("peildatum", r.Peildatum.Format("2006-01-02"), "is after today (%s): it is the date the relation ended or was last used, which cannot be in the future", today.Format("2006-01-02"))
+	}
+	return nil
+}
+
+// checkPast refuses a given_at or a withdrawn_at after now (allowing
+// ClockSkew): a consent dated in the future would override every objection
+// made before that date. EINVALID names the field.
+func (c *Consent) checkPast(now time.Time) error {
+	limit := now.Add(ClockSkew)
+	if c.GivenAt.After(limit) {
+		return Invalid("given_at", c.GivenAt.Format(time.RFC3339), "is in the future: a consent counts from when it was given, which cannot be later than now")
+	}
+	if c.WithdrawnAt != nil && c.WithdrawnAt.After(limit) {
+		return Invalid("withdrawn_at", c.WithdrawnAt.Format(time.RFC3339), "is in the future: record a withdrawal when it is made")
 	}
 	return nil
 }

@@ -73,3 +73,11 @@ func exportFormat(r *http.Request) string {
 	}
 	return "csv"
 }
+
+// auditList records that tok reads a page of a list of personal data
+// (what: objections, offers, decisions) with the filter in pairs, before
+// it is read; the detail says "list" and the filter, the cursor included.
+// It fails closed like audit.
+func (s *Server) auditList(r *http.Request, tok objections.Token, what string, pairs ...string) error {
+	return s.audit(r, tok, objections.AuditView, what, strings.TrimSpace("list "+auditDetail(pairs...)))
+}

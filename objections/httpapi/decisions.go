@@ -26,9 +26,14 @@ func (s *Server) decisionLogOf() (objections.DecisionLog, error) {
 // checks (domain.md §3.3), oldest first, with a cursor; filters org,
 // number, objection, since, until. What a supervisor shows a regulator
 // asking "did you honour the objections": every dial attempt they stopped.
-func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	dl, f, err := s.decisionQuery(r, "cursor", "limit")
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.auditList(r, tok, "decisions", "org", f.Org, "number", f.Number, "objection", f.ObjectionID,
+		"since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -77,9 +77,15 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok obj
 }
 
 // listObjections answers GET /v1/objections: one page, oldest first.
-func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	f, err := s.objectionFilter(r, "cursor", "limit")
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.auditList(r, tok, "objections", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+		"source", string(f.Source), "status", string(f.Status), "since", auditTime(f.Since), "until", auditTime(f.Until),
+		"after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

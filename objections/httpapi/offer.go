@@ -9,9 +9,14 @@ import (
 
 // listOffers answers GET /v1/offers: one page of offers (the evidence that
 // the right to object was offered, one per call), oldest first.
-func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok objections.Token) {
 	f, err := s.offerFilter(r, "cursor", "limit")
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.auditList(r, tok, "offers", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+		"outcome", string(f.Outcome), "since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

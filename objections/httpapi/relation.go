@@ -164,6 +164,8 @@ func bulkPut[T any](s *Server, w http.ResponseWriter, r *http.Request, columns [
 		return
 	}
 	if media == "application/json" {
+		// One object is bounded like every JSON body, not like a stream.
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit)
 		var in T
 		if err := decodeJSON(r, &in); err != nil {
 			s.writeError(w, r, err)
@@ -306,9 +308,10 @@ func readBulkNDJSON[T any](body io.Reader, send func(bulkJob[T]) bool) error {
 }
 
 func readBulkCSV[T any](body io.Reader, columns []string, fromCSV func(map[string]string) T, send func(bulkJob[T]) bool) error {
-	cr := csv.NewReader(bufio.NewReaderSize(body, 64<<10))
+	lim := newLineLimit(body, maxBulkLineLen)
+	cr := csv.NewReader(bufio.NewReaderSize(lim, 64<<10))
 	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	header, err := readCSVLine(cr, lim, 0, "the import")
 	if errors.Is(err, io.EOF) {
 		return errInvalid("body", "", "is empty: send a header line ("+strings.Join(columns, ",")+") and records")
 	}
@@ -329,14 +332,16 @@ func readBulkCSV[T any](body io.Reader, columns []string, fromCSV func(map[strin
 		}
 		names[i] = h
 	}
+	prev := 1
 	for {
-		rec, err := cr.Read()
+		rec, err := readCSVLine(cr, lim, prev, "the import")
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
+				prev = pe.Line
 				if !send(bulkJob[T]{line: pe.Line, err: errInvalid("line", fmt.Sprint(pe.Line), "is not valid CSV: "+pe.Err.Error())}) {
 					return nil
 				}
@@ -345,6 +350,7 @@ func readBulkCSV[T any](body io.Reader, columns []string, fromCSV func(map[strin
 			return csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
+		prev = line
 		m := make(map[string]string, len(names))
 		for i, v := range rec {
 			if i < len(names) {
@@ -365,7 +371,8 @@ func readBulkCSV[T any](body io.Reader, columns []string, fromCSV func(map[strin
 
 func csvError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var oe *objections.Error
+	if errors.As(err, &mbe) || errors.As(err, &oe) {
 		return err
 	}
 	return errInvalid("body", "", "is not valid CSV: "+err.Error())

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -214,23 +215,26 @@ func (s *Server) readScrubList(ctx context.Context, body io.Reader, media string
 // column is a header, and that column is read; otherwise the first column
 // is.
 func readCSVList(body io.Reader, add func(scrubItem) bool) error {
-	cr := csv.NewReader(bufio.NewReaderSize(body, 64<<10))
+	lim := newLineLimit(body, maxBulkLineLen)
+	cr := csv.NewReader(bufio.NewReaderSize(lim, 64<<10))
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
-	col, first := 0, true
+	col, first, prev := 0, true, 0
 	for {
-		rec, err := cr.Read()
+		rec, err := readCSVLine(cr, lim, prev, "the scrub")
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			var pe *csv.ParseError
+			var oe *objections.Error
 			switch {
-			case errors.As(err, &mbe):
+			case errors.As(err, &mbe), errors.As(err, &oe):
 				return err
 			case errors.As(err, &pe):
+				prev = pe.Line
 				if !add(scrubItem{line: pe.Line, err: errInvalid("number", "", "line is not valid CSV: "+pe.Err.Error())}) {
 					return nil
 				}
@@ -239,6 +243,7 @@ func readCSVList(body io.Reader, add func(scrubItem) bool) error {
 			return errInvalid("body", "", "cannot be read: "+err.Error())
 		}
 		line, _ := cr.FieldPos(0)
+		prev = line
 		if first {
 			first = false
 			if h := headerColumn(rec); h >= 0 {
@@ -250,7 +255,7 @@ func readCSVList(body io.Reader, add func(scrubItem) bool) error {
 		if col < len(rec) {
 			raw = strings.TrimSpace(rec[col])
 		}
-		if !add(scrubItem{line: line, raw: strings.Clone(raw)}) {
+		if !add(scrubItem{line: line, raw: strings.Clone(echoInput(raw))}) {
 			return nil
 		}
 	}
@@ -269,7 +274,8 @@ func headerColumn(rec []string) int {
 
 // readJSONList reads a JSON array of strings, one at a time.
 func readJSONList(body io.Reader, add func(scrubItem) bool) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(body, 64<<10))
+	lim := newLineLimit(body, maxBulkLineLen)
+	dec := json.NewDecoder(bufio.NewReaderSize(lim, 64<<10))
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonError(err)
@@ -277,9 +283,15 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return errInvalid("body", "", "must be a JSON array of phone numbers")
 	}
-	for pos := 1; dec.More(); pos++ {
+	// Each element gets its budget before dec.More, which may read ahead
+	// to find it.
+	lim.next()
+	pos := 1
+	for ; dec.More(); pos++ {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		if err := dec.Decode(&raw); errors.Is(err, errLineTooLong) || len(raw) > lim.max {
+			return tooLong(pos, lim.max, "the scrub")
+		} else if err != nil {
 			return jsonError(err)
 		}
 		it := scrubItem{line: pos}
@@ -290,12 +302,15 @@ func readJSONList(body io.Reader, add func(scrubItem) bool) error {
 			}
 			it.raw, it.err = v, errInvalid("number", v, "must be a JSON string")
 		}
-		it.raw = strings.TrimSpace(it.raw)
+		it.raw = echoInput(strings.TrimSpace(it.raw))
 		if !add(it) {
 			return nil
 		}
+		lim.next()
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := dec.Token(); errors.Is(err, errLineTooLong) {
+		return tooLong(pos, lim.max, "the scrub")
+	} else if err != nil {
 		return jsonError(err)
 	}
 	return nil
@@ -412,10 +427,9 @@ func (o *scrubWriter) write(items []scrubItem) {
 			_, _ = o.bw.Write(append(b, '\n'))
 			continue
 		}
-		num := it.raw
-		if it.err != nil {
-			num = objections.CSVSafe(num)
-		}
+		// Every cell is defused, valid or not: libphonenumber reads a
+		// number out of "=WEBSERVICE(0612345678)".
+		num := objections.CSVSafe(it.raw)
 		_ = o.cw.Write([]string{num, strconv.FormatBool(it.err == nil && it.d.Callable), basis, reasons[0]})
 	}
 	if o.started {
@@ -465,4 +479,22 @@ func (o *scrubWriter) fail(p problem) {
 		_ = o.cw.Write([]string{"", "", "", "error: " + p.Detail})
 	}
 	o.flush()
+}
+
+// maxEcho is how many characters of a line the scrub's answer repeats.
+// No phone number is longer (objections.Numbers refuses more than 64
+// bytes), so cutting a line here, as it is read, changes no answer.
+const maxEcho = 64
+
+// echoInput is raw cut to maxEcho characters, with "…" when it was cut.
+func echoInput(raw string) string {
+	i := 0
+	for n := 0; n < maxEcho && i < len(raw); n++ {
+		_, size := utf8.DecodeRuneInString(raw[i:])
+		i += size
+	}
+	if i == len(raw) {
+		return raw
+	}
+	return raw[:i] + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -341,6 +342,10 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		if err := checkQuery(r); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
 		if r.ContentLength > limit {
 			s.writeError(sw, r, &http.MaxBytesError{Limit: limit})
 			return
@@ -545,4 +550,43 @@ func knownParams(r *http.Request, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// checkQuery refuses a query string that does not parse. r.URL.Query drops
+// what it cannot read ("?org=x;" reads as no org at all), which would
+// silently widen a filter to every org.
+func checkQuery(r *http.Request) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return errInvalid("query", clipValue(r.URL.RawQuery), "is not a valid query string ("+err.Error()+"): separate parameters with & and escape ; as %3B")
+	}
+	return checkText(r.URL.Path, q)
+}
+
+// checkText refuses a path or a query parameter that is not UTF-8 text
+// (objections.ValidText): PostgreSQL would refuse it in a filter, where
+// SQLite would match nothing.
+func checkText(path string, q url.Values) error {
+	if err := objections.ValidText("path", path); err != nil {
+		return err
+	}
+	for k, vs := range q {
+		if err := objections.ValidText("query", k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := objections.ValidText(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// clipValue cuts v to 64 bytes for an error message.
+func clipValue(v string) string {
+	if len(v) <= 64 {
+		return v
+	}
+	return strings.ToValidUTF8(v[:64], "") + "…"
 }

@@ -20,6 +20,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objecti
 		s.writeError(w, r, err)
 		return
 	}
+	if err := objections.ValidText("name", in.Name); err != nil {
+		s.writeError(w, r, err) // "\u0000" decodes to a NUL, which PostgreSQL refuses
+		return
+	}
 	t, bearer, err := objections.NewToken(in.Name, objections.Role(in.Role), actor(tok), s.now())
 	if err != nil {
 		s.writeError(w, r, err)

@@ -272,29 +272,23 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "read user", err)
 		return
 	}
-	if u.Locked(now) {
-		if err := s.audit(r, u.Name, objections.AuditSignInLocked, u.Name, ""); err != nil {
-			s.fail(w, r, "audit sign-in", err)
-			return
-		}
-		d.Error = l.T("signin.locked", fmtClock(u.LockedUntil))
-		s.renderSignIn(w, r, http.StatusTooManyRequests, d)
+	ok, locked, err := s.checkPassword(ctx, r, u, password, now)
+	if err != nil {
+		s.fail(w, r, "count sign-in attempt", err)
 		return
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		u, err = s.store.SignInFailed(ctx, u.ID, now)
-		if err != nil {
-			s.fail(w, r, "count failed sign-in", err)
-			return
+	if !ok {
+		// A locked name answers as a wrong password does (and as an
+		// unknown name): the lock must not tell which names exist.
+		action := objections.AuditSignInFailed
+		if locked {
+			action = objections.AuditSignInLocked
 		}
-		if err := s.audit(r, u.Name, objections.AuditSignInFailed, u.Name, ""); err != nil {
+		if err := s.audit(r, u.Name, action, u.Name, ""); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
 		d.Error = l.T("signin.failed")
-		if u.Locked(now) {
-			d.Error = l.T("signin.locked", fmtClock(u.LockedUntil))
-		}
 		s.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	}
@@ -311,6 +305,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, r, signInCookie, "", -1)
+	s.setDeviceCookie(w, r, u)
 	next := safeNext(d.Next)
 	if u.MustChangePassword {
 		next = "/ui/password"
@@ -399,6 +394,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create session", err)
 		return
 	}
+	u := v.User
+	u.PasswordHash = hash
+	s.setDeviceCookie(w, r, u) // the old password's cookie no longer counts
 	if d.Forced {
 		http.Redirect(w, r, "/ui/objections", http.StatusSeeOther)
 		return

@@ -50,11 +50,11 @@ var messages = map[string]msg{
 	"signin.heading": {"Sign in to verzet", "Aanmelden bij verzet"},
 	"signin.intro": {"The register of objections to telemarketing, and the evidence behind each.",
 		"Het register van bezwaren tegen telemarketing, met het bewijs achter elk bezwaar."},
-	"signin.name":      {"User name", "Gebruikersnaam"},
-	"signin.password":  {"Password", "Wachtwoord"},
-	"signin.submit":    {"Sign in", "Aanmelden"},
-	"signin.failed":    {"That user name and password do not match.", "Gebruikersnaam en wachtwoord horen niet bij elkaar."},
-	"signin.locked":    {"Too many failed attempts: sign-in for this user is paused until %s.", "Te veel mislukte pogingen: aanmelden is voor deze gebruiker gepauzeerd tot %s."},
+	"signin.name":     {"User name", "Gebruikersnaam"},
+	"signin.password": {"Password", "Wachtwoord"},
+	"signin.submit":   {"Sign in", "Aanmelden"},
+	"signin.failed": {"Sign-in failed: that user name and password do not match, or sign-in with this name is paused for a few minutes after repeated failed attempts.",
+		"Aanmelden mislukt: gebruikersnaam en wachtwoord horen niet bij elkaar, of aanmelden met deze naam is na herhaalde mislukte pogingen een paar minuten gepauzeerd."},
 	"signin.signedOut": {"You have signed out.", "U bent afgemeld."},
 	"signin.help": {"No account yet? An admin creates one with: verzet users create --role supervisor NAME",
 		"Nog geen account? Een beheerder maakt er een met: verzet users create --role supervisor NAAM"},
@@ -434,9 +434,6 @@ func (l lexicon) Precise(t time.Time) string {
 	}
 	return s
 }
-
-// Clock is the time of day, for "locked until".
-func fmtClock(t time.Time) string { return t.In(objections.Amsterdam()).Format("15:04:05") }
 
 // lexicon picks the request's language: the switch's cookie, then the
 // browser's Accept-Language, then English.

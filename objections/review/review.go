@@ -123,6 +123,8 @@ type Server struct {
 	// checks are the store's daily counts of dial-time checks; nil when
 	// it keeps none.
 	checks DecisionCounter
+	// devices throttles sign-ins through device cookies (signin.go).
+	devices deviceThrottle
 }
 
 // dummyHash12 is a bcrypt hash at DefaultBcryptCost of a random string
@@ -185,7 +187,7 @@ func parsePages() (map[string]*template.Template, error) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static") // the embedded folder exists
-	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", cacheForever(http.FileServerFS(static))))
+	mux.Handle("GET /ui/static/", s.filesOnly(static, http.StripPrefix("/ui/static/", cacheForever(http.FileServerFS(static)))))
 	mux.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/objections", http.StatusSeeOther)
 	})

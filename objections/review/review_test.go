@@ -611,10 +611,12 @@ func TestSignInLockout(t *testing.T) {
 		}
 		r := b.signIn("sam", "wrong password")
 		wantStatus(t, r, http.StatusUnauthorized)
-		wantBody(t, r, "sign-in for this user is paused until")
-		// Even the right password is refused while locked.
+		wantBody(t, r, "do not match")
+		// Even the right password is refused while locked, with the same
+		// answer: the lock does not tell that the name exists.
 		r = b.signIn("sam", password)
-		wantStatus(t, r, http.StatusTooManyRequests)
+		wantStatus(t, r, http.StatusUnauthorized)
+		wantBody(t, r, "do not match")
 		e.clk.Add(objections.FirstLock + time.Second)
 		wantRedirect(t, b.signIn("sam", password), "/ui/objections")
 		u, _ := e.store.UserByName(context.Background(), "sam")
