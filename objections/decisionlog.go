@@ -3,6 +3,7 @@ package objections
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -217,6 +218,41 @@ func CheckDecisionRecords(blocked []DecisionRecord, counts []DecisionCount) erro
 	return nil
 }
 
+// PrepareDecisions is what a store does before AppendDecisions writes:
+// it checks blocked and counts (CheckDecisionRecords), brings the records'
+// times to StoredTime, merges the counts (MergeDecisionCounts, the order
+// the rows are upserted in) and finds the first blocks to note
+// (FirstBlocksOf). blocked is copied, not changed.
+func PrepareDecisions(blocked []DecisionRecord, counts []DecisionCount) ([]DecisionRecord, []DecisionCount, []FirstBlock, error) {
+	if err := CheckDecisionRecords(blocked, counts); err != nil {
+		return nil, nil, nil, err
+	}
+	recs := make([]DecisionRecord, len(blocked))
+	for i, r := range blocked {
+		r.DecidedAt = StoredTime(r.DecidedAt)
+		recs[i] = r
+	}
+	return recs, MergeDecisionCounts(counts), FirstBlocksOf(recs), nil
+}
+
+// DecisionsLimit is the number of records Decisions returns for a
+// requested limit: limit when it is 1–1000, otherwise 100.
+func DecisionsLimit(limit int) int {
+	if limit <= 0 || limit > 1000 {
+		return 100
+	}
+	return limit
+}
+
+// CheckPurgeLimit refuses a purge of no rows: EINVALID unless limit is
+// positive.
+func CheckPurgeLimit(limit int) error {
+	if limit <= 0 {
+		return Invalid("limit", strconv.Itoa(limit), "must be positive")
+	}
+	return nil
+}
+
 // DecisionFilter selects logged checks for a supervisor or an export:
 // all orgs when Org is empty.
 type DecisionFilter struct {
@@ -231,4 +267,4 @@ type DecisionFilter struct {
 }
 
 // PageLimit returns the effective page size of f.
-func (f DecisionFilter) PageLimit() int { return pageLimit(f.Limit) }
+func (f DecisionFilter) PageLimit() int { return PageLimit(f.Limit) }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/httpapi"
 	"github.com/verzet/verzet/prompts"
 )
@@ -44,7 +45,7 @@ func apiFeature() feature {
 				return err
 			}
 			st := srv.Register.Store()
-			tokens, ok := st.(httpapi.TokenStore)
+			tokens, ok := st.(access.TokenStore)
 			if !ok {
 				return objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", srv.Config.StoreName())
 			}
@@ -252,12 +253,12 @@ func runTokens(ctx context.Context, a *App, args []string) (int, error) {
 }
 
 // tokenStore opens the configured store's tokens.
-func (a *App) tokenStore(ctx context.Context, cfg *Config) (httpapi.TokenStore, func(), error) {
+func (a *App) tokenStore(ctx context.Context, cfg *Config) (access.TokenStore, func(), error) {
 	s, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	ts, ok := s.(httpapi.TokenStore)
+	ts, ok := s.(access.TokenStore)
 	if !ok {
 		s.Close()
 		return nil, nil, objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", cfg.StoreName())
@@ -285,7 +286,7 @@ func tokensCreate(ctx context.Context, a *App, args []string) (int, error) {
 		return exitFailure, err
 	}
 	defer done()
-	t, bearer, err := objections.NewToken(*name, objections.Role(*role), "cli", time.Now())
+	t, bearer, err := access.NewToken(*name, access.Role(*role), "cli", time.Now())
 	if err != nil {
 		return exitFailure, err
 	}
@@ -312,7 +313,7 @@ func tokensList(ctx context.Context, a *App, args []string) (int, error) {
 	if err != nil {
 		return exitFailure, err
 	}
-	shown := []objections.Token{}
+	shown := []access.Token{}
 	for _, t := range list {
 		if *all || t.RevokedAt == nil {
 			shown = append(shown, t)

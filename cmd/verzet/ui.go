@@ -20,6 +20,7 @@ import (
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/review"
 	"github.com/verzet/verzet/prompts"
 )
@@ -233,10 +234,10 @@ func usersCreate(ctx context.Context, a *App, args []string) (int, error) {
 		return exitFailure, objections.Invalid("NAME", strings.Join(pos, " "), "users create takes exactly one user name")
 	}
 	name := strings.ToLower(strings.TrimSpace(pos[0]))
-	if err := objections.ValidateUserName(name); err != nil {
+	if err := access.ValidateUserName(name); err != nil {
 		return exitFailure, err
 	}
-	if !objections.ValidUserRole(objections.Role(*role)) {
+	if !access.ValidUserRole(access.Role(*role)) {
 		return exitFailure, objections.Invalid("role", *role, "must be supervisor or admin")
 	}
 	cost, err := bcryptCost(cfg)
@@ -257,14 +258,14 @@ func usersCreate(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	defer done()
 	now := time.Now()
-	u, err := objections.NewUser(name, objections.Role(*role), hash, "cli", now)
+	u, err := access.NewUser(name, access.Role(*role), hash, "cli", now)
 	if err != nil {
 		return exitFailure, err
 	}
 	if u, err = st.CreateUser(ctx, u); err != nil {
 		return exitFailure, err
 	}
-	if e, err := objections.NewAuditEntry(now, "cli", objections.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
+	if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
 		if err := st.AppendAudit(ctx, e); err != nil {
 			return exitFailure, err
 		}
@@ -314,7 +315,7 @@ func usersPassword(ctx context.Context, a *App, args []string) (int, error) {
 	if _, err := st.DeleteUserSessions(ctx, u.ID); err != nil {
 		return exitFailure, err
 	}
-	if e, err := objections.NewAuditEntry(time.Now(), "cli", objections.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
+	if e, err := access.NewAuditEntry(time.Now(), "cli", access.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
 		if err := st.AppendAudit(ctx, e); err != nil {
 			return exitFailure, err
 		}
@@ -340,7 +341,7 @@ func usersList(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	if *asJSON {
 		if users == nil {
-			users = []objections.User{}
+			users = []access.User{}
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 )
@@ -123,7 +124,7 @@ func benchServer(b *testing.B, s *postgres.Store, cfg Config) (*httptest.Server,
 	srv := New(cfg, reg, s, zap.NewNop())
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
-	tok, bearer, err := objections.NewToken("bench-"+objections.NewID(time.Now())[20:], objections.RoleDialer, "bench", time.Now())
+	tok, bearer, err := access.NewToken("bench-"+objections.NewID(time.Now())[20:], access.RoleDialer, "bench", time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

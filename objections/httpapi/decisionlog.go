@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // The decision log's settings. The buffer bounds memory (a blocked record
@@ -123,7 +124,7 @@ func newDecisionLog(store objections.DecisionLog, log *zap.Logger, reg prometheu
 // add logs the dial-time decision d, asked with tok. It takes a lock and
 // appends to memory, nothing more: the answer never waits on the store.
 // Safe on a nil log (a store without a decision log).
-func (l *decisionLog) add(d objections.Decision, tok objections.Token) {
+func (l *decisionLog) add(d objections.Decision, tok access.Token) {
 	if l == nil {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Dial-time checks are logged: every blocked one in full with the list
@@ -31,7 +32,7 @@ func TestDecisionLogChecks(t *testing.T) {
 		check := func(number string) decisionView {
 			t.Helper()
 			var d decisionView
-			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 			if d.ListVersion != 1 {
 				t.Fatalf("%s: list version %d, want 1 (one event in the log)", number, d.ListVersion)
 			}
@@ -48,7 +49,7 @@ func TestDecisionLogChecks(t *testing.T) {
 			}
 		}
 		check("0611111111") // no basis
-		e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "0612345678\n0611111111\n0687654321\n",
+		e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "0612345678\n0611111111\n0687654321\n",
 			contentType: "text/csv"}).want(t, http.StatusOK)
 		e.srv.decisions.flush(ctx)
 
@@ -114,7 +115,7 @@ func TestDecisionLogRunFlushesOnStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); e.srv.Run(ctx) }()
-	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK)
+	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)
 	cancel()
 	<-done
 	recs, err := e.store.(objections.DecisionLog).Decisions(context.Background(), "acme", "+31612345678", 10)
@@ -251,10 +252,10 @@ func TestDecisionLogBufferFull(t *testing.T) {
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
 	l.capacity = 3
 	for i := range 5 {
-		l.add(blockedDecision(nil, logT0.Add(time.Duration(i)*time.Millisecond)), objections.Token{Name: "dialer-1"})
+		l.add(blockedDecision(nil, logT0.Add(time.Duration(i)*time.Millisecond)), access.Token{Name: "dialer-1"})
 	}
-	l.add(allowedDecision(logT0), objections.Token{Name: "dialer-1"})
-	l.add(allowedDecision(logT0), objections.Token{Name: "dialer-1"})
+	l.add(allowedDecision(logT0), access.Token{Name: "dialer-1"})
+	l.add(allowedDecision(logT0), access.Token{Name: "dialer-1"})
 	if v, _ := metricValue(t, reg, "verzet_decision_log_dropped_total"); v != 2 {
 		t.Fatalf("dropped = %v, want 2", v)
 	}
@@ -286,9 +287,9 @@ func TestDecisionLogRetry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
 	o := &objections.Objection{ID: "01OBJ", ReceivedAt: logT0}
-	l.add(blockedDecision(o, logT0.Add(1500*time.Millisecond)), objections.Token{Name: "d"})
-	l.add(blockedDecision(o, logT0.Add(2*time.Second)), objections.Token{Name: "d"})
-	l.add(allowedDecision(logT0), objections.Token{Name: "d"})
+	l.add(blockedDecision(o, logT0.Add(1500*time.Millisecond)), access.Token{Name: "d"})
+	l.add(blockedDecision(o, logT0.Add(2*time.Second)), access.Token{Name: "d"})
+	l.add(allowedDecision(logT0), access.Token{Name: "d"})
 
 	l.flush(context.Background())
 	if v, _ := metricValue(t, reg, "verzet_decision_log_failures_total"); v != 1 {
@@ -333,7 +334,7 @@ func TestDecisionLogRun(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); l.run(ctx) }()
 
-		l.add(blockedDecision(nil, logT0), objections.Token{})
+		l.add(blockedDecision(nil, logT0), access.Token{})
 		synctest.Wait()
 		if recs, _ := fake.written(); recs != 0 {
 			t.Fatalf("written before the tick: %d", recs)
@@ -345,15 +346,15 @@ func TestDecisionLogRun(t *testing.T) {
 		}
 
 		for range 5 { // a full batch: written before the next tick
-			l.add(blockedDecision(nil, logT0), objections.Token{})
+			l.add(blockedDecision(nil, logT0), access.Token{})
 		}
 		synctest.Wait()
 		if recs, _ := fake.written(); recs != 6 {
 			t.Fatalf("after a full batch: %d records, want 6", recs)
 		}
 
-		l.add(blockedDecision(nil, logT0), objections.Token{})
-		l.add(allowedDecision(logT0), objections.Token{})
+		l.add(blockedDecision(nil, logT0), access.Token{})
+		l.add(allowedDecision(logT0), access.Token{})
 		cancel()
 		<-done
 		if recs, counted := fake.written(); recs != 7 || counted != 8 {
@@ -373,8 +374,8 @@ func TestDecisionLogInvalidDropped(t *testing.T) {
 	}}
 	reg := prometheus.NewRegistry()
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
-	l.add(blockedDecision(nil, logT0), objections.Token{})
-	l.add(blockedDecision(nil, logT0), objections.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
 	l.flush(context.Background())
 	dropped, _ := metricValue(t, reg, "verzet_decision_log_dropped_total")
 	failures, _ := metricValue(t, reg, "verzet_decision_log_failures_total")
@@ -382,7 +383,7 @@ func TestDecisionLogInvalidDropped(t *testing.T) {
 	if dropped != 2 || failures != 1 || pending != 0 {
 		t.Fatalf("dropped %v, failures %v, pending %v; want 2, 1, 0", dropped, failures, pending)
 	}
-	l.add(blockedDecision(nil, logT0), objections.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
 	l.flush(context.Background())
 	if recs, counted := fake.written(); recs != 1 || counted != 1 || fake.calls != 2 {
 		t.Fatalf("after the refusal: %d records, %d counts in %d appends; want 1, 1, 2", recs, counted, fake.calls)
@@ -400,9 +401,9 @@ func TestDecisionLogConcurrentAdd(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				if i%2 == 0 {
-					l.add(blockedDecision(nil, logT0), objections.Token{})
+					l.add(blockedDecision(nil, logT0), access.Token{})
 				} else {
-					l.add(allowedDecision(logT0), objections.Token{})
+					l.add(allowedDecision(logT0), access.Token{})
 				}
 			}
 		})

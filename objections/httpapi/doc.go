@@ -4,8 +4,8 @@
 // signed webhooks that announce every new or voided objection.
 //
 // Main types: Server (New, Handler, Run) and its Config. Callers
-// authenticate with bearer tokens (objections.Token, stored as hashes);
-// each route needs one objections.Permission, which a token's role has or
+// authenticate with bearer tokens (access.Token, stored as hashes);
+// each route needs one access.Permission, which a token's role has or
 // not. Errors are RFC 9457 application/problem+json naming the field and
 // value. The routes are documented in openapi.json, served at
 // /v1/openapi.json; a test keeps the two in step.
@@ -34,7 +34,7 @@
 // as if it were whole.
 //
 // Reads of personal data are audited in the log the supervisors' UI keeps
-// (objections.AuditEntry, actor "token:ID (name)"): the three exports
+// (access.AuditEntry, actor "token:ID (name)"): the three exports
 // (action export, with their filter) and the evidence of a number or an
 // objection (action view). As in the UI, a read whose entry cannot be
 // written is refused with 503.

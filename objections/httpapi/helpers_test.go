@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/sqlite"
@@ -40,11 +41,11 @@ func TestMain(m *testing.M) {
 // testStore is everything the API uses of a store.
 type testStore interface {
 	objections.Store
-	TokenStore
+	access.TokenStore
 	Outbox
 	FactsBatch
 	Auditor
-	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
+	AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error)
 }
 
 var (
@@ -113,7 +114,7 @@ type apiEnv struct {
 	reg    *objections.Register
 	srv    *Server
 	ts     *httptest.Server
-	tokens map[objections.Role]string
+	tokens map[access.Role]string
 	// validate checks every answer against openapi.json.
 	validate bool
 }
@@ -133,17 +134,17 @@ func envOn(t *testing.T, st testStore, reopen func(t *testing.T) testStore, cfg 
 	srv := New(cfg, reg, st, zaptest.NewLogger(t), append([]Option{WithOutbox(st)}, opts...)...)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &apiEnv{t: t, store: st, reopen: reopen, reg: reg, srv: srv, ts: ts, tokens: map[objections.Role]string{}, validate: true}
+	e := &apiEnv{t: t, store: st, reopen: reopen, reg: reg, srv: srv, ts: ts, tokens: map[access.Role]string{}, validate: true}
 	suffix := objections.NewID(time.Now())[20:] // several envs may share a store
-	for _, role := range objections.Roles() {
+	for _, role := range access.Roles() {
 		e.tokens[role] = e.newToken(role, "test-"+string(role)+"-"+suffix)
 	}
 	return e
 }
 
-func (e *apiEnv) newToken(role objections.Role, name string) string {
+func (e *apiEnv) newToken(role access.Role, name string) string {
 	e.t.Helper()
-	tok, bearer, err := objections.NewToken(name, role, "test", time.Now())
+	tok, bearer, err := access.NewToken(name, role, "test", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -200,9 +201,9 @@ func (a answer) want(t *testing.T, status int) answer {
 // req is one request to the API.
 type req struct {
 	method, path string
-	role         objections.Role // "" sends no token
-	bearer       string          // overrides role
-	body         any             // JSON-encoded unless string or []byte
+	role         access.Role // "" sends no token
+	bearer       string      // overrides role
+	body         any         // JSON-encoded unless string or []byte
 	contentType  string
 	header       map[string]string
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Config holds the API's settings; zero fields take the defaults below.
@@ -139,7 +140,7 @@ type Server struct {
 	store   objections.Store
 	batch   FactsBatch // nil when the store cannot batch
 	facts   func(ctx context.Context, org, number, person string) (objections.Facts, error)
-	tokens  TokenStore
+	tokens  access.TokenStore
 	outbox  Outbox
 	prompts PromptTexts
 	log     *zap.Logger
@@ -160,7 +161,7 @@ type Server struct {
 }
 
 // New returns the API over reg's store, authenticating with tokens.
-func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logger, opts ...Option) *Server {
+func New(cfg Config, reg *objections.Register, tokens access.TokenStore, log *zap.Logger, opts ...Option) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), tokens: tokens, log: log, now: time.Now}
 	for _, o := range opts {
@@ -237,40 +238,40 @@ func (s *Server) Run(ctx context.Context) {
 
 // handlerFunc is a route's handler; tok is the caller (zero on public
 // routes).
-type handlerFunc func(w http.ResponseWriter, r *http.Request, tok objections.Token)
+type handlerFunc func(w http.ResponseWriter, r *http.Request, tok access.Token)
 
 // route is one operation of the API.
 type route struct {
-	pattern string                // ServeMux pattern: "GET /v1/objections/{id}"
-	perm    objections.Permission // "" for a public route
-	stream  bool                  // body bounded by StreamLimit, not BodyLimit
+	pattern string            // ServeMux pattern: "GET /v1/objections/{id}"
+	perm    access.Permission // "" for a public route
+	stream  bool              // body bounded by StreamLimit, not BodyLimit
 	h       handlerFunc
 }
 
 // apiRoutes lists every operation; openapi.json documents exactly these.
 func (s *Server) apiRoutes() []route {
 	return []route{
-		{"GET /v1/callability/{number}", objections.PermCheck, false, s.callability},
-		{"POST /v1/scrub", objections.PermCheck, true, s.scrub},
-		{"POST /v1/objections", objections.PermWrite, false, s.recordObjection},
-		{"GET /v1/objections", objections.PermRead, false, s.listObjections},
-		{"GET /v1/objections/export", objections.PermRead, false, s.exportObjections},
-		{"GET /v1/objections/{id}", objections.PermRead, false, s.getObjection},
-		{"POST /v1/objections/{id}/void", objections.PermManage, false, s.voidObjection},
-		{"PUT /v1/relations", objections.PermWrite, true, s.putRelations},
-		{"PUT /v1/consents", objections.PermWrite, true, s.putConsents},
-		{"GET /v1/offers", objections.PermRead, false, s.listOffers},
-		{"GET /v1/offers/export", objections.PermRead, false, s.exportOffers},
-		{"GET /v1/decisions", objections.PermRead, false, s.listDecisions},
-		{"GET /v1/decisions/counts", objections.PermRead, false, s.decisionCounts},
-		{"GET /v1/decisions/export", objections.PermRead, false, s.exportDecisions},
-		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},
-		{"GET /v1/orgs", objections.PermRead, false, s.listOrgs},
-		{"GET /v1/orgs/{id}", objections.PermRead, false, s.getOrg},
-		{"PUT /v1/orgs/{id}", objections.PermManage, false, s.putOrg},
-		{"GET /v1/tokens", objections.PermManage, false, s.listTokens},
-		{"POST /v1/tokens", objections.PermManage, false, s.createToken},
-		{"POST /v1/tokens/{id}/revoke", objections.PermManage, false, s.revokeToken},
+		{"GET /v1/callability/{number}", access.PermCheck, false, s.callability},
+		{"POST /v1/scrub", access.PermCheck, true, s.scrub},
+		{"POST /v1/objections", access.PermWrite, false, s.recordObjection},
+		{"GET /v1/objections", access.PermRead, false, s.listObjections},
+		{"GET /v1/objections/export", access.PermRead, false, s.exportObjections},
+		{"GET /v1/objections/{id}", access.PermRead, false, s.getObjection},
+		{"POST /v1/objections/{id}/void", access.PermManage, false, s.voidObjection},
+		{"PUT /v1/relations", access.PermWrite, true, s.putRelations},
+		{"PUT /v1/consents", access.PermWrite, true, s.putConsents},
+		{"GET /v1/offers", access.PermRead, false, s.listOffers},
+		{"GET /v1/offers/export", access.PermRead, false, s.exportOffers},
+		{"GET /v1/decisions", access.PermRead, false, s.listDecisions},
+		{"GET /v1/decisions/counts", access.PermRead, false, s.decisionCounts},
+		{"GET /v1/decisions/export", access.PermRead, false, s.exportDecisions},
+		{"GET /v1/people/{number}/evidence", access.PermRead, false, s.evidence},
+		{"GET /v1/orgs", access.PermRead, false, s.listOrgs},
+		{"GET /v1/orgs/{id}", access.PermRead, false, s.getOrg},
+		{"PUT /v1/orgs/{id}", access.PermManage, false, s.putOrg},
+		{"GET /v1/tokens", access.PermManage, false, s.listTokens},
+		{"POST /v1/tokens", access.PermManage, false, s.createToken},
+		{"POST /v1/tokens/{id}/revoke", access.PermManage, false, s.revokeToken},
 		{"GET /v1/openapi.json", "", false, s.openAPI},
 	}
 }
@@ -324,7 +325,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { s.metrics.observeRequest(rt.pattern, sw.code(), time.Since(start)) }()
-		var tok objections.Token
+		var tok access.Token
 		if rt.perm != "" {
 			var err error
 			if tok, err = s.auth.authenticate(r.Context(), r); err != nil {
@@ -499,7 +500,7 @@ func (s *Server) org(r *http.Request) (string, error) {
 }
 
 // actor names the caller in the audit fields of what it writes.
-func actor(tok objections.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
+func actor(tok access.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
 
 // parseTime reads a since/until filter: RFC 3339, or a date taken as
 // midnight Europe/Amsterdam.

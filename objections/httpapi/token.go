@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // tokenIn is the body of POST /v1/tokens.
@@ -14,13 +14,13 @@ type tokenIn struct {
 
 // createToken answers POST /v1/tokens (admin). The answer is the only
 // place the bearer string ever appears.
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in tokenIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	t, bearer, err := objections.NewToken(in.Name, objections.Role(in.Role), actor(tok), s.now())
+	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), actor(tok), s.now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -35,7 +35,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objecti
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	list, err := s.tokens.Tokens(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -50,7 +50,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ objections
 
 // revokeToken answers POST /v1/tokens/{id}/revoke (admin). The token stops
 // working on this instance at once, on others within the token cache TTL.
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	id := r.PathValue("id")
 	t, err := s.tokens.RevokeToken(r.Context(), id, s.now())
 	if err != nil {

@@ -48,16 +48,15 @@ const insertFirstBlocksSQL = `INSERT INTO first_blocks (objection_id, at)
 // last fraction of a second of it either way; the objections themselves
 // are committed synchronously as ever.
 func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
-	if err := objections.CheckDecisionRecords(blocked, counts); err != nil {
+	blocked, counts, firsts, err := objections.PrepareDecisions(blocked, counts)
+	if err != nil {
 		return nil, err
 	}
-	counts = objections.MergeDecisionCounts(counts)
-	firsts := objections.FirstBlocksOf(blocked)
 	if len(blocked) == 0 && len(counts) == 0 {
 		return nil, nil
 	}
 	var out []objections.FirstBlock
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`SET LOCAL synchronous_commit = off`)
 		if len(blocked) > 0 {
@@ -71,7 +70,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 				versions                    = make([]int64, n)
 			)
 			for i, r := range blocked {
-				ids[i], ats[i], orgs[i], numbers[i], persons[i] = r.ID, utc(r.DecidedAt), r.Org, r.Number, r.PersonID
+				ids[i], ats[i], orgs[i], numbers[i], persons[i] = r.ID, r.DecidedAt, r.Org, r.Number, r.PersonID
 				callable[i], bases[i], reasons[i] = r.Callable, string(r.Basis), objections.JoinReasons(r.Reasons)
 				objIDs[i], versions[i], tokens[i] = r.ObjectionID, r.ListVersion, r.TokenName
 			}
@@ -89,7 +88,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 		if len(firsts) > 0 {
 			ids, ats := make([]string, len(firsts)), make([]time.Time, len(firsts))
 			for i, f := range firsts {
-				ids[i], ats[i] = f.ObjectionID, utc(f.At)
+				ids[i], ats[i] = f.ObjectionID, f.At
 			}
 			b.Queue(insertFirstBlocksSQL, ids, ats).Query(func(rows pgx.Rows) error {
 				var err error
@@ -112,8 +111,8 @@ func scanFirstBlock(row pgx.CollectableRow) (objections.FirstBlock, error) {
 	return f, err
 }
 
-// decisionCols are the columns scanDecision reads.
-const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+// decisionColumns are the columns scanDecision reads.
+const decisionColumns = `id, decided_at, org, number, person_id, callable, basis, reasons,
 	coalesce(objection_id, ''), list_version, token_name`
 
 func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
@@ -130,12 +129,9 @@ func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+`
+	rows, _ := s.pool.Query(ctx, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = $1 AND number = $2
-		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, limit)
+		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, objections.DecisionsLimit(limit))
 	list, err := pgx.CollectRows(rows, scanDecision)
 	if err != nil {
 		return nil, translate("read decisions", err)
@@ -154,7 +150,7 @@ func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) 
 	if f.After != "" {
 		w.add("id > " + w.arg(f.After))
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+` FROM decisions`+w.sql()+
+	rows, _ := s.pool.Query(ctx, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+
 		` ORDER BY id LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
 	list, err := pgx.CollectRows(rows, scanDecision)
 	if err != nil {
@@ -209,13 +205,9 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 // PurgeDecisions deletes up to limit of the oldest logged checks decided
 // before before, oldest first.
 func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit <= 0 {
-		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	if err := objections.CheckPurgeLimit(limit); err != nil {
+		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM decisions WHERE id IN (
+	return s.execCount(ctx, "purge decisions", `DELETE FROM decisions WHERE id IN (
 		SELECT id FROM decisions WHERE decided_at < $1 ORDER BY decided_at LIMIT $2)`, before.UTC(), limit)
-	if err != nil {
-		return 0, translate("purge decisions", err)
-	}
-	return tag.RowsAffected(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/verzet/verzet/objections"
@@ -62,6 +63,14 @@ func translate(doing string, err error) error {
 		return objections.Internal(doing, fmt.Errorf("%s: %w", flatten(err), context.Canceled))
 	}
 	return objections.Internal(doing, flatten(err))
+}
+
+// notFound maps pgx.ErrNoRows to ENOTFOUND naming field and value.
+func notFound(err error, field, value string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return objections.NotFound(field, value)
+	}
+	return err
 }
 
 // unavailable reports whether err means the server could not be reached or

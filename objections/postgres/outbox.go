@@ -83,22 +83,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, now time.
 // AckDelivery marks a delivery as delivered at now, whichever claim holds
 // it: a receiver that acknowledged has the event.
 func (s *Store) AckDelivery(ctx context.Context, id int64, now time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1,
+	return s.exec(ctx, "acknowledge delivery", `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1,
 			lease_id = NULL, lease_until = NULL, last_error = ''
 		WHERE id = $1 AND delivered_at IS NULL`, id, utc(now))
-	return translate("acknowledge delivery", err)
 }
 
 // RetryDelivery records a failed attempt of d and makes it due again at
 // next. It changes nothing when d's lease was lost to another claim.
 func (s *Store) RetryDelivery(ctx context.Context, d objections.Delivery, next time.Time, lastError string) error {
-	if len(lastError) > 1000 {
-		lastError = lastError[:1000]
-	}
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_at = $3, last_error = $4,
+	return s.exec(ctx, "retry delivery", `UPDATE outbox SET attempts = attempts + 1, next_at = $3, last_error = $4,
 			lease_id = NULL, lease_until = NULL
-		WHERE id = $1 AND lease_id = $2 AND delivered_at IS NULL`, d.ID, d.Lease, utc(next), lastError)
-	return translate("retry delivery", err)
+		WHERE id = $1 AND lease_id = $2 AND delivered_at IS NULL`,
+		d.ID, d.Lease, utc(next), objections.ClipDeliveryError(lastError))
 }
 
 // OutboxStats counts the undelivered deliveries of targets and finds the
@@ -122,10 +118,6 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 // PruneDeliveries deletes deliveries acknowledged before before, at most
 // limit at a time, and returns how many it deleted.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id IN (
+	return s.execCount(ctx, "prune deliveries", `DELETE FROM outbox WHERE id IN (
 		SELECT id FROM outbox WHERE delivered_at < $1 ORDER BY delivered_at LIMIT $2)`, utc(before), limit)
-	if err != nil {
-		return 0, translate("prune deliveries", err)
-	}
-	return tag.RowsAffected(), nil
 }

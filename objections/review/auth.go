@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // DefaultBcryptCost is the cost of new password hashes: about a quarter
@@ -120,7 +121,7 @@ func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name,
 	detail := "first admin created"
 	switch {
 	case len(users) == 0:
-		u, err := objections.NewUser(BootstrapName, objections.RoleAdmin, hash, "serve", now)
+		u, err := access.NewUser(BootstrapName, access.RoleAdmin, hash, "serve", now)
 		if err != nil {
 			return "", "", err
 		}
@@ -139,7 +140,7 @@ func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name,
 	default:
 		return "", "", nil
 	}
-	e, err := objections.NewAuditEntry(now, "serve", objections.AuditBootstrap, BootstrapName, detail, "")
+	e, err := access.NewAuditEntry(now, "serve", access.AuditBootstrap, BootstrapName, detail, "")
 	if err != nil {
 		return "", "", err
 	}
@@ -186,7 +187,7 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, nil
 	}
 	ctx := r.Context()
-	ss, err := s.store.Session(ctx, objections.HashSessionSecret(c.Value))
+	ss, err := s.store.Session(ctx, access.HashSessionSecret(c.Value))
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
 		return nil, nil
 	}
@@ -261,7 +262,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// As slow as a real check, so that timing does not tell which
 		// names exist. The name typed is not logged: it may be a password.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
-		if err := s.audit(r, "unknown", objections.AuditSignInFailed, "", "unknown user name"); err != nil {
+		if err := s.audit(r, "unknown", access.AuditSignInFailed, "", "unknown user name"); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -273,7 +274,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Locked(now) {
-		if err := s.audit(r, u.Name, objections.AuditSignInLocked, u.Name, ""); err != nil {
+		if err := s.audit(r, u.Name, access.AuditSignInLocked, u.Name, ""); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -287,7 +288,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, "count failed sign-in", err)
 			return
 		}
-		if err := s.audit(r, u.Name, objections.AuditSignInFailed, u.Name, ""); err != nil {
+		if err := s.audit(r, u.Name, access.AuditSignInFailed, u.Name, ""); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -298,7 +299,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	if err := s.audit(r, u.Name, objections.AuditSignIn, u.Name, ""); err != nil {
+	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, ""); err != nil {
 		s.fail(w, r, "audit sign-in", err)
 		return
 	}
@@ -321,7 +322,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 // startSession creates a new session (never reusing one the browser
 // brought: no fixation) and sets its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID string, now time.Time) error {
-	ss, secret := objections.NewSession(userID, now, s.cfg.SessionTTL)
+	ss, secret := access.NewSession(userID, now, s.cfg.SessionTTL)
 	if err := s.store.CreateSession(r.Context(), ss); err != nil {
 		return err
 	}
@@ -335,7 +336,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "delete session", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditSignOut, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, ""); err != nil {
 		s.log.Warn("audit sign-out", zap.Error(err)) // the session is gone either way
 	}
 	s.setCookie(w, r, sessionCookie, "", -1)
@@ -392,7 +393,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "end sessions", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditPasswordChanged, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, ""); err != nil {
 		s.log.Warn("audit password change", zap.Error(err))
 	}
 	if err := s.startSession(w, r, v.User.ID, s.now()); err != nil {

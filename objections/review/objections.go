@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // filterForm is the list's filter as typed, so that the form shows it back.
@@ -219,12 +220,12 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Looking at the evidence about a person is itself recorded; if it
 	// cannot be, the page is not shown.
-	if err := s.audit(r, v.User.Name, objections.AuditView, o.ID, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditView, o.ID, ""); err != nil {
 		s.fail(w, r, "audit view", err)
 		return
 	}
 	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
-		CanVoid: o.Void == nil && v.User.Role.Can(objections.PermManage)}
+		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage)}
 	offer, err := s.offerOf(r, o)
 	if err != nil {
 		s.fail(w, r, "read offer", err)
@@ -410,7 +411,7 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "void objection", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditVoid, o.ID, reason); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditVoid, o.ID, reason); err != nil {
 		// The void itself is in the chained event log with its actor.
 		s.log.Error("audit void", zap.String("objection_id", o.ID), zap.Error(err))
 	}
@@ -430,7 +431,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditExport, "", describeFilter(f)); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f)); err != nil {
 		s.fail(w, r, "audit export", err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Prefix is where the UI is mounted.
@@ -29,23 +30,23 @@ const Prefix = "/ui/"
 type Store interface {
 	objections.Store
 
-	CreateUser(ctx context.Context, u objections.User) (objections.User, error)
-	User(ctx context.Context, id string) (objections.User, error)
-	UserByName(ctx context.Context, name string) (objections.User, error)
-	Users(ctx context.Context) ([]objections.User, error)
-	SetPassword(ctx context.Context, id, hash string, mustChange bool) (objections.User, error)
-	SignInFailed(ctx context.Context, id string, at time.Time) (objections.User, error)
-	SignedIn(ctx context.Context, id string, at time.Time) (objections.User, error)
+	CreateUser(ctx context.Context, u access.User) (access.User, error)
+	User(ctx context.Context, id string) (access.User, error)
+	UserByName(ctx context.Context, name string) (access.User, error)
+	Users(ctx context.Context) ([]access.User, error)
+	SetPassword(ctx context.Context, id, hash string, mustChange bool) (access.User, error)
+	SignInFailed(ctx context.Context, id string, at time.Time) (access.User, error)
+	SignedIn(ctx context.Context, id string, at time.Time) (access.User, error)
 
-	CreateSession(ctx context.Context, s objections.Session) error
-	Session(ctx context.Context, id string) (objections.Session, error)
+	CreateSession(ctx context.Context, s access.Session) error
+	Session(ctx context.Context, id string) (access.Session, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	PruneSessions(ctx context.Context, before time.Time) (int64, error)
 
-	AppendAudit(ctx context.Context, e objections.AuditEntry) error
-	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
+	AppendAudit(ctx context.Context, e access.AuditEntry) error
+	AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error)
 
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
@@ -192,16 +193,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /ui/lang/{lang}", s.setLang)
 	mux.HandleFunc("GET /ui/signin", s.signInPage)
 	mux.HandleFunc("POST /ui/signin", s.signIn)
-	mux.Handle("POST /ui/signout", s.auth(objections.PermRead, s.signOut))
-	mux.Handle("GET /ui/password", s.auth(objections.PermRead, s.passwordPage))
-	mux.Handle("POST /ui/password", s.auth(objections.PermRead, s.changePassword))
-	mux.Handle("GET /ui/objections", s.auth(objections.PermRead, s.listPage))
-	mux.Handle("GET /ui/objections/{id}", s.auth(objections.PermRead, s.detailPage))
-	mux.Handle("GET /ui/objections/{id}/void", s.auth(objections.PermManage, s.voidPage))
-	mux.Handle("POST /ui/objections/{id}/void", s.auth(objections.PermManage, s.void))
-	mux.Handle("GET /ui/export.csv", s.auth(objections.PermRead, s.export))
-	mux.Handle("GET /ui/dashboard", s.auth(objections.PermRead, s.dashboardPage))
-	mux.Handle("GET /ui/audit", s.auth(objections.PermManage, s.auditPage))
+	mux.Handle("POST /ui/signout", s.auth(access.PermRead, s.signOut))
+	mux.Handle("GET /ui/password", s.auth(access.PermRead, s.passwordPage))
+	mux.Handle("POST /ui/password", s.auth(access.PermRead, s.changePassword))
+	mux.Handle("GET /ui/objections", s.auth(access.PermRead, s.listPage))
+	mux.Handle("GET /ui/objections/{id}", s.auth(access.PermRead, s.detailPage))
+	mux.Handle("GET /ui/objections/{id}/void", s.auth(access.PermManage, s.voidPage))
+	mux.Handle("POST /ui/objections/{id}/void", s.auth(access.PermManage, s.void))
+	mux.Handle("GET /ui/export.csv", s.auth(access.PermRead, s.export))
+	mux.Handle("GET /ui/dashboard", s.auth(access.PermRead, s.dashboardPage))
+	mux.Handle("GET /ui/audit", s.auth(access.PermManage, s.auditPage))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.notFound")
 	})
@@ -236,8 +237,8 @@ func cacheForever(h http.Handler) http.Handler {
 
 // viewer is the signed-in user of a request.
 type viewer struct {
-	User    objections.User
-	Session objections.Session
+	User    access.User
+	Session access.Session
 	secret  string // the cookie's secret, from which the form token derives
 }
 
@@ -252,7 +253,7 @@ func viewerFrom(ctx context.Context) *viewer {
 // are sent to the sign-in page (and back afterwards); a user who must
 // change their password is sent to do so; a role without perm gets 403.
 // Every POST must carry the session's form token.
-func (s *Server) auth(perm objections.Permission, h http.HandlerFunc) http.Handler {
+func (s *Server) auth(perm access.Permission, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.session(r)
 		if err != nil {
@@ -318,7 +319,7 @@ func (s *Server) newPage(r *http.Request, titleKey, nav string, data any) page {
 	p := page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, Data: data}
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer, p.Token = v, formToken(v.secret)
-		p.IsAdmin = v.User.Role.Can(objections.PermManage)
+		p.IsAdmin = v.User.Role.Can(access.PermManage)
 	}
 	return p
 }
@@ -369,8 +370,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, doing string, err 
 
 // audit appends an entry for the request's user. The UI fails closed:
 // when the entry cannot be written, the action is not done.
-func (s *Server) audit(r *http.Request, actor string, action objections.AuditAction, subject, detail string) error {
-	e, err := objections.NewAuditEntry(s.cfg.Now(), actor, action, subject, detail, remoteAddr(r))
+func (s *Server) audit(r *http.Request, actor string, action access.AuditAction, subject, detail string) error {
+	e, err := access.NewAuditEntry(s.cfg.Now(), actor, action, subject, detail, remoteAddr(r))
 	if err != nil {
 		return err
 	}

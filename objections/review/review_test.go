@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/review"
@@ -115,18 +116,18 @@ func newEnv(t *testing.T, st review.Store) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, reg: reg, clk: clk, h: srv.Handler()}
-	e.user("sam", objections.RoleSupervisor)
-	e.user("ada", objections.RoleAdmin)
+	e.user("sam", access.RoleSupervisor)
+	e.user("ada", access.RoleAdmin)
 	return e
 }
 
-func (e *env) user(name string, role objections.Role) objections.User {
+func (e *env) user(name string, role access.Role) access.User {
 	e.t.Helper()
 	hash, err := review.HashPassword(password, name, bcrypt.MinCost)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := objections.NewUser(name, role, hash, "test", e.clk.Now())
+	u, err := access.NewUser(name, role, hash, "test", e.clk.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func wantBody(t *testing.T, r resp, parts ...string) {
 
 func auditActions(t *testing.T, e *env) []string {
 	t.Helper()
-	list, err := e.store.AuditLog(context.Background(), objections.AuditFilter{})
+	list, err := e.store.AuditLog(context.Background(), access.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -589,7 +590,7 @@ func TestExportCSV(t *testing.T) {
 		if note := rows[1][len(rows[1])-1]; note != "'=HYPERLINK(\"x\")" {
 			t.Fatalf("a formula in a note is not defused: %q", note)
 		}
-		list, _ := e.store.AuditLog(context.Background(), objections.AuditFilter{Action: objections.AuditExport})
+		list, _ := e.store.AuditLog(context.Background(), access.AuditFilter{Action: access.AuditExport})
 		if len(list) != 1 || list[0].Actor != "sam" || list[0].Detail != "campaign=spring" {
 			t.Fatalf("export audit = %+v", list)
 		}
@@ -604,7 +605,7 @@ func TestExportCSV(t *testing.T) {
 func TestSignInLockout(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		b := e.browser()
-		for i := 1; i < objections.FreeSignInFailures; i++ {
+		for i := 1; i < access.FreeSignInFailures; i++ {
 			r := b.signIn("sam", "wrong password")
 			wantStatus(t, r, http.StatusUnauthorized)
 			wantBody(t, r, "do not match")
@@ -615,7 +616,7 @@ func TestSignInLockout(t *testing.T) {
 		// Even the right password is refused while locked.
 		r = b.signIn("sam", password)
 		wantStatus(t, r, http.StatusTooManyRequests)
-		e.clk.Add(objections.FirstLock + time.Second)
+		e.clk.Add(access.FirstLock + time.Second)
 		wantRedirect(t, b.signIn("sam", password), "/ui/objections")
 		u, _ := e.store.UserByName(context.Background(), "sam")
 		if u.FailedSignIns != 0 || !u.LockedUntil.IsZero() {
@@ -1058,7 +1059,7 @@ func TestDetailWithoutDecisionLog(t *testing.T) {
 // id included (user names are matched in lower case).
 func TestAuditFilterByToken(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		entry, err := objections.NewAuditEntry(e.clk.Now(), "token:01ABCDEFGH (dialer eu-1)", objections.AuditExport, "objections", "format=csv org=acme", "192.0.2.9")
+		entry, err := access.NewAuditEntry(e.clk.Now(), "token:01ABCDEFGH (dialer eu-1)", access.AuditExport, "objections", "format=csv org=acme", "192.0.2.9")
 		if err != nil {
 			t.Fatal(err)
 		}

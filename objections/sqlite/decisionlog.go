@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/verzet/verzet/objections"
@@ -18,16 +17,15 @@ var _ objections.DecisionLog = (*Store)(nil)
 // prepared once and run per row: inside one transaction SQLite inserts
 // rows faster than it would parse one statement per flush.
 func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
-	if err := objections.CheckDecisionRecords(blocked, counts); err != nil {
+	blocked, counts, firsts, err := objections.PrepareDecisions(blocked, counts)
+	if err != nil {
 		return nil, err
 	}
-	counts = objections.MergeDecisionCounts(counts)
-	firsts := objections.FirstBlocksOf(blocked)
 	if len(blocked) == 0 && len(counts) == 0 {
 		return nil, nil
 	}
 	var out []objections.FirstBlock
-	err := s.write(ctx, "append decisions", func(tx dbtx) error {
+	err = s.write(ctx, "append decisions", func(tx dbtx) error {
 		for _, r := range blocked {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (id, decided_at, org, number, person_id, callable, basis,
 					reasons, objection_id, list_version, token_name)
@@ -54,7 +52,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 			if n, err := res.RowsAffected(); err != nil {
 				return fmt.Errorf("insert first block: %w", err)
 			} else if n == 1 {
-				out = append(out, objections.FirstBlock{ObjectionID: f.ObjectionID, At: micro(f.At)})
+				out = append(out, f)
 			}
 		}
 		return nil
@@ -65,8 +63,8 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 	return out, nil
 }
 
-// decisionCols are the columns scanDecision reads.
-const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+// decisionColumns are the columns scanDecision reads.
+const decisionColumns = `id, decided_at, org, number, person_id, callable, basis, reasons,
 	coalesce(objection_id, ''), list_version, token_name`
 
 func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
@@ -88,18 +86,15 @@ func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+`
+	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = ? AND number = ?
-		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, limit)
+		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, objections.DecisionsLimit(limit))
 	if err != nil {
-		return nil, storeError("read decisions", err)
+		return nil, translate("read decisions", err)
 	}
 	list, err := collect(rows, scanDecision)
 	if err != nil {
-		return nil, storeError("read decisions", err)
+		return nil, translate("read decisions", err)
 	}
 	return list, nil
 }
@@ -107,28 +102,22 @@ func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([
 // ListDecisions returns one page of logged checks matching f, by id.
 func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
 	var w where
-	for _, c := range []struct{ col, v string }{{"org", f.Org}, {"number", f.Number}, {"objection_id", f.ObjectionID}} {
-		if c.v != "" {
-			w.add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.Since.IsZero() {
-		w.add("decided_at >= ?", formatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("decided_at < ?", formatTime(f.Until))
-	}
+	w.eq("org", f.Org)
+	w.eq("number", f.Number)
+	w.eq("objection_id", f.ObjectionID)
+	w.cmp("decided_at >=", f.Since)
+	w.cmp("decided_at <", f.Until)
 	if f.After != "" {
 		w.add("id > ?", f.After)
 	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+` FROM decisions`+w.String()+` ORDER BY id LIMIT ?`,
+	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
 	if err != nil {
-		return nil, storeError("list decisions", err)
+		return nil, translate("list decisions", err)
 	}
 	list, err := collect(rows, scanDecision)
 	if err != nil {
-		return nil, storeError("list decisions", err)
+		return nil, translate("list decisions", err)
 	}
 	return list, nil
 }
@@ -140,7 +129,7 @@ func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Ti
 		FROM decision_counts WHERE org = ? AND day BETWEEN ? AND ?
 		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
 	if err != nil {
-		return nil, storeError("read decision counts", err)
+		return nil, translate("read decision counts", err)
 	}
 	list, err := collect(rows, func(row rowScanner) (objections.DecisionCount, error) {
 		var (
@@ -157,7 +146,7 @@ func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Ti
 		return c, err
 	})
 	if err != nil {
-		return nil, storeError("read decision counts", err)
+		return nil, translate("read decision counts", err)
 	}
 	return list, nil
 }
@@ -176,7 +165,7 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 	rows, err := s.q().QueryContext(ctx, `SELECT objection_id, at FROM first_blocks
 		WHERE objection_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
-		return nil, storeError("read first blocks", err)
+		return nil, translate("read first blocks", err)
 	}
 	firsts, err := collect(rows, func(row rowScanner) (objections.FirstBlock, error) {
 		var (
@@ -191,7 +180,7 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 		return f, err
 	})
 	if err != nil {
-		return nil, storeError("read first blocks", err)
+		return nil, translate("read first blocks", err)
 	}
 	for _, f := range firsts {
 		out[f.ObjectionID] = f.At
@@ -202,18 +191,9 @@ func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[str
 // PurgeDecisions deletes up to limit of the oldest logged checks decided
 // before before, oldest first.
 func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit <= 0 {
-		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	if err := objections.CheckPurgeLimit(limit); err != nil {
+		return 0, err
 	}
-	var n int64
-	err := s.write(ctx, "purge decisions", func(tx dbtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE id IN (
-			SELECT id FROM decisions WHERE decided_at < ? ORDER BY decided_at LIMIT ?)`, formatTime(before), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "purge decisions", `DELETE FROM decisions WHERE id IN (
+		SELECT id FROM decisions WHERE decided_at < ? ORDER BY decided_at LIMIT ?)`, formatTime(before), limit)
 }

@@ -36,32 +36,36 @@ func appendEvent(ctx context.Context, tx dbtx, kind objections.EventKind, org, s
 	return nil
 }
 
-// Events returns up to limit events with Seq > after, in sequence order. A
-// limit of 0 or less means 100; more than 1000 means 1000.
+// Events returns up to limit events with Seq > after, in sequence order;
+// objections.PageLimit bounds limit.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]objections.Event, error) {
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+		after, objections.PageLimit(limit))
 	if err != nil {
-		return nil, storeError("list events", err)
+		return nil, translate("list events", err)
 	}
-	defer rows.Close()
-	out := []objections.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, storeError("list events", err)
-		}
-		out = append(out, e)
+	list, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, translate("list events", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list events", err)
+	if list == nil {
+		list = []objections.Event{}
 	}
-	return out, nil
+	return list, nil
+}
+
+// EventsFor returns the events of the log about one objection or offer, in
+// sequence order.
+func (s *Store) EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error) {
+	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE subject_id = ? ORDER BY seq LIMIT 100`, subjectID)
+	if err != nil {
+		return nil, translate("read events", err)
+	}
+	list, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, translate("read events", err)
+	}
+	return list, nil
 }
 
 func scanEvent(r rowScanner) (objections.Event, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -18,18 +16,54 @@ const objectionSelect = `SELECT o.id, o.org, o.number, o.raw_number, o.person_id
 	v.actor, v.reason, v.at
 FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
 
+// scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
+// unwrapped so that callers can compare it.
+func scanObjection(r rowScanner) (objections.Objection, error) {
+	var (
+		o                        objections.Objection
+		received, source, status string
+		vActor, vReason, vAt     sql.NullString
+	)
+	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &received,
+		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
+		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
+		&vActor, &vReason, &vAt); err != nil {
+		return objections.Objection{}, err
+	}
+	var err error
+	if o.ReceivedAt, err = parseTime(received); err != nil {
+		return objections.Objection{}, err
+	}
+	o.Source, o.Status = objections.Source(source), objections.Status(status)
+	if vAt.Valid {
+		at, err := parseTime(vAt.String)
+		if err != nil {
+			return objections.Objection{}, err
+		}
+		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: at}
+		o.Status = objections.StatusVoided
+	}
+	return o, nil
+}
+
+// collectObjections scans every row of objectionSelect; none is an empty
+// list, not nil.
+func collectObjections(rows *sql.Rows) ([]objections.Objection, error) {
+	list, err := collect(rows, scanObjection)
+	if list == nil && err == nil {
+		list = []objections.Objection{}
+	}
+	return list, err
+}
+
 // RecordObjection stores o and appends its event in one IMMEDIATE
-// transaction, or returns the stored objection with created=false when o
-// repeats one: the same (org, idempotency key), then the same (provider,
-// call ref), then an active objection on the same org and number. An unknown
-// org is created with DefaultOrg. EINVALID for an objection the schema cannot
-// hold (see checkObjection); ECONFLICT when the write clashes otherwise (an
-// id in use).
+// transaction, or returns the objection o repeats with created=false (see
+// objections.Store). EINVALID for an objection o.CheckStorable refuses;
+// ECONFLICT when the write clashes otherwise (an id in use).
 func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
-	if err := checkObjection(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Objection{}, false, err
 	}
-
 	var (
 		rec     objections.Objection
 		created bool
@@ -71,15 +105,6 @@ func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (ob
 	return rec, created, nil
 }
 
-// checkObjection applies objections' shared checks and normalises times.
-func checkObjection(o *objections.Objection) error {
-	if err := o.CheckStorable(); err != nil {
-		return err
-	}
-	o.ReceivedAt = micro(o.ReceivedAt)
-	return nil
-}
-
 // repeatOf looks for the stored objection that o repeats, in the order the
 // Store contract gives. It runs inside the write transaction, so nothing can
 // slip in between the check and the insert.
@@ -112,17 +137,11 @@ func repeatOf(ctx context.Context, tx dbtx, o objections.Objection) (objections.
 }
 
 // VoidObjection records the void of an objection, frees its org and number
-// for a new objection and appends the void event. It returns the objection
-// with Status voided and Void set. ENOTFOUND for an unknown id, ECONFLICT when
-// it was voided already, EINVALID for a void without objection id or time.
+// for a new objection and appends the void event (see objections.Store).
 func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objections.Objection, error) {
-	if strings.TrimSpace(v.ObjectionID) == "" {
-		return objections.Objection{}, objections.Invalid("id", v.ObjectionID, "is empty")
+	if err := v.CheckStorable(); err != nil {
+		return objections.Objection{}, err
 	}
-	if v.At.IsZero() {
-		return objections.Objection{}, objections.Invalid("at", "", "is required")
-	}
-	v.At = micro(v.At)
 	var out objections.Objection
 	err := s.write(ctx, "void objection", func(tx dbtx) error {
 		o, err := scanObjection(tx.QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, v.ObjectionID))
@@ -130,8 +149,7 @@ func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objection
 			return notFound(err, "id", v.ObjectionID)
 		}
 		if o.Void != nil {
-			return &objections.Error{Code: objections.ECONFLICT, Field: "id", Value: v.ObjectionID,
-				Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
+			return objections.VoidedAlready(o)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO objection_voids (objection_id, actor, reason, at) VALUES (?, ?, ?, ?)`,
@@ -159,9 +177,31 @@ func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objection
 func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
 	o, err := scanObjection(s.q().QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, id))
 	if err != nil {
-		return objections.Objection{}, storeError("read objection", notFound(err, "id", id))
+		return objections.Objection{}, translate("read objection", notFound(err, "id", id))
 	}
 	return o, nil
+}
+
+// objectionWhere is the WHERE of Objections and SearchObjections without a
+// cursor. EINVALID for an unknown status.
+func objectionWhere(f objections.ObjectionFilter) (where, error) {
+	var w where
+	if err := f.Check(); err != nil {
+		return w, err
+	}
+	w.eq("o.org", f.Org)
+	w.eq("o.number", f.Number)
+	w.eq("o.campaign_ref", f.Campaign)
+	w.eq("o.source", string(f.Source))
+	switch f.Status {
+	case objections.StatusActive, objections.StatusPendingNumber:
+		w.add("v.objection_id IS NULL AND o.status = ?", string(f.Status))
+	case objections.StatusVoided:
+		w.add("v.objection_id IS NOT NULL")
+	}
+	w.cmp("o.received_at >=", f.Since)
+	w.cmp("o.received_at <", f.Until)
+	return w, nil
 }
 
 // Objections returns one page of the objections f selects, ordered by id
@@ -175,57 +215,46 @@ func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([
 	if f.After != "" {
 		w.add("o.id > ?", f.After)
 	}
-	rows, err := s.q().QueryContext(ctx, objectionSelect+w.String()+" ORDER BY o.id LIMIT ?",
+	rows, err := s.q().QueryContext(ctx, objectionSelect+w.sql()+" ORDER BY o.id LIMIT ?",
 		append(w.args, f.PageLimit())...)
 	if err != nil {
-		return nil, storeError("list objections", err)
+		return nil, translate("list objections", err)
 	}
 	out, err := collectObjections(rows)
 	if err != nil {
-		return nil, storeError("list objections", err)
+		return nil, translate("list objections", err)
 	}
 	return out, nil
 }
 
-func collectObjections(rows *sql.Rows) ([]objections.Objection, error) {
-	defer rows.Close()
-	out := []objections.Objection{}
-	for rows.Next() {
-		o, err := scanObjection(rows)
-		if err != nil {
-			return nil, err
+// SearchObjections returns the objections f selects newest first: f.Limit
+// of them after skipping offset, and how many match in all, read in one
+// snapshot. f.After is ignored. EINVALID for an unknown status or an offset
+// objections.CheckSearchOffset refuses.
+func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error) {
+	if err := objections.CheckSearchOffset(offset); err != nil {
+		return objections.ObjectionPage{}, err
+	}
+	w, err := objectionWhere(f)
+	if err != nil {
+		return objections.ObjectionPage{}, err
+	}
+	var page objections.ObjectionPage
+	err = s.read(ctx, "search objections", func(tx dbtx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objections o
+			LEFT JOIN objection_voids v ON v.objection_id = o.id`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
 		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
-// scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
-// unwrapped so that callers can compare it.
-func scanObjection(r rowScanner) (objections.Objection, error) {
-	var (
-		o                        objections.Objection
-		received, source, status string
-		vActor, vReason, vAt     sql.NullString
-	)
-	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &received,
-		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
-		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
-		&vActor, &vReason, &vAt); err != nil {
-		return objections.Objection{}, err
-	}
-	var err error
-	if o.ReceivedAt, err = parseTime(received); err != nil {
-		return objections.Objection{}, err
-	}
-	o.Source, o.Status = objections.Source(source), objections.Status(status)
-	if vAt.Valid {
-		at, err := parseTime(vAt.String)
+		rows, err := tx.QueryContext(ctx, objectionSelect+w.sql()+` ORDER BY o.id DESC LIMIT ? OFFSET ?`,
+			append(append([]any{}, w.args...), f.PageLimit(), offset)...)
 		if err != nil {
-			return objections.Objection{}, err
+			return err
 		}
-		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: at}
-		o.Status = objections.StatusVoided
+		page.Objections, err = collectObjections(rows)
+		return err
+	})
+	if err != nil {
+		return objections.ObjectionPage{}, err
 	}
-	return o, nil
+	return page, nil
 }

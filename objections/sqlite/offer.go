@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -16,11 +15,11 @@ const offerColumns = `id, org, number, presented_number, provider, call_ref, dia
 	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
 
 // RecordOffer stores an offer and appends its event, or returns the stored
-// one with created=false when one with the same (provider, call ref) exists.
-// An unknown org is created with DefaultOrg. EINVALID for an offer without
-// id, org, provider or call ref; ECONFLICT when the id is in use.
+// one with created=false when one with the same (provider, call ref) exists
+// (see objections.Store). EINVALID for an offer o.CheckStorable refuses;
+// ECONFLICT when the id is in use.
 func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
-	if err := checkOffer(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Offer{}, false, err
 	}
 	keysJSON, err := json.Marshal(o.Keys)
@@ -65,37 +64,11 @@ func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections
 	return rec, created, nil
 }
 
-// checkOffer validates what the schema relies on and normalises times;
-// Register has prepared the rest.
-func checkOffer(o *objections.Offer) error {
-	if strings.TrimSpace(o.ID) == "" {
-		return objections.Invalid("id", o.ID, "is empty")
-	}
-	if err := objections.ValidateOrgID(o.Org); err != nil {
-		return err
-	}
-	if o.Provider == "" {
-		return objections.Invalid("provider", o.Provider, "is empty")
-	}
-	if o.CallRef == "" {
-		return objections.Invalid("call_ref", o.CallRef, "is empty")
-	}
-	o.StartedAt, o.EndedAt = micro(o.StartedAt), micro(o.EndedAt)
-	// A copy, so that the caller's keys are not changed.
-	keys := make([]objections.Key, len(o.Keys))
-	for i, k := range o.Keys {
-		k.At = micro(k.At)
-		keys[i] = k
-	}
-	o.Keys = keys
-	return nil
-}
-
 // Offer returns one offer; ENOTFOUND.
 func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
 	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id))
 	if err != nil {
-		return objections.Offer{}, storeError("read offer", notFound(err, "id", id))
+		return objections.Offer{}, translate("read offer", notFound(err, "id", id))
 	}
 	return o, nil
 }
@@ -104,45 +77,38 @@ func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) 
 // Until bound started_at.
 func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
 	var w where
-	if f.Org != "" {
-		w.add("org = ?", f.Org)
-	}
-	if f.Number != "" {
-		w.add("number = ?", f.Number)
-	}
-	if f.Campaign != "" {
-		w.add("campaign_ref = ?", f.Campaign)
-	}
-	if f.Outcome != "" {
-		w.add("outcome = ?", string(f.Outcome))
-	}
-	if !f.Since.IsZero() {
-		w.add("started_at >= ?", formatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("started_at < ?", formatTime(f.Until))
-	}
+	w.eq("org", f.Org)
+	w.eq("number", f.Number)
+	w.eq("campaign_ref", f.Campaign)
+	w.eq("outcome", string(f.Outcome))
+	w.cmp("started_at >=", f.Since)
+	w.cmp("started_at <", f.Until)
 	if f.After != "" {
 		w.add("id > ?", f.After)
 	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.String()+` ORDER BY id LIMIT ?`,
+	rows, err := s.q().QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
 	if err != nil {
-		return nil, storeError("list offers", err)
+		return nil, translate("list offers", err)
 	}
-	defer rows.Close()
-	out := []objections.Offer{}
-	for rows.Next() {
-		o, err := scanOffer(rows)
-		if err != nil {
-			return nil, storeError("list offers", err)
-		}
-		out = append(out, o)
+	list, err := collect(rows, scanOffer)
+	if err != nil {
+		return nil, translate("list offers", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list offers", err)
+	if list == nil {
+		list = []objections.Offer{}
 	}
-	return out, nil
+	return list, nil
+}
+
+// OfferByCallRef returns the offer of one call; ENOTFOUND.
+func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
+	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`,
+		provider, callRef))
+	if err != nil {
+		return objections.Offer{}, translate("read offer", notFound(err, "call_ref", callRef))
+	}
+	return o, nil
 }
 
 func scanOffer(r rowScanner) (objections.Offer, error) {

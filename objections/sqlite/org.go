@@ -42,7 +42,7 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
 	o, err := scanOrg(s.q().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
 	if err != nil {
-		return objections.Org{}, storeError("read org", notFound(err, "org", id))
+		return objections.Org{}, translate("read org", notFound(err, "org", id))
 	}
 	return o, nil
 }
@@ -51,21 +51,16 @@ func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
 func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
 	rows, err := s.q().QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 	if err != nil {
-		return nil, storeError("list orgs", err)
+		return nil, translate("list orgs", err)
 	}
-	defer rows.Close()
-	out := []objections.Org{}
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, storeError("list orgs", err)
-		}
-		out = append(out, o)
+	list, err := collect(rows, scanOrg)
+	if err != nil {
+		return nil, translate("list orgs", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list orgs", err)
+	if list == nil {
+		list = []objections.Org{}
 	}
-	return out, nil
+	return list, nil
 }
 
 // ensureOrg creates the DefaultOrg for id when no org has it, so that no key

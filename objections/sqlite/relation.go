@@ -12,21 +12,15 @@ import (
 
 const relationColumns = `id, org, number, person_id, kind, peildatum, source, created_at`
 
-// PutRelation stores a customer relation and returns it as stored. The same
-// (org, number, person, kind) is one relation: a later peildatum replaces the
-// stored one, an earlier one changes nothing. No event is appended. EINVALID
-// for a relation without id, number or peildatum, or for an org that has not
-// been set up (relations are imported for known orgs; an unknown org here is
-// a mistake to report, not one to create).
+// PutRelation stores a customer relation and returns it as stored (see
+// objections.Store). No event is appended. EINVALID for a relation
+// r.CheckStorable refuses, or for an org that has not been set up
+// (objections.OrgNotSetUp).
 func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objections.Relation, error) {
-	if err := objections.CheckStorableRecord(r.ID, r.Org, r.Number); err != nil {
+	if err := r.CheckStorable(); err != nil {
 		return objections.Relation{}, err
 	}
-	if r.Peildatum.IsZero() {
-		return objections.Relation{}, objections.Invalid("peildatum", "", "is required")
-	}
-	r.CreatedAt = micro(r.CreatedAt)
-	peil := objections.DateOf(r.Peildatum).Format(dateLayout)
+	peil := r.Peildatum.Format(dateLayout)
 	var out objections.Relation
 	err := s.write(ctx, "put relation", func(tx dbtx) error {
 		if err := orgSetUp(ctx, tx, r.Org); err != nil {
@@ -75,29 +69,17 @@ func scanRelation(r rowScanner) (objections.Relation, error) {
 const consentColumns = `id, org, number, person_id, channel, given_at, withdrawn_at, source,
 	evidence_ref, created_at`
 
-// PutConsent stores a consent and returns it as stored. The same (org,
-// number, person, channel, given_at) is one consent: a repeat may add its
-// withdrawal (the earliest withdrawal stands) and changes nothing else. No
-// event is appended. EINVALID for a consent without id, number or given_at, a
-// withdrawal before given_at, or an org that has not been set up.
+// PutConsent stores a consent and returns it as stored: a repeat may add
+// its withdrawal, the earliest standing (see objections.Store). No event is
+// appended. EINVALID for a consent c.CheckStorable refuses, or for an org
+// that has not been set up (objections.OrgNotSetUp).
 func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objections.Consent, error) {
-	if err := objections.CheckStorableRecord(c.ID, c.Org, c.Number); err != nil {
+	if err := c.CheckStorable(); err != nil {
 		return objections.Consent{}, err
 	}
-	if c.GivenAt.IsZero() {
-		return objections.Consent{}, objections.Invalid("given_at", "", "is required")
-	}
-	if c.Channel == "" {
-		c.Channel = objections.ChannelPhone
-	}
-	c.GivenAt, c.CreatedAt = micro(c.GivenAt), micro(c.CreatedAt)
 	var withdrawn any
 	if c.WithdrawnAt != nil {
-		w := micro(*c.WithdrawnAt)
-		if w.Before(c.GivenAt) {
-			return objections.Consent{}, objections.Invalid("withdrawn_at", w.Format(time.RFC3339), "is before given_at")
-		}
-		withdrawn = formatTime(w)
+		withdrawn = formatTime(*c.WithdrawnAt)
 	}
 	var out objections.Consent
 	err := s.write(ctx, "put consent", func(tx dbtx) error {
@@ -162,7 +144,7 @@ func orgSetUp(ctx context.Context, tx dbtx, org string) error {
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM orgs WHERE id = ?`, org).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return &objections.Error{Code: objections.EINVALID, Field: "org", Value: org, Message: "is not set up: create the org first"}
+		return objections.OrgNotSetUp(org)
 	case err != nil:
 		return fmt.Errorf("look up org: %w", err)
 	}

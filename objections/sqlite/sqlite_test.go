@@ -520,7 +520,7 @@ func TestTimeFormatSortsAndRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.Equal(micro(tt)) || got.Location() != time.UTC {
+		if !got.Equal(objections.StoredTime(tt)) || got.Location() != time.UTC {
 			t.Errorf("%v: round trip %v", tt, got)
 		}
 		if i > 0 && formatTime(times[i-1]) > s {
@@ -563,7 +563,7 @@ func TestStoreError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := storeError("doing", tc.err)
+			err := translate("doing", tc.err)
 			if got := objections.ErrorCode(err); got != tc.want {
 				t.Fatalf("code = %s, want %s (%v)", got, tc.want, err)
 			}
@@ -576,7 +576,7 @@ func TestStoreError(t *testing.T) {
 }
 
 func TestStoreErrorKeepsContextErrors(t *testing.T) {
-	err := storeError("doing", fmt.Errorf("x: %w", context.Canceled))
+	err := translate("doing", fmt.Errorf("x: %w", context.Canceled))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v does not match context.Canceled", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // APIStore is what objections/httpapi needs of a store besides
@@ -13,10 +14,10 @@ import (
 type APIStore interface {
 	objections.Store
 
-	CreateToken(ctx context.Context, t objections.Token) (objections.Token, error)
-	Token(ctx context.Context, id string) (objections.Token, error)
-	Tokens(ctx context.Context) ([]objections.Token, error)
-	RevokeToken(ctx context.Context, id string, at time.Time) (objections.Token, error)
+	CreateToken(ctx context.Context, t access.Token) (access.Token, error)
+	Token(ctx context.Context, id string) (access.Token, error)
+	Tokens(ctx context.Context) ([]access.Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) (access.Token, error)
 
 	SetWebhookTargets(ctx context.Context, urls []string, now time.Time) error
 	ClaimDeliveries(ctx context.Context, targets []string, now time.Time, lease time.Duration, limit int) ([]objections.Delivery, error)

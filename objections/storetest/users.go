@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // UserStore is what objections/review needs of a store besides
@@ -16,23 +17,23 @@ import (
 type UserStore interface {
 	objections.Store
 
-	CreateUser(ctx context.Context, u objections.User) (objections.User, error)
-	User(ctx context.Context, id string) (objections.User, error)
-	UserByName(ctx context.Context, name string) (objections.User, error)
-	Users(ctx context.Context) ([]objections.User, error)
-	SetPassword(ctx context.Context, id, hash string, mustChange bool) (objections.User, error)
-	SignInFailed(ctx context.Context, id string, at time.Time) (objections.User, error)
-	SignedIn(ctx context.Context, id string, at time.Time) (objections.User, error)
+	CreateUser(ctx context.Context, u access.User) (access.User, error)
+	User(ctx context.Context, id string) (access.User, error)
+	UserByName(ctx context.Context, name string) (access.User, error)
+	Users(ctx context.Context) ([]access.User, error)
+	SetPassword(ctx context.Context, id, hash string, mustChange bool) (access.User, error)
+	SignInFailed(ctx context.Context, id string, at time.Time) (access.User, error)
+	SignedIn(ctx context.Context, id string, at time.Time) (access.User, error)
 
-	CreateSession(ctx context.Context, s objections.Session) error
-	Session(ctx context.Context, id string) (objections.Session, error)
+	CreateSession(ctx context.Context, s access.Session) error
+	Session(ctx context.Context, id string) (access.Session, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	PruneSessions(ctx context.Context, before time.Time) (int64, error)
 
-	AppendAudit(ctx context.Context, e objections.AuditEntry) error
-	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
+	AppendAudit(ctx context.Context, e access.AuditEntry) error
+	AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error)
 
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
@@ -73,9 +74,9 @@ func userRegister(t *testing.T, open OpenUsers) (*objections.Register, UserStore
 	return objections.NewRegister(s, objections.Numbers{Region: "NL"}, clk.Now), s, clk
 }
 
-func newUser(t *testing.T, name string, role objections.Role, now time.Time) objections.User {
+func newUser(t *testing.T, name string, role access.Role, now time.Time) access.User {
 	t.Helper()
-	u, err := objections.NewUser(name, role, "$2a$04$hash-of-"+name, "test", now)
+	u, err := access.NewUser(name, role, "$2a$04$hash-of-"+name, "test", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,44 +86,44 @@ func newUser(t *testing.T, name string, role objections.Role, now time.Time) obj
 func testUsers(t *testing.T, open OpenUsers) {
 	_, s, clk := userRegister(t, open)
 	ctx := context.Background()
-	if list := must[[]objections.User](t)(s.Users(ctx)); len(list) != 0 {
+	if list := must[[]access.User](t)(s.Users(ctx)); len(list) != 0 {
 		t.Fatalf("users of an empty store = %+v", list)
 	}
-	u := newUser(t, " Marieke ", objections.RoleSupervisor, clk.Now())
+	u := newUser(t, " Marieke ", access.RoleSupervisor, clk.Now())
 	u.MustChangePassword, u.Bootstrap = true, true
-	got := must[objections.User](t)(s.CreateUser(ctx, u))
-	if got.ID != u.ID || got.Name != "marieke" || got.Role != objections.RoleSupervisor || got.PasswordHash != u.PasswordHash ||
+	got := must[access.User](t)(s.CreateUser(ctx, u))
+	if got.ID != u.ID || got.Name != "marieke" || got.Role != access.RoleSupervisor || got.PasswordHash != u.PasswordHash ||
 		!got.MustChangePassword || !got.Bootstrap || !got.CreatedAt.Equal(u.CreatedAt) || got.CreatedBy != "test" ||
 		got.FailedSignIns != 0 || !got.LockedUntil.IsZero() || !got.LastSignInAt.IsZero() {
 		t.Fatalf("stored user = %+v, want %+v", got, u)
 	}
-	if byName := must[objections.User](t)(s.UserByName(ctx, "marieke")); byName.ID != u.ID {
+	if byName := must[access.User](t)(s.UserByName(ctx, "marieke")); byName.ID != u.ID {
 		t.Fatalf("by name = %+v", byName)
 	}
-	if byID := must[objections.User](t)(s.User(ctx, u.ID)); byID.Name != "marieke" || byID.CreatedAt.Location() != time.UTC {
+	if byID := must[access.User](t)(s.User(ctx, u.ID)); byID.Name != "marieke" || byID.CreatedAt.Location() != time.UTC {
 		t.Fatalf("by id = %+v", byID)
 	}
-	if _, err := s.CreateUser(ctx, newUser(t, "MARIEKE", objections.RoleAdmin, clk.Now())); objections.ErrorCode(err) != objections.ECONFLICT {
+	if _, err := s.CreateUser(ctx, newUser(t, "MARIEKE", access.RoleAdmin, clk.Now())); objections.ErrorCode(err) != objections.ECONFLICT {
 		t.Fatalf("second user named marieke: %v", err)
 	}
-	a := must[objections.User](t)(s.CreateUser(ctx, newUser(t, "admin", objections.RoleAdmin, clk.Now())))
-	list := must[[]objections.User](t)(s.Users(ctx))
+	a := must[access.User](t)(s.CreateUser(ctx, newUser(t, "admin", access.RoleAdmin, clk.Now())))
+	list := must[[]access.User](t)(s.Users(ctx))
 	if len(list) != 2 || list[0].ID != a.ID || list[1].ID != u.ID {
 		t.Fatalf("users = %+v", list)
 	}
 
 	// A new password lifts a lock and sets or clears the must-change flag.
-	must[objections.User](t)(s.SignInFailed(ctx, u.ID, clk.Now()))
-	p := must[objections.User](t)(s.SetPassword(ctx, u.ID, "$2a$04$new", false))
+	must[access.User](t)(s.SignInFailed(ctx, u.ID, clk.Now()))
+	p := must[access.User](t)(s.SetPassword(ctx, u.ID, "$2a$04$new", false))
 	if p.PasswordHash != "$2a$04$new" || p.MustChangePassword || p.FailedSignIns != 0 || !p.LockedUntil.IsZero() {
 		t.Fatalf("after SetPassword = %+v", p)
 	}
-	p = must[objections.User](t)(s.SetPassword(ctx, u.ID, "$2a$04$newer", true))
+	p = must[access.User](t)(s.SetPassword(ctx, u.ID, "$2a$04$newer", true))
 	if !p.MustChangePassword || p.PasswordHash != "$2a$04$newer" {
 		t.Fatalf("after SetPassword must change = %+v", p)
 	}
 	at := clk.Now()
-	in := must[objections.User](t)(s.SignedIn(ctx, u.ID, at))
+	in := must[access.User](t)(s.SignedIn(ctx, u.ID, at))
 	if !in.LastSignInAt.Equal(at.Truncate(time.Microsecond)) || in.FailedSignIns != 0 {
 		t.Fatalf("after SignedIn = %+v", in)
 	}
@@ -142,14 +143,14 @@ func testUserErrors(t *testing.T, open OpenUsers) {
 			t.Errorf("unknown user: %v, want not_found", err)
 		}
 	}
-	good := newUser(t, "x", objections.RoleAdmin, clk.Now())
-	for name, bad := range map[string]func(u *objections.User){
-		"no id":       func(u *objections.User) { u.ID = "" },
-		"bad name":    func(u *objections.User) { u.Name = "Bad Name" },
-		"no name":     func(u *objections.User) { u.Name = "" },
-		"dialer role": func(u *objections.User) { u.Role = objections.RoleDialer },
-		"no hash":     func(u *objections.User) { u.PasswordHash = "" },
-		"no time":     func(u *objections.User) { u.CreatedAt = time.Time{} },
+	good := newUser(t, "x", access.RoleAdmin, clk.Now())
+	for name, bad := range map[string]func(u *access.User){
+		"no id":       func(u *access.User) { u.ID = "" },
+		"bad name":    func(u *access.User) { u.Name = "Bad Name" },
+		"no name":     func(u *access.User) { u.Name = "" },
+		"dialer role": func(u *access.User) { u.Role = access.RoleDialer },
+		"no hash":     func(u *access.User) { u.PasswordHash = "" },
+		"no time":     func(u *access.User) { u.CreatedAt = time.Time{} },
 	} {
 		u := good
 		bad(&u)
@@ -157,7 +158,7 @@ func testUserErrors(t *testing.T, open OpenUsers) {
 			t.Errorf("%s: %v, want invalid", name, err)
 		}
 	}
-	if list := must[[]objections.User](t)(s.Users(ctx)); len(list) != 0 {
+	if list := must[[]access.User](t)(s.Users(ctx)); len(list) != 0 {
 		t.Fatalf("an invalid user was stored: %+v", list)
 	}
 	if _, err := s.SetPassword(ctx, good.ID, "", false); objections.ErrorCode(err) != objections.EINVALID {
@@ -165,10 +166,10 @@ func testUserErrors(t *testing.T, open OpenUsers) {
 	}
 	for _, tc := range []struct {
 		name string
-		role objections.Role
+		role access.Role
 		hash string
-	}{{"", objections.RoleAdmin, "h"}, {"-x", objections.RoleAdmin, "h"}, {"x", objections.RoleIntegrator, "h"}, {"x", objections.RoleAdmin, ""}} {
-		if _, err := objections.NewUser(tc.name, tc.role, tc.hash, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
+	}{{"", access.RoleAdmin, "h"}, {"-x", access.RoleAdmin, "h"}, {"x", access.RoleIntegrator, "h"}, {"x", access.RoleAdmin, ""}} {
+		if _, err := access.NewUser(tc.name, tc.role, tc.hash, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("NewUser(%q, %q, %q): %v", tc.name, tc.role, tc.hash, err)
 		}
 	}
@@ -177,30 +178,30 @@ func testUserErrors(t *testing.T, open OpenUsers) {
 func testSignInLockout(t *testing.T, open OpenUsers) {
 	_, s, clk := userRegister(t, open)
 	ctx := context.Background()
-	u := must[objections.User](t)(s.CreateUser(ctx, newUser(t, "piet", objections.RoleSupervisor, clk.Now())))
+	u := must[access.User](t)(s.CreateUser(ctx, newUser(t, "piet", access.RoleSupervisor, clk.Now())))
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	for i := 1; i < objections.FreeSignInFailures; i++ {
-		got := must[objections.User](t)(s.SignInFailed(ctx, u.ID, at))
+	for i := 1; i < access.FreeSignInFailures; i++ {
+		got := must[access.User](t)(s.SignInFailed(ctx, u.ID, at))
 		if got.FailedSignIns != i || got.Locked(at) {
 			t.Fatalf("after %d failures: %+v", i, got)
 		}
 	}
-	got := must[objections.User](t)(s.SignInFailed(ctx, u.ID, at))
-	if got.FailedSignIns != objections.FreeSignInFailures || !got.LockedUntil.Equal(at.Add(objections.FirstLock)) ||
-		!got.Locked(at) || got.Locked(at.Add(objections.FirstLock)) {
-		t.Fatalf("after %d failures: %+v", objections.FreeSignInFailures, got)
+	got := must[access.User](t)(s.SignInFailed(ctx, u.ID, at))
+	if got.FailedSignIns != access.FreeSignInFailures || !got.LockedUntil.Equal(at.Add(access.FirstLock)) ||
+		!got.Locked(at) || got.Locked(at.Add(access.FirstLock)) {
+		t.Fatalf("after %d failures: %+v", access.FreeSignInFailures, got)
 	}
-	got = must[objections.User](t)(s.SignInFailed(ctx, u.ID, at))
-	if !got.LockedUntil.Equal(at.Add(2 * objections.FirstLock)) {
+	got = must[access.User](t)(s.SignInFailed(ctx, u.ID, at))
+	if !got.LockedUntil.Equal(at.Add(2 * access.FirstLock)) {
 		t.Fatalf("the lock does not double: %+v", got)
 	}
 	for range 20 {
-		got = must[objections.User](t)(s.SignInFailed(ctx, u.ID, at))
+		got = must[access.User](t)(s.SignInFailed(ctx, u.ID, at))
 	}
-	if !got.LockedUntil.Equal(at.Add(objections.MaxLock)) {
+	if !got.LockedUntil.Equal(at.Add(access.MaxLock)) {
 		t.Fatalf("the lock is not capped: %v", got.LockedUntil.Sub(at))
 	}
-	got = must[objections.User](t)(s.SignedIn(ctx, u.ID, at.Add(time.Hour)))
+	got = must[access.User](t)(s.SignedIn(ctx, u.ID, at.Add(time.Hour)))
 	if got.FailedSignIns != 0 || !got.LockedUntil.IsZero() || got.Locked(at) {
 		t.Fatalf("a good sign-in does not reset: %+v", got)
 	}
@@ -209,34 +210,34 @@ func testSignInLockout(t *testing.T, open OpenUsers) {
 func testSessions(t *testing.T, open OpenUsers) {
 	_, s, clk := userRegister(t, open)
 	ctx := context.Background()
-	u := must[objections.User](t)(s.CreateUser(ctx, newUser(t, "piet", objections.RoleSupervisor, clk.Now())))
+	u := must[access.User](t)(s.CreateUser(ctx, newUser(t, "piet", access.RoleSupervisor, clk.Now())))
 	now := clk.Now()
-	ss, secret := objections.NewSession(u.ID, now, time.Hour)
-	if ss.ID != objections.HashSessionSecret(secret) || ss.ID == secret || len(secret) < 40 {
+	ss, secret := access.NewSession(u.ID, now, time.Hour)
+	if ss.ID != access.HashSessionSecret(secret) || ss.ID == secret || len(secret) < 40 {
 		t.Fatalf("session %+v, secret %q", ss, secret)
 	}
 	if err := s.CreateSession(ctx, ss); err != nil {
 		t.Fatal(err)
 	}
-	got := must[objections.Session](t)(s.Session(ctx, ss.ID))
+	got := must[access.Session](t)(s.Session(ctx, ss.ID))
 	if got.UserID != u.ID || !got.CreatedAt.Equal(ss.CreatedAt) || !got.ExpiresAt.Equal(ss.ExpiresAt) || !got.SeenAt.Equal(ss.SeenAt) {
 		t.Fatalf("stored session = %+v, want %+v", got, ss)
 	}
 	if err := s.CreateSession(ctx, ss); err == nil {
 		t.Fatal("a session id was stored twice")
 	}
-	orphan, _ := objections.NewSession("01NOBODY", now, time.Hour)
+	orphan, _ := access.NewSession("01NOBODY", now, time.Hour)
 	if err := s.CreateSession(ctx, orphan); err == nil {
 		t.Fatal("a session of an unknown user was stored")
 	}
-	if err := s.CreateSession(ctx, objections.Session{}); objections.ErrorCode(err) != objections.EINVALID {
+	if err := s.CreateSession(ctx, access.Session{}); objections.ErrorCode(err) != objections.EINVALID {
 		t.Fatalf("empty session: %v", err)
 	}
 	seen := now.Add(10 * time.Minute)
 	if err := s.TouchSession(ctx, ss.ID, seen); err != nil {
 		t.Fatal(err)
 	}
-	if got := must[objections.Session](t)(s.Session(ctx, ss.ID)); !got.SeenAt.Equal(seen.Truncate(time.Microsecond)) {
+	if got := must[access.Session](t)(s.Session(ctx, ss.ID)); !got.SeenAt.Equal(seen.Truncate(time.Microsecond)) {
 		t.Fatalf("seen_at = %v, want %v", got.SeenAt, seen)
 	}
 	if err := s.DeleteSession(ctx, ss.ID); err != nil {
@@ -249,9 +250,9 @@ func testSessions(t *testing.T, open OpenUsers) {
 		t.Fatalf("deleting a deleted session: %v", err)
 	}
 
-	s1, _ := objections.NewSession(u.ID, now, time.Hour)
-	s2, _ := objections.NewSession(u.ID, now, 2*time.Hour)
-	for _, x := range []objections.Session{s1, s2} {
+	s1, _ := access.NewSession(u.ID, now, time.Hour)
+	s2, _ := access.NewSession(u.ID, now, 2*time.Hour)
+	for _, x := range []access.Session{s1, s2} {
 		if err := s.CreateSession(ctx, x); err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +263,7 @@ func testSessions(t *testing.T, open OpenUsers) {
 	if _, err := s.Session(ctx, s2.ID); err != nil {
 		t.Fatalf("the unexpired session was pruned: %v", err)
 	}
-	s3, _ := objections.NewSession(u.ID, now, time.Hour)
+	s3, _ := access.NewSession(u.ID, now, time.Hour)
 	if err := s.CreateSession(ctx, s3); err != nil {
 		t.Fatal(err)
 	}
@@ -275,12 +276,12 @@ func testAuditLog(t *testing.T, open OpenUsers) {
 	_, s, clk := userRegister(t, open)
 	ctx := context.Background()
 	var ids []string
-	for i, a := range []objections.AuditAction{objections.AuditSignIn, objections.AuditView, objections.AuditExport, objections.AuditVoid, objections.AuditSignIn} {
+	for i, a := range []access.AuditAction{access.AuditSignIn, access.AuditView, access.AuditExport, access.AuditVoid, access.AuditSignIn} {
 		actor := "piet"
 		if i%2 == 1 {
 			actor = "admin"
 		}
-		e, err := objections.NewAuditEntry(clk.Now(), actor, a, fmt.Sprintf("subject-%d", i), "detail <b>", "127.0.0.1")
+		e, err := access.NewAuditEntry(clk.Now(), actor, a, fmt.Sprintf("subject-%d", i), "detail <b>", "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,29 +290,29 @@ func testAuditLog(t *testing.T, open OpenUsers) {
 		}
 		ids = append(ids, e.ID)
 	}
-	all := must[[]objections.AuditEntry](t)(s.AuditLog(ctx, objections.AuditFilter{}))
+	all := must[[]access.AuditEntry](t)(s.AuditLog(ctx, access.AuditFilter{}))
 	if len(all) != 5 || all[0].ID != ids[4] || all[4].ID != ids[0] {
 		t.Fatalf("audit log = %+v", all)
 	}
-	if e := all[4]; e.Actor != "piet" || e.Action != objections.AuditSignIn || e.Subject != "subject-0" ||
+	if e := all[4]; e.Actor != "piet" || e.Action != access.AuditSignIn || e.Subject != "subject-0" ||
 		e.Detail != "detail <b>" || e.Remote != "127.0.0.1" || e.At.IsZero() || e.At.Location() != time.UTC {
 		t.Fatalf("entry = %+v", e)
 	}
-	page := must[[]objections.AuditEntry](t)(s.AuditLog(ctx, objections.AuditFilter{Limit: 2}))
-	next := must[[]objections.AuditEntry](t)(s.AuditLog(ctx, objections.AuditFilter{Limit: 2, Before: page[1].ID}))
+	page := must[[]access.AuditEntry](t)(s.AuditLog(ctx, access.AuditFilter{Limit: 2}))
+	next := must[[]access.AuditEntry](t)(s.AuditLog(ctx, access.AuditFilter{Limit: 2, Before: page[1].ID}))
 	if len(page) != 2 || len(next) != 2 || next[0].ID != ids[2] {
 		t.Fatalf("pages = %+v, %+v", page, next)
 	}
-	if got := must[[]objections.AuditEntry](t)(s.AuditLog(ctx, objections.AuditFilter{Actor: "admin"})); len(got) != 2 {
+	if got := must[[]access.AuditEntry](t)(s.AuditLog(ctx, access.AuditFilter{Actor: "admin"})); len(got) != 2 {
 		t.Fatalf("by actor = %+v", got)
 	}
-	if got := must[[]objections.AuditEntry](t)(s.AuditLog(ctx, objections.AuditFilter{Action: objections.AuditSignIn})); len(got) != 2 {
+	if got := must[[]access.AuditEntry](t)(s.AuditLog(ctx, access.AuditFilter{Action: access.AuditSignIn})); len(got) != 2 {
 		t.Fatalf("by action = %+v", got)
 	}
-	if err := s.AppendAudit(ctx, objections.AuditEntry{ID: "x", Actor: "piet", Action: "dance", At: clk.Now()}); objections.ErrorCode(err) != objections.EINVALID {
+	if err := s.AppendAudit(ctx, access.AuditEntry{ID: "x", Actor: "piet", Action: "dance", At: clk.Now()}); objections.ErrorCode(err) != objections.EINVALID {
 		t.Fatalf("unknown action: %v", err)
 	}
-	if _, err := objections.NewAuditEntry(clk.Now(), " ", objections.AuditView, "", "", ""); objections.ErrorCode(err) != objections.EINVALID {
+	if _, err := access.NewAuditEntry(clk.Now(), " ", access.AuditView, "", "", ""); objections.ErrorCode(err) != objections.EINVALID {
 		t.Fatalf("no actor: %v", err)
 	}
 }

@@ -1,0 +1,53 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/verzet/verzet/objections/access"
+)
+
+// The audit log (access.AuditStore).
+
+const auditColumns = `id, at, actor, action, subject, detail, remote`
+
+// scanAudit is the pgx.RowToFunc for auditColumns.
+func scanAudit(row pgx.CollectableRow) (access.AuditEntry, error) {
+	var (
+		e      access.AuditEntry
+		action string
+	)
+	err := row.Scan(&e.ID, &e.At, &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote)
+	e.Action = access.AuditAction(action)
+	return e, err
+}
+
+// AppendAudit adds an entry made by access.NewAuditEntry to the audit
+// log (see access.AuditStore).
+func (s *Store) AppendAudit(ctx context.Context, e access.AuditEntry) error {
+	if err := e.CheckStorable(); err != nil {
+		return err
+	}
+	return s.exec(ctx, "append audit entry", `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.ID, e.At, e.Actor, string(e.Action), e.Subject, e.Detail, e.Remote)
+}
+
+// AuditLog returns one page of the audit log, newest first (in the order
+// written). f.Before is the id of the last entry of the previous page.
+func (s *Store) AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error) {
+	var w where
+	w.eq("actor", f.Actor)
+	w.eq("action", string(f.Action))
+	if f.Before != "" {
+		w.add("seq < (SELECT seq FROM audit_log WHERE id = " + w.arg(f.Before) + ")")
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit_log`+w.sql()+
+		` ORDER BY seq DESC LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
+	list, err := pgx.CollectRows(rows, scanAudit)
+	if err != nil {
+		return nil, translate("read audit log", err)
+	}
+	return list, nil
+}
