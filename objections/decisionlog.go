@@ -1,8 +1,7 @@
 package objections
 
 import (
-	"context"
-	"sort"
+		"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -157,36 +156,6 @@ func FirstBlocksOf(blocked []DecisionRecord) []FirstBlock {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ObjectionID < out[j].ObjectionID })
 	return out
-}
-
-// DecisionLog is met by stores that keep the log of dial-time checks
-// (objections/postgres and objections/sqlite, migration 007). It is
-// written asynchronously and in batches by objections/httpapi: a check
-// never waits for it.
-type DecisionLog interface {
-	// AppendDecisions writes, in one transaction, the records of blocked
-	// checks (a record whose ID is stored already is skipped), adds counts
-	// to the stored daily counts, and notes each objection's first blocked
-	// check; it returns the first blocks noted by this call (an objection
-	// blocked before keeps its first). EINVALID for a record without ID.
-	AppendDecisions(ctx context.Context, blocked []DecisionRecord, counts []DecisionCount) (firsts []FirstBlock, err error)
-	// Decisions returns up to limit (1–1000; otherwise 100) records of org
-	// on number, newest first.
-	Decisions(ctx context.Context, org, number string, limit int) ([]DecisionRecord, error)
-	// ListDecisions returns one page of logged checks matching f, oldest
-	// first (by id, the ULID of the check's time).
-	ListDecisions(ctx context.Context, f DecisionFilter) ([]DecisionRecord, error)
-	// DecisionCounts returns org's daily counts for the days from..to
-	// (dates, inclusive), by day, callable and reason.
-	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]DecisionCount, error)
-	// FirstBlocks returns the first blocked check time of those of
-	// objectionIDs that have one.
-	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
-	// PurgeDecisions deletes up to limit of the oldest logged checks
-	// decided before before (domain.md §3.4 retention) and returns how
-	// many it deleted. Daily counts and first blocks are kept: they hold
-	// no number.
-	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // CheckDecisionRecords validates what AppendDecisions is given. EINVALID

@@ -44,24 +44,14 @@ func apiFeature() feature {
 			if err != nil {
 				return err
 			}
-			st := srv.Register.Store()
-			tokens, ok := st.(access.TokenStore)
-			if !ok {
-				return objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", srv.Config.StoreName())
-			}
 			reg := srv.Metrics
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts := []httpapi.Option{httpapi.WithRegistry(reg)}
-			if ob, ok := st.(httpapi.Outbox); ok {
-				opts = append(opts, httpapi.WithOutbox(ob))
-			} else if len(cfg.Webhooks.URLs) > 0 {
-				return objections.Errorf(objections.EINTERNAL, "the %s store has no webhook outbox", srv.Config.StoreName())
-			}
 			if srv.IVR != nil {
 				opts = append(opts, httpapi.WithPromptTexts(catalogTexts{srv.IVR.Catalog}))
 				registerIVRMetrics(reg, srv.IVR)
 			}
-			api := httpapi.New(cfg, srv.Register, tokens, srv.Log.Named("api"), opts...)
+			api := httpapi.New(cfg, srv.Register, srv.Stores.api(), srv.Log.Named("api"), opts...)
 			h := api.Handler()
 			srv.Mount(func(mux *http.ServeMux) {
 				mux.Handle("/v1/", h)
@@ -254,16 +244,11 @@ func runTokens(ctx context.Context, a *App, args []string) (int, error) {
 
 // tokenStore opens the configured store's tokens.
 func (a *App) tokenStore(ctx context.Context, cfg *Config) (access.TokenStore, func(), error) {
-	s, err := openStore(ctx, cfg, false)
+	s, err := openStores(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	ts, ok := s.(access.TokenStore)
-	if !ok {
-		s.Close()
-		return nil, nil, objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", cfg.StoreName())
-	}
-	return ts, func() { s.Close() }, nil
+	return s.Access, func() { s.Close() }, nil
 }
 
 func tokensCreate(ctx context.Context, a *App, args []string) (int, error) {

@@ -71,10 +71,7 @@ func startTwilio(ctx context.Context, srv *Server) error {
 	if srv.IVR == nil {
 		return objections.Errorf(objections.EINTERNAL, "the twilio feature needs the ivr feature started first")
 	}
-	calls, ok := srv.Register.Store().(twilioCalls)
-	if !ok {
-		return objections.Errorf(objections.EINTERNAL, "the store does not keep call records")
-	}
+	calls := srv.Stores.Calls
 	public := cfg.PublicURL
 	switch {
 	case public != "":

@@ -42,10 +42,7 @@ func uiFeature() feature {
 			if err != nil {
 				return err
 			}
-			st, ok := srv.Register.Store().(review.Store)
-			if !ok {
-				return fmt.Errorf("the %s store does not keep UI users", srv.Config.StoreName())
-			}
+			st := srv.Stores
 			var cat *prompts.Catalog
 			if srv.IVR != nil {
 				cat = srv.IVR.Catalog
@@ -57,7 +54,7 @@ func uiFeature() feature {
 				cat = c
 			}
 			log := srv.Log.Named("review")
-			ui, err := review.New(srv.Register, st, log, review.Config{PromptText: promptTexter(cat, st), BcryptCost: cost})
+			ui, err := review.New(srv.Register, st.ui(), log, review.Config{PromptText: promptTexter(cat, st.Register), BcryptCost: cost})
 			if err != nil {
 				return fmt.Errorf("the review UI: %w", err)
 			}
@@ -65,7 +62,7 @@ func uiFeature() feature {
 			// hold up the listener; the sign-in is printed a moment after.
 			addr := srv.Config.HTTPAddr
 			srv.Go(func(ctx context.Context) {
-				name, password, err := review.Bootstrap(ctx, st, cost, time.Now())
+				name, password, err := review.Bootstrap(ctx, st.Access, cost, time.Now())
 				switch {
 				case errors.Is(err, context.Canceled):
 				case err != nil:
@@ -185,18 +182,13 @@ func runUsers(ctx context.Context, a *App, args []string) (int, error) {
 	return exitFailure, objections.Invalid("subcommand", args[0], "must be one of create, list, password")
 }
 
-// userStore opens the configured store as the UI's.
-func (a *App) userStore(ctx context.Context, cfg *Config) (review.Store, func(), error) {
-	s, err := openStore(ctx, cfg, false)
+// userStore opens the configured store's users.
+func (a *App) userStore(ctx context.Context, cfg *Config) (access.Store, func(), error) {
+	s, err := openStores(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	us, ok := s.(review.Store)
-	if !ok {
-		s.Close()
-		return nil, nil, objections.Errorf(objections.EINTERNAL, "the %s store does not keep UI users", cfg.StoreName())
-	}
-	return us, func() { s.Close() }, nil
+	return s.Access, func() { s.Close() }, nil
 }
 
 // readPassword reads one line from stdin; on a terminal it asks first.

@@ -58,7 +58,7 @@ func auditFixture(t *testing.T, e *apiEnv) objections.Objection {
 		t.Fatal(err)
 	}
 	stop := o.ReceivedAt.Add(2 * time.Second)
-	if _, err := e.store.(objections.DecisionLog).AppendDecisions(ctx, []objections.DecisionRecord{{ID: objections.NewID(stop),
+	if _, err := e.store.AppendDecisions(ctx, []objections.DecisionRecord{{ID: objections.NewID(stop),
 		DecidedAt: stop, Org: "acme", Number: o.Number, Basis: objections.BasisNone,
 		Reasons: []objections.Reason{objections.ReasonObjection}, ObjectionID: o.ID, ListVersion: 1, TokenName: "dialer"}}, nil); err != nil {
 		t.Fatal(err)
@@ -146,7 +146,6 @@ func TestReadsOfPersonalDataAreAudited(t *testing.T) {
 // set.
 type failingAudit struct {
 	testStore
-	objections.DecisionLog
 	fail atomic.Bool
 }
 
@@ -162,7 +161,7 @@ func (f *failingAudit) AppendAudit(ctx context.Context, e access.AuditEntry) err
 func TestUnauditedReadsAreRefused(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		st, reopen := b.open(t)
-		fa := &failingAudit{testStore: st, DecisionLog: st.(objections.DecisionLog)}
+		fa := &failingAudit{testStore: st}
 		e := envOn(t, fa, reopen, Config{})
 		o := auditFixture(t, e)
 		_, bearer := e.auditToken()

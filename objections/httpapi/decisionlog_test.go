@@ -53,7 +53,7 @@ func TestDecisionLogChecks(t *testing.T) {
 			contentType: "text/csv"}).want(t, http.StatusOK)
 		e.srv.decisions.flush(ctx)
 
-		dl := e.store.(objections.DecisionLog)
+		dl := e.store
 		recs, err := dl.Decisions(ctx, "acme", "+31612345678", 10)
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +118,7 @@ func TestDecisionLogRunFlushesOnStop(t *testing.T) {
 	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)
 	cancel()
 	<-done
-	recs, err := e.store.(objections.DecisionLog).Decisions(context.Background(), "acme", "+31612345678", 10)
+	recs, err := e.store.Decisions(context.Background(), "acme", "+31612345678", 10)
 	if err != nil || len(recs) != 1 || recs[0].MainReason() != objections.ReasonNoBasis {
 		t.Fatalf("records after stop = %+v, %v", recs, err)
 	}
@@ -135,7 +135,7 @@ type fakeDecisionLog struct {
 	fail   func(call int) error
 }
 
-var _ objections.DecisionLog = (*fakeDecisionLog)(nil)
+var _ DecisionLog = (*fakeDecisionLog)(nil)
 
 func (f *fakeDecisionLog) AppendDecisions(_ context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
 	f.mu.Lock()
@@ -436,7 +436,7 @@ func TestDecisionLogPurge(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b, Config{DecisionRetention: 24 * time.Hour})
 		ctx := context.Background()
-		dl := e.store.(objections.DecisionLog)
+		dl := e.store
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		var recs []objections.DecisionRecord
 		for i, age := range []time.Duration{72 * time.Hour, 49 * time.Hour, 48 * time.Hour, 25 * time.Hour, 23 * time.Hour, time.Minute} {
@@ -484,13 +484,13 @@ func TestDecisionLogKeepForever(t *testing.T) {
 	at := time.Now().AddDate(-20, 0, 0)
 	rec := objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: "acme", Number: "+31612345678",
 		Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonNoBasis}}
-	if _, err := e.store.(objections.DecisionLog).AppendDecisions(ctx, []objections.DecisionRecord{rec}, nil); err != nil {
+	if _, err := e.store.AppendDecisions(ctx, []objections.DecisionRecord{rec}, nil); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	cancel()
 	e.srv.decisions.purgeLoop(runCtx) // returns at once: nothing to do
-	left, err := e.store.(objections.DecisionLog).ListDecisions(ctx, objections.DecisionFilter{})
+	left, err := e.store.ListDecisions(ctx, objections.DecisionFilter{})
 	if err != nil || len(left) != 1 {
 		t.Fatalf("after the purge loop: %d records, %v", len(left), err)
 	}

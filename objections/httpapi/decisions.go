@@ -13,14 +13,13 @@ import (
 // maxCountDays bounds the days one GET /v1/decisions/counts covers.
 const maxCountDays = 400
 
-// decisionLogOf returns the store's decision log, or a problem when the
-// store keeps none.
-func (s *Server) decisionLogOf() (objections.DecisionLog, error) {
-	dl, ok := s.store.(objections.DecisionLog)
-	if !ok {
+// decisionLogOf returns the decision log, or a problem when the server
+// has none.
+func (s *Server) decisionLogOf() (DecisionLog, error) {
+	if s.decisions == nil {
 		return nil, objections.Errorf(objections.ENOTFOUND, "this store keeps no decision log")
 	}
-	return dl, nil
+	return s.decisions.store, nil
 }
 
 // listDecisions answers GET /v1/decisions: the logged blocked dial-time
@@ -50,7 +49,7 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, _ access.
 // decisionQuery is the common start of the decision list and export: it
 // refuses parameters other than the filters and extra, and returns the
 // store's decision log and the filter.
-func (s *Server) decisionQuery(r *http.Request, extra ...string) (objections.DecisionLog, objections.DecisionFilter, error) {
+func (s *Server) decisionQuery(r *http.Request, extra ...string) (DecisionLog, objections.DecisionFilter, error) {
 	if err := knownParams(r, append([]string{"org", "number", "objection", "since", "until"}, extra...)...); err != nil {
 		return nil, objections.DecisionFilter{}, err
 	}

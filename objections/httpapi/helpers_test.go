@@ -38,14 +38,25 @@ func TestMain(m *testing.M) {
 	)
 }
 
-// testStore is everything the API uses of a store.
+// testStore is everything the API uses of a store, and the audit log the
+// tests read.
 type testStore interface {
 	objections.Store
 	access.TokenStore
 	Outbox
 	FactsBatch
-	Auditor
-	AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error)
+	DecisionLog
+	access.AuditStore
+}
+
+// storesOf wires every capability of st, as cmd does: FactsMany only on a
+// store that has it (objections/postgres).
+func storesOf(st testStore) Stores {
+	out := Stores{Tokens: st, Audit: st, Outbox: st, Decisions: st, FactsBatch: st}
+	if m, ok := st.(FactsMany); ok {
+		out.FactsMany = m
+	}
+	return out
 }
 
 var (
@@ -131,7 +142,7 @@ func envOn(t *testing.T, st testStore, reopen func(t *testing.T) testStore, cfg 
 		cfg.RateLimit = -1
 	}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, nil)
-	srv := New(cfg, reg, st, zaptest.NewLogger(t), append([]Option{WithOutbox(st)}, opts...)...)
+	srv := New(cfg, reg, storesOf(st), zaptest.NewLogger(t), opts...)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e := &apiEnv{t: t, store: st, reopen: reopen, reg: reg, srv: srv, ts: ts, tokens: map[access.Role]string{}, validate: true}

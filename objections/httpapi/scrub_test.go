@@ -265,7 +265,7 @@ func TestScrubWithoutBatch(t *testing.T) {
 	st, _ := backends()[0].open(t)
 	reg := objections.NewRegister(plainStore{st}, objections.Numbers{Region: "NL"}, nil)
 	scrubFixture(t, reg)
-	srv := New(Config{ScrubBatch: 2, RateLimit: -1}, reg, st, testLogger(t))
+	srv := New(Config{ScrubBatch: 2, RateLimit: -1}, reg, Stores{Tokens: st}, testLogger(t))
 	if srv.batch != nil {
 		t.Fatal("plain store batches")
 	}

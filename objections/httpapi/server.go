@@ -102,10 +102,33 @@ func (c *Config) defaults() {
 	c.Webhooks.defaults()
 }
 
-// FactsBatch is met by stores that read the facts of many numbers at once
-// (both of verzet's). The scrub uses it when the store has it.
+// FactsBatch reads the facts of many numbers at once (both of verzet's
+// stores): facts[i] is what objections.Store.Facts(org, numbers[i], "")
+// returns. The scrub uses it.
 type FactsBatch interface {
 	FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error)
+}
+
+// Stores are the stores the API uses besides the register's
+// objections.Store, each a capability of objections/sqlite and
+// objections/postgres; cmd wires them. Tokens is required; a nil other
+// field turns off what it serves.
+type Stores struct {
+	// Tokens authenticates callers and keeps what /v1/tokens manages.
+	Tokens access.TokenStore
+	// Audit records the reads of personal data; nil records none.
+	Audit Auditor
+	// Outbox hands out the webhook deliveries; nil sends no webhooks.
+	Outbox Outbox
+	// Decisions is the log of dial-time checks; nil logs none, and
+	// /v1/decisions answers 404.
+	Decisions DecisionLog
+	// FactsBatch reads a scrub's numbers at once; nil asks Facts number
+	// by number.
+	FactsBatch FactsBatch
+	// FactsMany answers concurrent dial-time checks together; nil reads
+	// each alone with Facts.
+	FactsMany FactsMany
 }
 
 // PromptTexts returns the words of a prompt as the catalogue has them, for
@@ -126,9 +149,6 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // the server makes a registry with the Go and process collectors.
 func WithRegistry(reg *prometheus.Registry) Option { return func(s *Server) { s.promReg = reg } }
 
-// WithOutbox gives the server the stores' outbox, needed for webhooks.
-func WithOutbox(o Outbox) Option { return func(s *Server) { s.outbox = o } }
-
 // WithPromptTexts lets evidence include the prompt's words.
 func WithPromptTexts(p PromptTexts) Option { return func(s *Server) { s.prompts = p } }
 
@@ -138,7 +158,7 @@ type Server struct {
 	cfg     Config
 	reg     *objections.Register
 	store   objections.Store
-	batch   FactsBatch // nil when the store cannot batch
+	batch   FactsBatch // nil: the scrub reads number by number
 	facts   func(ctx context.Context, org, number, person string) (objections.Facts, error)
 	tokens  access.TokenStore
 	outbox  Outbox
@@ -151,24 +171,20 @@ type Server struct {
 	auth    *authenticator
 	limiter *limiter
 	relay   *relay
-	// decisions logs dial-time checks; nil when the store keeps no
-	// decision log (objections.DecisionLog).
+	// decisions logs dial-time checks; nil without Stores.Decisions.
 	decisions *decisionLog
-	// auditor records reads of personal data; nil when the store keeps
-	// no audit log.
+	// auditor records reads of personal data; nil without Stores.Audit.
 	auditor Auditor
 	handler http.Handler
 }
 
-// New returns the API over reg's store, authenticating with tokens.
-func New(cfg Config, reg *objections.Register, tokens access.TokenStore, log *zap.Logger, opts ...Option) *Server {
+// New returns the API over reg's store and st.
+func New(cfg Config, reg *objections.Register, st Stores, log *zap.Logger, opts ...Option) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), tokens: tokens, log: log, now: time.Now}
+	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), batch: st.FactsBatch, tokens: st.Tokens, outbox: st.Outbox,
+		auditor: st.Audit, log: log, now: time.Now}
 	for _, o := range opts {
 		o(s)
-	}
-	if b, ok := s.store.(FactsBatch); ok {
-		s.batch = b
 	}
 	s.facts = s.store.Facts
 	if s.promReg == nil {
@@ -176,8 +192,8 @@ func New(cfg Config, reg *objections.Register, tokens access.TokenStore, log *za
 		s.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(s.promReg)
-	if m, ok := s.store.(FactsMany); ok {
-		c := newCoalescer(m.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout,
+	if st.FactsMany != nil {
+		c := newCoalescer(st.FactsMany.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout,
 			func(n int) { s.metrics.checkBatch.Observe(float64(n)) })
 		s.facts = func(ctx context.Context, org, number, person string) (objections.Facts, error) {
 			return c.facts(ctx, objections.FactsQuery{Org: org, Number: number, Person: person})
@@ -187,17 +203,14 @@ func New(cfg Config, reg *objections.Register, tokens access.TokenStore, log *za
 	if ttl < 0 {
 		ttl = 0
 	}
-	s.auth = newAuthenticator(tokens, ttl, s.now)
+	s.auth = newAuthenticator(st.Tokens, ttl, s.now)
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	if s.outbox != nil && len(cfg.Webhooks.URLs) > 0 {
 		s.relay = newRelay(cfg.Webhooks, s.outbox, s.store, s.log.Named("webhook"), s.metrics, s.now)
 	}
-	if dl, ok := s.store.(objections.DecisionLog); ok {
-		s.decisions = newDecisionLog(dl, s.log.Named("decisions"), s.promReg)
+	if st.Decisions != nil {
+		s.decisions = newDecisionLog(st.Decisions, s.log.Named("decisions"), s.promReg)
 		s.decisions.retention, s.decisions.now = cfg.DecisionRetention, s.now
-	}
-	if a, ok := s.store.(Auditor); ok {
-		s.auditor = a
 	}
 	s.handler = s.routes()
 	return s

@@ -10,8 +10,6 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-var _ objections.DecisionLog = (*Store)(nil)
-
 // insertDecisionsSQL writes a flush's blocked checks with one statement:
 // one array per column, unnested in step. A record written before (a retry
 // after an uncertain commit) is skipped.

@@ -17,7 +17,6 @@ import (
 
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
-	"github.com/verzet/verzet/objections/storetest"
 )
 
 // openStore returns a store on a fresh, migrated database of t's own.
@@ -47,18 +46,6 @@ func openDSN(t testing.TB, dsn string, migrate bool) *Store {
 
 func newRegister(s objections.Store) *objections.Register {
 	return objections.NewRegister(s, objections.Numbers{Region: "NL"}, nil)
-}
-
-func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) objections.Store { return openStore(t) })
-}
-
-func TestAPIStore(t *testing.T) {
-	storetest.RunAPI(t, func(t *testing.T) storetest.APIStore { return openStore(t) })
-}
-
-func TestUsers(t *testing.T) {
-	storetest.RunUsers(t, func(t *testing.T) storetest.UserStore { return openStore(t) })
 }
 
 // Sixteen writers record the same number at once, as sixteen dialer

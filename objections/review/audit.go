@@ -39,7 +39,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "audit", s.newPage(r, "audit.title", "audit", d))
 		return
 	}
-	entries, err := s.store.AuditLog(r.Context(), f)
+	entries, err := s.access.AuditLog(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, "read audit log", err)
 		return

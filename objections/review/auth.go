@@ -105,7 +105,7 @@ const BootstrapName = "admin"
 // new password (the old one was only ever printed), so a restart does not
 // lock the operator out. Otherwise it returns empty strings. There is no
 // fixed default password.
-func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name, password string, err error) {
+func Bootstrap(ctx context.Context, store Access, cost int, now time.Time) (name, password string, err error) {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return "", "", err
@@ -187,7 +187,7 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, nil
 	}
 	ctx := r.Context()
-	ss, err := s.store.Session(ctx, access.HashSessionSecret(c.Value))
+	ss, err := s.access.Session(ctx, access.HashSessionSecret(c.Value))
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
 		return nil, nil
 	}
@@ -196,12 +196,12 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 	}
 	now := s.now()
 	if !now.Before(ss.ExpiresAt) || now.Sub(ss.SeenAt) > s.cfg.IdleTimeout {
-		if err := s.store.DeleteSession(ctx, ss.ID); err != nil {
+		if err := s.access.DeleteSession(ctx, ss.ID); err != nil {
 			s.log.Warn("delete expired session", zap.Error(err))
 		}
 		return nil, nil
 	}
-	u, err := s.store.User(ctx, ss.UserID)
+	u, err := s.access.User(ctx, ss.UserID)
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
 		return nil, nil
 	}
@@ -209,7 +209,7 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	if now.Sub(ss.SeenAt) > touchEvery {
-		if err := s.store.TouchSession(ctx, ss.ID, now); err != nil {
+		if err := s.access.TouchSession(ctx, ss.ID, now); err != nil {
 			s.log.Warn("touch session", zap.Error(err))
 		}
 	}
@@ -256,7 +256,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	d := signInData{Next: r.PostFormValue("next"), Name: name}
 	now := s.now()
 
-	u, err := s.store.UserByName(ctx, name)
+	u, err := s.access.UserByName(ctx, name)
 	switch {
 	case objections.ErrorCode(err) == objections.ENOTFOUND || name == "":
 		// As slow as a real check, so that timing does not tell which
@@ -283,7 +283,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		u, err = s.store.SignInFailed(ctx, u.ID, now)
+		u, err = s.access.SignInFailed(ctx, u.ID, now)
 		if err != nil {
 			s.fail(w, r, "count failed sign-in", err)
 			return
@@ -303,7 +303,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "audit sign-in", err)
 		return
 	}
-	if _, err := s.store.SignedIn(ctx, u.ID, now); err != nil {
+	if _, err := s.access.SignedIn(ctx, u.ID, now); err != nil {
 		s.fail(w, r, "record sign-in", err)
 		return
 	}
@@ -323,7 +323,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 // brought: no fixation) and sets its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID string, now time.Time) error {
 	ss, secret := access.NewSession(userID, now, s.cfg.SessionTTL)
-	if err := s.store.CreateSession(r.Context(), ss); err != nil {
+	if err := s.access.CreateSession(r.Context(), ss); err != nil {
 		return err
 	}
 	s.setCookie(w, r, sessionCookie, secret, 0) // a browser-session cookie; the server ends it
@@ -332,7 +332,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID str
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	if err := s.store.DeleteSession(r.Context(), v.Session.ID); err != nil {
+	if err := s.access.DeleteSession(r.Context(), v.Session.ID); err != nil {
 		s.fail(w, r, "delete session", err)
 		return
 	}
@@ -384,12 +384,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if _, err := s.store.SetPassword(ctx, v.User.ID, hash, false); err != nil {
+	if _, err := s.access.SetPassword(ctx, v.User.ID, hash, false); err != nil {
 		s.fail(w, r, "set password", err)
 		return
 	}
 	// Every other browser signed in as this user is signed out.
-	if _, err := s.store.DeleteUserSessions(ctx, v.User.ID); err != nil {
+	if _, err := s.access.DeleteUserSessions(ctx, v.User.ID); err != nil {
 		s.fail(w, r, "end sessions", err)
 		return
 	}
@@ -409,7 +409,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // PruneSessions deletes expired sessions; serve runs it now and then.
 func (s *Server) PruneSessions(ctx context.Context) (int64, error) {
-	n, err := s.store.PruneSessions(ctx, s.now())
+	n, err := s.access.PruneSessions(ctx, s.now())
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return n, err
 	}

@@ -211,7 +211,7 @@ func TestPasswordRules(t *testing.T) {
 		t.Fatalf("dummyHash12 has cost %d (%v)", c, err)
 	}
 	for _, cost := range []int{3, 32} {
-		if _, err := New(nil, nil, nil, Config{BcryptCost: cost}); objections.ErrorCode(err) != objections.EINVALID {
+		if _, err := New(nil, Stores{}, nil, Config{BcryptCost: cost}); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("cost %d: %v", cost, err)
 		}
 	}

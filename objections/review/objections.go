@@ -131,7 +131,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form := readFilterForm(r.URL.Query())
 	d := listData{Form: form, Sources: allSources, Statuses: allStatuses}
-	orgs, err := s.store.Orgs(ctx)
+	orgs, err := s.reg.Store().Orgs(ctx)
 	if err != nil {
 		s.fail(w, r, "list orgs", err)
 		return
@@ -149,7 +149,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	if offset > objections.MaxSearchOffset {
 		offset = objections.MaxSearchOffset
 	}
-	page, err := s.store.SearchObjections(ctx, f, offset)
+	page, err := s.records.SearchObjections(ctx, f, offset)
 	if err != nil {
 		s.fail(w, r, "search objections", err)
 		return
@@ -213,7 +213,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	id := r.PathValue("id")
-	o, err := s.store.Objection(ctx, id)
+	o, err := s.reg.Store().Objection(ctx, id)
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
@@ -232,12 +232,12 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Offer = offer
-	if d.Events, err = s.store.EventsFor(ctx, o.ID); err != nil {
+	if d.Events, err = s.records.EventsFor(ctx, o.ID); err != nil {
 		s.fail(w, r, "read events", err)
 		return
 	}
 	if offer != nil {
-		evs, err := s.store.EventsFor(ctx, offer.ID)
+		evs, err := s.records.EventsFor(ctx, offer.ID)
 		if err != nil {
 			s.fail(w, r, "read events", err)
 			return
@@ -255,7 +255,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 
 // orgName is the org's display name, or its id when it cannot be read.
 func (s *Server) orgName(r *http.Request, id string) string {
-	if org, err := s.store.Org(r.Context(), id); err == nil {
+	if org, err := s.reg.Store().Org(r.Context(), id); err == nil {
 		return org.Name
 	}
 	return id
@@ -279,9 +279,9 @@ func (s *Server) offerOf(r *http.Request, o objections.Objection) (*objections.O
 	)
 	switch {
 	case o.OfferID != "":
-		off, err = s.store.Offer(r.Context(), o.OfferID)
+		off, err = s.reg.Store().Offer(r.Context(), o.OfferID)
 	case o.Provider != "" && o.CallRef != "":
-		off, err = s.store.OfferByCallRef(r.Context(), o.Provider, o.CallRef)
+		off, err = s.records.OfferByCallRef(r.Context(), o.Provider, o.CallRef)
 	default:
 		return nil, nil
 	}
@@ -368,7 +368,7 @@ type voidData struct {
 }
 
 func (s *Server) voidPage(w http.ResponseWriter, r *http.Request) {
-	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
+	o, err := s.reg.Store().Objection(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
@@ -384,7 +384,7 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	l := s.lexicon(r)
-	o, err := s.store.Objection(ctx, r.PathValue("id"))
+	o, err := s.reg.Store().Objection(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
@@ -445,7 +445,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	f.Limit = 1000
 	n := 0
 	for {
-		page, err := s.store.Objections(ctx, f)
+		page, err := s.reg.Store().Objections(ctx, f)
 		if err != nil {
 			// Headers are sent: the truncated file is all the client gets.
 			s.log.Error("export objections", zap.Int("rows", n), zap.Error(err))

@@ -25,33 +25,34 @@ import (
 // Prefix is where the UI is mounted.
 const Prefix = "/ui/"
 
-// Store is what the UI needs of a store besides objections.Store. Both
-// objections/sqlite and objections/postgres implement it.
-type Store interface {
-	objections.Store
+// Access is what the UI keeps of the people who use it: users, their
+// sessions and the audit log of what they did.
+type Access interface {
+	access.UserStore
+	access.SessionStore
+	access.AuditStore
+}
 
-	CreateUser(ctx context.Context, u access.User) (access.User, error)
-	User(ctx context.Context, id string) (access.User, error)
-	UserByName(ctx context.Context, name string) (access.User, error)
-	Users(ctx context.Context) ([]access.User, error)
-	SetPassword(ctx context.Context, id, hash string, mustChange bool) (access.User, error)
-	SignInFailed(ctx context.Context, id string, at time.Time) (access.User, error)
-	SignedIn(ctx context.Context, id string, at time.Time) (access.User, error)
-
-	CreateSession(ctx context.Context, s access.Session) error
-	Session(ctx context.Context, id string) (access.Session, error)
-	TouchSession(ctx context.Context, id string, at time.Time) error
-	DeleteSession(ctx context.Context, id string) error
-	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
-	PruneSessions(ctx context.Context, before time.Time) (int64, error)
-
-	AppendAudit(ctx context.Context, e access.AuditEntry) error
-	AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error)
-
+// Records is what the UI reads of the register besides objections.Store:
+// the newest-first search with its total, the offer of a call, the events
+// of one record, and the dashboard's counts per day.
+type Records interface {
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
 	EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error)
 	Stats(ctx context.Context, f objections.StatsFilter) ([]objections.DayStat, error)
+}
+
+// Stores are the stores the UI uses besides the register's
+// objections.Store, each a capability of objections/sqlite and
+// objections/postgres; cmd wires them.
+type Stores struct {
+	Access  Access
+	Records Records
+	// Decisions is the log of dial-time checks; nil shows neither "Dial
+	// attempts stopped" on an objection nor "Dial-time checks" on the
+	// dashboard.
+	Decisions DecisionLog
 }
 
 // PromptText is the wording of a prompt as an offer played it.
@@ -109,38 +110,29 @@ var staticFS embed.FS
 
 // Server serves the UI.
 type Server struct {
-	reg   *objections.Register
-	store Store
-	log   *zap.Logger
-	cfg   Config
-	pages map[string]*template.Template
+	reg     *objections.Register
+	access  Access
+	records Records
+	log     *zap.Logger
+	cfg     Config
+	pages   map[string]*template.Template
 	// dummyHash is compared against when a user name is unknown, so that
 	// a failed sign-in takes as long whether or not the user exists. Made
 	// on first use: hashing at start-up would delay serve.
 	dummyHash func() []byte
-	// decisions is the store's log of dial-time checks; nil when it keeps
-	// none.
+	// decisions is the log of dial-time checks; nil when there is none.
 	decisions DecisionLog
-	// checks are the store's daily counts of dial-time checks; nil when
-	// it keeps none.
-	checks DecisionCounter
 }
 
 // dummyHash12 is a bcrypt hash at DefaultBcryptCost of a random string
 // nobody knows; with the default cost it saves hashing one at start.
 const dummyHash12 = "$2a$12$dlyB4KQ2Q2cXYeL3tdT/guNn13KmlwSqGfew2AgsWTlluHzOMAnr."
 
-// New returns the UI over reg, whose store is store. The templates are
-// parsed here, so that a broken one fails at start-up.
-func New(reg *objections.Register, store Store, log *zap.Logger, cfg Config) (*Server, error) {
+// New returns the UI over reg and st. The templates are parsed here, so
+// that a broken one fails at start-up.
+func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	s := &Server{reg: reg, store: store, log: log, cfg: cfg}
-	if dl, ok := store.(DecisionLog); ok {
-		s.decisions = dl
-	}
-	if dc, ok := store.(DecisionCounter); ok {
-		s.checks = dc
-	}
+	s := &Server{reg: reg, access: st.Access, records: st.Records, decisions: st.Decisions, log: log, cfg: cfg}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -375,7 +367,7 @@ func (s *Server) audit(r *http.Request, actor string, action access.AuditAction,
 	if err != nil {
 		return err
 	}
-	return s.store.AppendAudit(r.Context(), e)
+	return s.access.AppendAudit(r.Context(), e)
 }
 
 // remoteAddr is the client's address without the port.

@@ -29,15 +29,25 @@ import (
 	"github.com/verzet/verzet/objections/sqlite"
 )
 
+// testStore is what the UI uses of a store, and the decision log's
+// writer the tests fill it with.
+type testStore interface {
+	objections.Store
+	review.Access
+	review.Records
+	review.DecisionLog
+	AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error)
+}
+
 type backend struct {
 	name string
-	open func(t *testing.T) review.Store
+	open func(t *testing.T) testStore
 }
 
 // backends are the stores every handler test runs on.
 func backends() []backend {
 	return []backend{
-		{"sqlite", func(t *testing.T) review.Store {
+		{"sqlite", func(t *testing.T) testStore {
 			ctx := context.Background()
 			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "verzet.db"))
 			if err != nil {
@@ -49,7 +59,7 @@ func backends() []backend {
 			}
 			return s
 		}},
-		{"postgres", func(t *testing.T) review.Store {
+		{"postgres", func(t *testing.T) testStore {
 			ctx := context.Background()
 			s, err := postgres.Open(ctx, pgtest.DSN(t), postgres.WithConnectTimeout(30*time.Second))
 			if err != nil {
@@ -91,7 +101,7 @@ func (c *clock) Add(d time.Duration) {
 
 type env struct {
 	t     *testing.T
-	store review.Store
+	store testStore
 	reg   *objections.Register
 	clk   *clock
 	h     http.Handler
@@ -99,11 +109,18 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T, st review.Store) *env {
+// newEnv is the UI over st with all its capabilities.
+func newEnv(t *testing.T, st testStore) *env {
+	t.Helper()
+	return newEnvStores(t, st, review.Stores{Access: st, Records: st, Decisions: st})
+}
+
+// newEnvStores is the UI over the register of st and stores.
+func newEnvStores(t *testing.T, st testStore, stores review.Stores) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, clk.Now)
-	srv, err := review.New(reg, st, zaptest.NewLogger(t), review.Config{
+	srv, err := review.New(reg, stores, zaptest.NewLogger(t), review.Config{
 		BcryptCost: bcrypt.MinCost, Now: clk.Now, PageSize: 3,
 		PromptText: func(_ context.Context, o objections.Offer) (review.PromptText, bool) {
 			if o.PromptVersion != "v1" {
@@ -650,7 +667,7 @@ func TestBootstrapAndForcedPasswordChange(t *testing.T) {
 			}
 			e := &env{t: t, store: st, clk: &clock{t: now}}
 			e.reg = objections.NewRegister(st, objections.Numbers{}, e.clk.Now)
-			srv, err := review.New(e.reg, st, zaptest.NewLogger(t), review.Config{BcryptCost: bcrypt.MinCost, Now: e.clk.Now})
+			srv, err := review.New(e.reg, review.Stores{Access: st, Records: st, Decisions: st}, zaptest.NewLogger(t), review.Config{BcryptCost: bcrypt.MinCost, Now: e.clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -922,10 +939,6 @@ func TestStaticAssetsAndHeaders(t *testing.T) {
 // writes them.
 func (e *env) block(o objections.Objection, n int, first time.Duration) {
 	e.t.Helper()
-	dl, ok := e.store.(objections.DecisionLog)
-	if !ok {
-		e.t.Fatal("the store keeps no decision log")
-	}
 	recs := make([]objections.DecisionRecord, n)
 	for i := range recs {
 		at := o.ReceivedAt.Add(first + time.Duration(i)*time.Minute)
@@ -933,7 +946,7 @@ func (e *env) block(o objections.Objection, n int, first time.Duration) {
 			Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonObjection, objections.ReasonNoBasis},
 			ObjectionID: o.ID, ListVersion: int64(100 + i), TokenName: fmt.Sprintf("dialer-%d", i)}
 	}
-	if _, err := dl.AppendDecisions(context.Background(), recs, nil); err != nil {
+	if _, err := e.store.AppendDecisions(context.Background(), recs, nil); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -1035,17 +1048,17 @@ func TestDetailCountsStoppedDialAttemptsInPages(t *testing.T) {
 	})
 }
 
-// noDecisionLog hides the store's decision log, as a store without one.
-type noDecisionLog struct{ review.Store }
+// newEnvNoDecisionLog is the UI over st wired without a decision log, as
+// over a store that keeps none.
+func newEnvNoDecisionLog(t *testing.T, st testStore) *env {
+	t.Helper()
+	return newEnvStores(t, st, review.Stores{Access: st, Records: st})
+}
 
 // A store that keeps no decision log still shows the page, without the
 // section: it cannot tell whether a dial attempt was stopped.
 func TestDetailWithoutDecisionLog(t *testing.T) {
-	st := backends()[0].open(t)
-	if _, ok := st.(objections.DecisionLog); !ok {
-		t.Fatal("sqlite keeps a decision log: this test needs one to hide")
-	}
-	e := newEnv(t, noDecisionLog{st})
+	e := newEnvNoDecisionLog(t, backends()[0].open(t))
 	o := e.record(objections.Objection{RawNumber: "0612345678"})
 	r := e.signedIn("sam").get("/ui/objections/" + o.ID)
 	wantStatus(t, r, http.StatusOK)
@@ -1106,11 +1119,7 @@ var (
 
 func TestDashboardShowsDialTimeChecks(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		dl, ok := e.store.(objections.DecisionLog)
-		if !ok {
-			t.Fatal("the store keeps no decision log")
-		}
-		if _, err := dl.AppendDecisions(context.Background(), nil, []objections.DecisionCount{
+		if _, err := e.store.AppendDecisions(context.Background(), nil, []objections.DecisionCount{
 			count("acme", "2026-03-01", true, objections.ReasonConsent, 5),
 			count("acme", "2026-03-01", false, objections.ReasonObjection, 2),
 			count("acme", "2026-03-01", false, objections.ReasonNoBasis, 1),
@@ -1180,7 +1189,7 @@ func TestDashboardShowsDialTimeChecks(t *testing.T) {
 // A store that keeps no decision log shows the dashboard without the
 // section or its hint.
 func TestDashboardWithoutDecisionLog(t *testing.T) {
-	e := newEnv(t, noDecisionLog{backends()[0].open(t)})
+	e := newEnvNoDecisionLog(t, backends()[0].open(t))
 	b := e.signedIn("sam")
 	for _, path := range []string{"/ui/dashboard?org=acme", "/ui/dashboard"} {
 		r := b.get(path)

@@ -8,8 +8,6 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-var _ objections.DecisionLog = (*Store)(nil)
-
 // AppendDecisions writes blocked records, adds counts and notes first
 // blocks in one write transaction (migration 007). A record written before
 // (a retry after an uncertain commit) is skipped. EINVALID for a record

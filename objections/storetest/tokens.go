@@ -9,8 +9,8 @@ import (
 	"github.com/verzet/verzet/objections/access"
 )
 
-func testTokens(t *testing.T, open OpenAPI) {
-	_, s, clk := apiRegister(t, open)
+func testTokens(t *testing.T, s access.Store) {
+	clk := newClock()
 	ctx := context.Background()
 	tok, bearer, err := access.NewToken("dialer-1", access.RoleDialer, "cli", clk.Now())
 	if err != nil {
@@ -60,8 +60,8 @@ func testTokens(t *testing.T, open OpenAPI) {
 	}
 }
 
-func testTokenErrors(t *testing.T, open OpenAPI) {
-	_, s, clk := apiRegister(t, open)
+func testTokenErrors(t *testing.T, s access.Store) {
+	clk := newClock()
 	ctx := context.Background()
 	if _, err := s.Token(ctx, "01NOPE"); objections.ErrorCode(err) != objections.ENOTFOUND {
 		t.Fatalf("unknown token: %v", err)
