@@ -1,7 +1,7 @@
 package objections
 
 import (
-		"sort"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
