@@ -204,6 +204,16 @@ func PrepareDecisions(blocked []DecisionRecord, counts []DecisionCount) ([]Decis
 	return recs, MergeDecisionCounts(counts), FirstBlocksOf(recs), nil
 }
 
+// FirstBlockTimes returns the times of firsts by objection id, what a
+// store's FirstBlocks answers.
+func FirstBlockTimes(firsts []FirstBlock) map[string]time.Time {
+	out := make(map[string]time.Time, len(firsts))
+	for _, f := range firsts {
+		out[f.ObjectionID] = f.At
+	}
+	return out
+}
+
 // DecisionsLimit is the number of records Decisions returns for a
 // requested limit: limit when it is 1–1000, otherwise 100.
 func DecisionsLimit(limit int) int {

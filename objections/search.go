@@ -53,13 +53,14 @@ type DayStat struct {
 	Objected   int    `json:"objected"`
 }
 
-// CheckSearchOffset refuses a search offset below 0 or beyond
-// MaxSearchOffset: EINVALID naming "offset".
-func CheckSearchOffset(offset int) error {
+// CheckSearch refuses a newest-first search from offset that the stores
+// cannot run: EINVALID for an offset below 0 or beyond MaxSearchOffset, or
+// for a status f.Check refuses.
+func (f ObjectionFilter) CheckSearch(offset int) error {
 	if offset < 0 || offset > MaxSearchOffset {
 		return Invalid("offset", strconv.Itoa(offset), "must be between 0 and %d", MaxSearchOffset)
 	}
-	return nil
+	return f.Check()
 }
 
 // MaxStatsDays bounds a dashboard range.

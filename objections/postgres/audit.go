@@ -37,17 +37,7 @@ func (s *Store) AppendAudit(ctx context.Context, e access.AuditEntry) error {
 // AuditLog returns one page of the audit log, newest first (in the order
 // written). f.Before is the id of the last entry of the previous page.
 func (s *Store) AuditLog(ctx context.Context, f access.AuditFilter) ([]access.AuditEntry, error) {
-	var w where
-	w.eq("actor", f.Actor)
-	w.eq("action", string(f.Action))
-	if f.Before != "" {
-		w.add("seq < (SELECT seq FROM audit_log WHERE id = " + w.arg(f.Before) + ")")
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit_log`+w.sql()+
+	w := auditWhere(f)
+	return queryAll(ctx, s.pool, "read audit log", scanAudit, `SELECT `+auditColumns+` FROM audit_log`+w.sql()+
 		` ORDER BY seq DESC LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
-	list, err := pgx.CollectRows(rows, scanAudit)
-	if err != nil {
-		return nil, translate("read audit log", err)
-	}
-	return list, nil
 }

@@ -79,7 +79,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 			orgs, days, reasons := make([]string, n), make([]string, n), make([]string, n)
 			callable, ns := make([]bool, n), make([]int64, n)
 			for i, c := range counts {
-				orgs[i], days[i], callable[i], reasons[i], ns[i] = c.Org, c.Day.Format("2006-01-02"), c.Callable, string(c.Reason), c.Count
+				orgs[i], days[i], callable[i], reasons[i], ns[i] = c.Org, c.Day.Format(dateLayout), c.Callable, string(c.Reason), c.Count
 			}
 			b.Queue(upsertCountsSQL, orgs, days, callable, reasons, ns)
 		}
@@ -127,77 +127,53 @@ func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionColumns+`
+	return queryAll(ctx, s.pool, "read decisions", scanDecision, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = $1 AND number = $2
 		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, objections.DecisionsLimit(limit))
-	list, err := pgx.CollectRows(rows, scanDecision)
-	if err != nil {
-		return nil, translate("read decisions", err)
-	}
-	return list, nil
 }
 
 // ListDecisions returns one page of logged checks matching f, by id.
 func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("objection_id", f.ObjectionID)
-	w.cmp("decided_at >=", f.Since)
-	w.cmp("decided_at <", f.Until)
-	if f.After != "" {
-		w.add("id > " + w.arg(f.After))
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+
+	w := decisionWhere(f)
+	return queryAll(ctx, s.pool, "list decisions", scanDecision, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+
 		` ORDER BY id LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
-	list, err := pgx.CollectRows(rows, scanDecision)
-	if err != nil {
-		return nil, translate("list decisions", err)
-	}
-	return list, nil
 }
 
 // DecisionCounts returns org's daily counts for the days from..to
 // (inclusive), by day, callable (false first) and reason.
 func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT org, to_char(day, 'YYYY-MM-DD'), callable, reason, count
+	return queryAll(ctx, s.pool, "read decision counts", scanDecisionCount, `SELECT org, to_char(day, 'YYYY-MM-DD'), callable, reason, count
 		FROM decision_counts WHERE org = $1 AND day BETWEEN $2::date AND $3::date
-		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format("2006-01-02"), objections.DateOf(to).Format("2006-01-02"))
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (objections.DecisionCount, error) {
-		var (
-			c           objections.DecisionCount
-			day, reason string
-		)
-		if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
-			return c, err
-		}
-		c.Reason = objections.Reason(reason)
-		var err error
-		c.Day, err = time.Parse("2006-01-02", day)
+		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
+}
+
+// scanDecisionCount is the pgx.RowToFunc of DecisionCounts.
+func scanDecisionCount(row pgx.CollectableRow) (objections.DecisionCount, error) {
+	var (
+		c           objections.DecisionCount
+		day, reason string
+	)
+	if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
 		return c, err
-	})
-	if err != nil {
-		return nil, translate("read decision counts", err)
 	}
-	return list, nil
+	c.Reason = objections.Reason(reason)
+	var err error
+	c.Day, err = time.Parse(dateLayout, day)
+	return c, err
 }
 
 // FirstBlocks returns the first blocked check of those of objectionIDs
 // that have one.
 func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(objectionIDs))
 	if len(objectionIDs) == 0 {
-		return out, nil
+		return map[string]time.Time{}, nil
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT objection_id, at FROM first_blocks WHERE objection_id = ANY($1)`, objectionIDs)
-	list, err := pgx.CollectRows(rows, scanFirstBlock)
+	firsts, err := queryAll(ctx, s.pool, "read first blocks", scanFirstBlock,
+		`SELECT objection_id, at FROM first_blocks WHERE objection_id = ANY($1)`, objectionIDs)
 	if err != nil {
-		return nil, translate("read first blocks", err)
+		return nil, err
 	}
-	for _, f := range list {
-		out[f.ObjectionID] = f.At
-	}
-	return out, nil
+	return objections.FirstBlockTimes(firsts), nil
 }
 
 // PurgeDecisions deletes up to limit of the oldest logged checks decided

@@ -27,11 +27,7 @@ import (
 //
 // An error that already carries a code is returned as it is.
 func translate(doing string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *objections.Error
-	if errors.As(err, &de) {
+	if err == nil || objections.Coded(err) {
 		return err
 	}
 	var ce *pgconn.ConnectError

@@ -26,22 +26,12 @@ func scanEvent(row pgx.CollectableRow) (objections.Event, error) {
 // Events returns up to limit events with Seq > after, in sequence order;
 // objections.PageLimit bounds limit.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]objections.Event, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+	return queryAll(ctx, s.pool, "read events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
 		after, objections.PageLimit(limit))
-	list, err := pgx.CollectRows(rows, scanEvent)
-	if err != nil {
-		return nil, translate("read events", err)
-	}
-	return list, nil
 }
 
 // EventsFor returns the events of the log about one objection or offer, in
 // sequence order.
 func (s *Store) EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE subject_id = $1 ORDER BY seq LIMIT 100`, subjectID)
-	list, err := pgx.CollectRows(rows, scanEvent)
-	if err != nil {
-		return nil, translate("read events", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.pool, "read events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE subject_id = $1 ORDER BY seq LIMIT 100`, subjectID)
 }

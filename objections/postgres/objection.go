@@ -151,70 +151,32 @@ func voidObjection(v objections.Void, out *objections.Objection) chainFunc {
 
 // Objection returns one objection with its void; ENOTFOUND.
 func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
-	rows, _ := s.pool.Query(ctx, objectionSelect+` WHERE o.id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanObjection)
-	if err != nil {
-		return objections.Objection{}, translate("read objection", notFound(err, "id", id))
-	}
-	return o, nil
-}
-
-// objectionWhere is the WHERE of Objections and SearchObjections without a
-// cursor. EINVALID for an unknown status.
-func objectionWhere(f objections.ObjectionFilter) (where, error) {
-	var w where
-	if err := f.Check(); err != nil {
-		return w, err
-	}
-	w.eq("o.org", f.Org)
-	w.eq("o.number", f.Number)
-	w.eq("o.campaign_ref", f.Campaign)
-	w.eq("o.source", string(f.Source))
-	switch f.Status {
-	case objections.StatusActive, objections.StatusPendingNumber:
-		w.add("v.objection_id IS NULL")
-		w.eq("o.status", string(f.Status))
-	case objections.StatusVoided:
-		w.add("v.objection_id IS NOT NULL")
-	}
-	w.cmp("o.received_at >=", f.Since)
-	w.cmp("o.received_at <", f.Until)
-	return w, nil
+	return queryOne(ctx, s.pool, "read objection", "id", id, scanObjection, objectionSelect+` WHERE o.id = $1`, id)
 }
 
 // Objections returns one page of objections matching f, ordered by id.
 // EINVALID for an unknown status in f.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	w, err := objectionWhere(f)
-	if err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	if f.After != "" {
-		w.add("o.id > " + w.arg(f.After))
-	}
-	sql := objectionSelect + w.sql() + " ORDER BY o.id LIMIT " + strconv.Itoa(f.PageLimit())
-	rows, _ := s.pool.Query(ctx, sql, w.args...)
-	list, err := pgx.CollectRows(rows, scanObjection)
-	if err != nil {
-		return nil, translate("list objections", err)
-	}
-	return list, nil
+	w := objectionWhere(f)
+	w.after("o.id", f.After)
+	return queryAll(ctx, s.pool, "list objections", scanObjection,
+		objectionSelect+w.sql()+" ORDER BY o.id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
 }
 
 // SearchObjections returns the objections f selects newest first: f.Limit
 // of them after skipping offset, and how many match in all, read in one
-// snapshot. f.After is ignored. EINVALID for an unknown status or an offset
-// objections.CheckSearchOffset refuses.
+// snapshot. f.After is ignored. EINVALID for a search f.CheckSearch
+// refuses.
 func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error) {
-	if err := objections.CheckSearchOffset(offset); err != nil {
+	if err := f.CheckSearch(offset); err != nil {
 		return objections.ObjectionPage{}, err
 	}
-	w, err := objectionWhere(f)
-	if err != nil {
-		return objections.ObjectionPage{}, err
-	}
+	w := objectionWhere(f)
 	var page objections.ObjectionPage
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM objections o
 			LEFT JOIN objection_voids v ON v.objection_id = o.id`+w.sql(), w.args...).Scan(&page.Total); err != nil {
 			return err

@@ -84,42 +84,19 @@ func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc 
 
 // Offer returns one offer; ENOTFOUND.
 func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanOffer)
-	if err != nil {
-		return objections.Offer{}, translate("read offer", notFound(err, "id", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read offer", "id", id, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE id = $1`, id)
 }
 
 // Offers returns one page of offers matching f, ordered by id. Since and
 // Until bound the start of the session.
 func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("campaign_ref", f.Campaign)
-	w.eq("outcome", string(f.Outcome))
-	w.cmp("started_at >=", f.Since)
-	w.cmp("started_at <", f.Until)
-	if f.After != "" {
-		w.add("id > " + w.arg(f.After))
-	}
-	sql := `SELECT ` + offerColumns + ` FROM offers` + w.sql() + " ORDER BY id LIMIT " + strconv.Itoa(f.PageLimit())
-	rows, _ := s.pool.Query(ctx, sql, w.args...)
-	list, err := pgx.CollectRows(rows, scanOffer)
-	if err != nil {
-		return nil, translate("list offers", err)
-	}
-	return list, nil
+	w := offerWhere(f)
+	return queryAll(ctx, s.pool, "list offers", scanOffer,
+		`SELECT `+offerColumns+` FROM offers`+w.sql()+" ORDER BY id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
 }
 
 // OfferByCallRef returns the offer of one call; ENOTFOUND.
 func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+offerColumns+` FROM offers WHERE provider = $1 AND call_ref = $2`, provider, callRef)
-	o, err := pgx.CollectExactlyOneRow(rows, scanOffer)
-	if err != nil {
-		return objections.Offer{}, translate("read offer", notFound(err, "call_ref", callRef))
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read offer", "call_ref", callRef, scanOffer,
+		`SELECT `+offerColumns+` FROM offers WHERE provider = $1 AND call_ref = $2`, provider, callRef)
 }

@@ -54,22 +54,12 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 
 // Org returns one org; ENOTFOUND when it does not exist.
 func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
-	if err != nil {
-		return objections.Org{}, translate("read org", notFound(err, "org", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read org", "org", id, scanOrg, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`, id)
 }
 
 // Orgs lists all orgs by id.
 func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
-	list, err := pgx.CollectRows(rows, scanOrg)
-	if err != nil {
-		return nil, translate("list orgs", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.pool, "list orgs", scanOrg, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 }
 
 // ivrJSON encodes an org's IVR settings; the struct has no field that can

@@ -63,21 +63,24 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, now time.
 		return nil, nil
 	}
 	now = utc(now)
-	rows, _ := s.pool.Query(ctx, claimSQL, targets, now, limit, objections.NewID(now), now.Add(lease))
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (objections.Delivery, error) {
-		var (
-			d    objections.Delivery
-			kind string
-		)
-		err := row.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &d.At, &d.Attempts, &d.Lease)
-		d.Kind = objections.EventKind(kind)
-		return d, err
-	})
+	list, err := queryAll(ctx, s.pool, "claim deliveries", scanDelivery, claimSQL, targets, now, limit, objections.NewID(now), now.Add(lease))
 	if err != nil {
-		return nil, translate("claim deliveries", err)
+		return nil, err
 	}
+	// RETURNING does not keep the subquery's order.
 	slices.SortFunc(list, func(a, b objections.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return list, nil
+}
+
+// scanDelivery is the pgx.RowToFunc of claimSQL.
+func scanDelivery(row pgx.CollectableRow) (objections.Delivery, error) {
+	var (
+		d    objections.Delivery
+		kind string
+	)
+	err := row.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &d.At, &d.Attempts, &d.Lease)
+	d.Kind = objections.EventKind(kind)
+	return d, err
 }
 
 // AckDelivery marks a delivery as delivered at now, whichever claim holds

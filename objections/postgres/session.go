@@ -4,12 +4,21 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/verzet/verzet/objections/access"
 )
 
 // The sessions of signed-in browsers (access.SessionStore).
 
 const sessionColumns = `id, user_id, created_at, seen_at, expires_at`
+
+// scanSession is the pgx.RowToFunc for sessionColumns.
+func scanSession(row pgx.CollectableRow) (access.Session, error) {
+	var ss access.Session
+	err := row.Scan(&ss.ID, &ss.UserID, &ss.CreatedAt, &ss.SeenAt, &ss.ExpiresAt)
+	return ss, err
+}
 
 // CreateSession stores a session made by access.NewSession (see
 // access.SessionStore); an unknown user is EINVALID (its foreign key).
@@ -23,13 +32,7 @@ func (s *Store) CreateSession(ctx context.Context, ss access.Session) error {
 
 // Session returns one session by id, expired or not; ENOTFOUND.
 func (s *Store) Session(ctx context.Context, id string) (access.Session, error) {
-	var ss access.Session
-	err := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM ui_sessions WHERE id = $1`, id).
-		Scan(&ss.ID, &ss.UserID, &ss.CreatedAt, &ss.SeenAt, &ss.ExpiresAt)
-	if err != nil {
-		return access.Session{}, translate("read session", notFound(err, "session", ""))
-	}
-	return ss, nil
+	return queryOne(ctx, s.pool, "read session", "session", "", scanSession, `SELECT `+sessionColumns+` FROM ui_sessions WHERE id = $1`, id)
 }
 
 // TouchSession sets the session's last-seen time.

@@ -16,21 +16,11 @@ func (s *Store) Stats(ctx context.Context, f objections.StatsFilter) ([]objectio
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	var wo, wf where
-	tz := wo.arg(f.Loc().String())
-	wf.arg(f.Loc().String())
-	wo.cmp("o.received_at >=", f.Since)
-	wo.cmp("o.received_at <", f.Until)
-	wo.eq("o.org", f.Org)
-	wo.eq("o.campaign_ref", f.Campaign)
-	wf.cmp("started_at >=", f.Since)
-	wf.cmp("started_at <", f.Until)
-	wf.eq("org", f.Org)
-	wf.eq("campaign_ref", f.Campaign)
+	wo, wf := statsWhere(f, "o.", "received_at"), statsWhere(f, "", "started_at")
 
 	var stats objections.DayStats
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT to_char(o.received_at AT TIME ZONE `+tz+`, 'YYYY-MM-DD') AS day, o.campaign_ref,
+		rows, _ := tx.Query(ctx, `SELECT to_char(o.received_at AT TIME ZONE $1, 'YYYY-MM-DD') AS day, o.campaign_ref,
 				count(*), count(v.objection_id)
 			FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`+wo.sql()+`
 			GROUP BY 1, 2`, wo.args...)
@@ -42,7 +32,7 @@ func (s *Store) Stats(ctx context.Context, f objections.StatsFilter) ([]objectio
 		}); err != nil {
 			return err
 		}
-		rows, _ = tx.Query(ctx, `SELECT to_char(started_at AT TIME ZONE `+tz+`, 'YYYY-MM-DD') AS day, campaign_ref,
+		rows, _ = tx.Query(ctx, `SELECT to_char(started_at AT TIME ZONE $1, 'YYYY-MM-DD') AS day, campaign_ref,
 				count(*), count(*) FILTER (WHERE outcome = 'objected')
 			FROM offers`+wf.sql()+` GROUP BY 1, 2`, wf.args...)
 		_, err := pgx.ForEachRow(rows, []any{&day, &campaign, &n, &m}, func() error {

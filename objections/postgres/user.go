@@ -62,35 +62,19 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 	return stored, nil
 }
 
-// oneUser runs a query returning at most one user; ENOTFOUND naming field
-// and value when it returns none.
-func (s *Store) oneUser(ctx context.Context, doing, field, value, sql string, args ...any) (access.User, error) {
-	rows, _ := s.pool.Query(ctx, sql, args...)
-	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
-	if err != nil {
-		return access.User{}, translate(doing, notFound(err, field, value))
-	}
-	return u, nil
-}
-
 // User returns one user by id; ENOTFOUND.
 func (s *Store) User(ctx context.Context, id string) (access.User, error) {
-	return s.oneUser(ctx, "read user", "user", id, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	return queryOne(ctx, s.pool, "read user", "user", id, scanUser, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 }
 
 // UserByName returns one user by (lower-case) name; ENOTFOUND.
 func (s *Store) UserByName(ctx context.Context, name string) (access.User, error) {
-	return s.oneUser(ctx, "read user", "name", name, `SELECT `+userColumns+` FROM users WHERE name = $1`, name)
+	return queryOne(ctx, s.pool, "read user", "name", name, scanUser, `SELECT `+userColumns+` FROM users WHERE name = $1`, name)
 }
 
 // Users lists every user by name.
 func (s *Store) Users(ctx context.Context) ([]access.User, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
-	list, err := pgx.CollectRows(rows, scanUser)
-	if err != nil {
-		return nil, translate("list users", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.pool, "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY name`)
 }
 
 // SetPassword replaces a user's password hash (see access.UserStore).
@@ -98,7 +82,7 @@ func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange boo
 	if err := access.CheckPasswordHash(hash); err != nil {
 		return access.User{}, err
 	}
-	return s.oneUser(ctx, "set password", "user", id, `UPDATE users
+	return queryOne(ctx, s.pool, "set password", "user", id, scanUser, `UPDATE users
 		SET password_hash = $2, must_change_password = $3, failed_sign_ins = 0, locked_until = NULL
 		WHERE id = $1 RETURNING `+userColumns, id, hash, mustChange)
 }
@@ -127,7 +111,7 @@ func (s *Store) SignInFailed(ctx context.Context, id string, at time.Time) (acce
 
 // SignedIn records a good sign-in at time at; ENOTFOUND.
 func (s *Store) SignedIn(ctx context.Context, id string, at time.Time) (access.User, error) {
-	return s.oneUser(ctx, "record sign-in", "user", id, `UPDATE users
+	return queryOne(ctx, s.pool, "record sign-in", "user", id, scanUser, `UPDATE users
 		SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = $2
 		WHERE id = $1 RETURNING `+userColumns, id, utc(at))
 }

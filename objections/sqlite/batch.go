@@ -35,7 +35,7 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 		if err != nil {
 			return fmt.Errorf("read objections: %w", err)
 		}
-		objs, err := collectObjections(rows)
+		objs, err := collect(rows, scanObjection)
 		if err != nil {
 			return fmt.Errorf("read objections: %w", err)
 		}

@@ -61,6 +61,19 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 	return out, nil
 }
 
+func scanFirstBlock(row rowScanner) (objections.FirstBlock, error) {
+	var (
+		f  objections.FirstBlock
+		at string
+	)
+	if err := row.Scan(&f.ObjectionID, &at); err != nil {
+		return f, err
+	}
+	var err error
+	f.At, err = parseTime(at)
+	return f, err
+}
+
 // decisionColumns are the columns scanDecision reads.
 const decisionColumns = `id, decided_at, org, number, person_id, callable, basis, reasons,
 	coalesce(objection_id, ''), list_version, token_name`
@@ -84,106 +97,57 @@ func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionColumns+`
+	return queryAll(ctx, s.q(), "read decisions", scanDecision, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = ? AND number = ?
 		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, objections.DecisionsLimit(limit))
-	if err != nil {
-		return nil, translate("read decisions", err)
-	}
-	list, err := collect(rows, scanDecision)
-	if err != nil {
-		return nil, translate("read decisions", err)
-	}
-	return list, nil
 }
 
 // ListDecisions returns one page of logged checks matching f, by id.
 func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("objection_id", f.ObjectionID)
-	w.cmp("decided_at >=", f.Since)
-	w.cmp("decided_at <", f.Until)
-	if f.After != "" {
-		w.add("id > ?", f.After)
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+` ORDER BY id LIMIT ?`,
+	w := decisionWhere(f)
+	return queryAll(ctx, s.q(), "list decisions", scanDecision, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
-	if err != nil {
-		return nil, translate("list decisions", err)
-	}
-	list, err := collect(rows, scanDecision)
-	if err != nil {
-		return nil, translate("list decisions", err)
-	}
-	return list, nil
 }
 
 // DecisionCounts returns org's daily counts for the days from..to
 // (inclusive), by day, callable (false first) and reason.
 func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT org, day, callable, reason, count
+	return queryAll(ctx, s.q(), "read decision counts", scanDecisionCount, `SELECT org, day, callable, reason, count
 		FROM decision_counts WHERE org = ? AND day BETWEEN ? AND ?
 		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
-	if err != nil {
-		return nil, translate("read decision counts", err)
-	}
-	list, err := collect(rows, func(row rowScanner) (objections.DecisionCount, error) {
-		var (
-			c           objections.DecisionCount
-			day, reason string
-			callable    int
-		)
-		if err := row.Scan(&c.Org, &day, &callable, &reason, &c.Count); err != nil {
-			return c, err
-		}
-		var err error
-		c.Day, err = time.Parse(dateLayout, day)
-		c.Callable, c.Reason = callable == 1, objections.Reason(reason)
+}
+
+func scanDecisionCount(row rowScanner) (objections.DecisionCount, error) {
+	var (
+		c           objections.DecisionCount
+		day, reason string
+		callable    int
+	)
+	if err := row.Scan(&c.Org, &day, &callable, &reason, &c.Count); err != nil {
 		return c, err
-	})
-	if err != nil {
-		return nil, translate("read decision counts", err)
 	}
-	return list, nil
+	var err error
+	c.Day, err = time.Parse(dateLayout, day)
+	c.Callable, c.Reason = callable == 1, objections.Reason(reason)
+	return c, err
 }
 
 // FirstBlocks returns the first blocked check of those of objectionIDs
 // that have one.
 func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(objectionIDs))
 	if len(objectionIDs) == 0 {
-		return out, nil
+		return map[string]time.Time{}, nil
 	}
 	list, err := jsonList(objectionIDs)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q().QueryContext(ctx, `SELECT objection_id, at FROM first_blocks
+	firsts, err := queryAll(ctx, s.q(), "read first blocks", scanFirstBlock, `SELECT objection_id, at FROM first_blocks
 		WHERE objection_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
-		return nil, translate("read first blocks", err)
+		return nil, err
 	}
-	firsts, err := collect(rows, func(row rowScanner) (objections.FirstBlock, error) {
-		var (
-			f  objections.FirstBlock
-			at string
-		)
-		if err := row.Scan(&f.ObjectionID, &at); err != nil {
-			return f, err
-		}
-		var err error
-		f.At, err = parseTime(at)
-		return f, err
-	})
-	if err != nil {
-		return nil, translate("read first blocks", err)
-	}
-	for _, f := range firsts {
-		out[f.ObjectionID] = f.At
-	}
-	return out, nil
+	return objections.FirstBlockTimes(firsts), nil
 }
 
 // PurgeDecisions deletes up to limit of the oldest logged checks decided

@@ -19,11 +19,7 @@ type coder interface{ Code() int }
 // failing database, or an ended context, is EUNAVAILABLE; anything else is
 // EINTERNAL. The driver's error is replaced by its message.
 func translate(doing string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var oe *objections.Error
-	if errors.As(err, &oe) {
+	if err == nil || objections.Coded(err) {
 		return err
 	}
 	var c coder

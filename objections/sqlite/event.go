@@ -39,33 +39,14 @@ func appendEvent(ctx context.Context, tx dbtx, kind objections.EventKind, org, s
 // Events returns up to limit events with Seq > after, in sequence order;
 // objections.PageLimit bounds limit.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]objections.Event, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+	return queryAll(ctx, s.q(), "list events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
 		after, objections.PageLimit(limit))
-	if err != nil {
-		return nil, translate("list events", err)
-	}
-	list, err := collect(rows, scanEvent)
-	if err != nil {
-		return nil, translate("list events", err)
-	}
-	if list == nil {
-		list = []objections.Event{}
-	}
-	return list, nil
 }
 
 // EventsFor returns the events of the log about one objection or offer, in
 // sequence order.
 func (s *Store) EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE subject_id = ? ORDER BY seq LIMIT 100`, subjectID)
-	if err != nil {
-		return nil, translate("read events", err)
-	}
-	list, err := collect(rows, scanEvent)
-	if err != nil {
-		return nil, translate("read events", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.q(), "read events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE subject_id = ? ORDER BY seq LIMIT 100`, subjectID)
 }
 
 func scanEvent(r rowScanner) (objections.Event, error) {

@@ -32,7 +32,7 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 		if err != nil {
 			return fmt.Errorf("read objections: %w", err)
 		}
-		if f.Objections, err = collectObjections(rows); err != nil {
+		if f.Objections, err = collect(rows, scanObjection); err != nil {
 			return fmt.Errorf("read objections: %w", err)
 		}
 

@@ -46,16 +46,6 @@ func scanObjection(r rowScanner) (objections.Objection, error) {
 	return o, nil
 }
 
-// collectObjections scans every row of objectionSelect; none is an empty
-// list, not nil.
-func collectObjections(rows *sql.Rows) ([]objections.Objection, error) {
-	list, err := collect(rows, scanObjection)
-	if list == nil && err == nil {
-		list = []objections.Objection{}
-	}
-	return list, err
-}
-
 // RecordObjection stores o and appends its event in one IMMEDIATE
 // transaction, or returns the objection o repeats with created=false (see
 // objections.Store). EINVALID for an objection o.CheckStorable refuses;
@@ -175,52 +165,24 @@ func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objection
 
 // Objection returns one objection with its void; ENOTFOUND.
 func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
-	o, err := scanObjection(s.q().QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, id))
-	if err != nil {
-		return objections.Objection{}, translate("read objection", notFound(err, "id", id))
-	}
-	return o, nil
-}
-
-// objectionWhere is the WHERE of Objections and SearchObjections without a
-// cursor. EINVALID for an unknown status.
-func objectionWhere(f objections.ObjectionFilter) (where, error) {
-	var w where
-	if err := f.Check(); err != nil {
-		return w, err
-	}
-	w.eq("o.org", f.Org)
-	w.eq("o.number", f.Number)
-	w.eq("o.campaign_ref", f.Campaign)
-	w.eq("o.source", string(f.Source))
-	switch f.Status {
-	case objections.StatusActive, objections.StatusPendingNumber:
-		w.add("v.objection_id IS NULL AND o.status = ?", string(f.Status))
-	case objections.StatusVoided:
-		w.add("v.objection_id IS NOT NULL")
-	}
-	w.cmp("o.received_at >=", f.Since)
-	w.cmp("o.received_at <", f.Until)
-	return w, nil
+	return queryOne(ctx, s.q(), "read objection", "id", id, scanObjection, objectionSelect+` WHERE o.id = ?`, id)
 }
 
 // Objections returns one page of the objections f selects, ordered by id
 // (the time of receipt). f.After is the last id of the previous page.
 // EINVALID for an unknown status.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	w, err := objectionWhere(f)
-	if err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	if f.After != "" {
-		w.add("o.id > ?", f.After)
-	}
+	w := objectionWhere(f)
+	w.after("o.id", f.After)
 	rows, err := s.q().QueryContext(ctx, objectionSelect+w.sql()+" ORDER BY o.id LIMIT ?",
 		append(w.args, f.PageLimit())...)
 	if err != nil {
 		return nil, translate("list objections", err)
 	}
-	out, err := collectObjections(rows)
+	out, err := collect(rows, scanObjection)
 	if err != nil {
 		return nil, translate("list objections", err)
 	}
@@ -229,18 +191,15 @@ func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([
 
 // SearchObjections returns the objections f selects newest first: f.Limit
 // of them after skipping offset, and how many match in all, read in one
-// snapshot. f.After is ignored. EINVALID for an unknown status or an offset
-// objections.CheckSearchOffset refuses.
+// snapshot. f.After is ignored. EINVALID for a search f.CheckSearch
+// refuses.
 func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error) {
-	if err := objections.CheckSearchOffset(offset); err != nil {
+	if err := f.CheckSearch(offset); err != nil {
 		return objections.ObjectionPage{}, err
 	}
-	w, err := objectionWhere(f)
-	if err != nil {
-		return objections.ObjectionPage{}, err
-	}
+	w := objectionWhere(f)
 	var page objections.ObjectionPage
-	err = s.read(ctx, "search objections", func(tx dbtx) error {
+	err := s.read(ctx, "search objections", func(tx dbtx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objections o
 			LEFT JOIN objection_voids v ON v.objection_id = o.id`+w.sql(), w.args...).Scan(&page.Total); err != nil {
 			return err
@@ -250,7 +209,7 @@ func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilt
 		if err != nil {
 			return err
 		}
-		page.Objections, err = collectObjections(rows)
+		page.Objections, err = collect(rows, scanObjection)
 		return err
 	})
 	if err != nil {

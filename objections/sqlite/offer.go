@@ -66,49 +66,21 @@ func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections
 
 // Offer returns one offer; ENOTFOUND.
 func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
-	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id))
-	if err != nil {
-		return objections.Offer{}, translate("read offer", notFound(err, "id", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read offer", "id", id, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id)
 }
 
 // Offers returns one page of the offers f selects, ordered by id. Since and
 // Until bound started_at.
 func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("campaign_ref", f.Campaign)
-	w.eq("outcome", string(f.Outcome))
-	w.cmp("started_at >=", f.Since)
-	w.cmp("started_at <", f.Until)
-	if f.After != "" {
-		w.add("id > ?", f.After)
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id LIMIT ?`,
+	w := offerWhere(f)
+	return queryAll(ctx, s.q(), "list offers", scanOffer, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
-	if err != nil {
-		return nil, translate("list offers", err)
-	}
-	list, err := collect(rows, scanOffer)
-	if err != nil {
-		return nil, translate("list offers", err)
-	}
-	if list == nil {
-		list = []objections.Offer{}
-	}
-	return list, nil
 }
 
 // OfferByCallRef returns the offer of one call; ENOTFOUND.
 func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
-	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`,
-		provider, callRef))
-	if err != nil {
-		return objections.Offer{}, translate("read offer", notFound(err, "call_ref", callRef))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read offer", "call_ref", callRef, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`,
+		provider, callRef)
 }
 
 func scanOffer(r rowScanner) (objections.Offer, error) {

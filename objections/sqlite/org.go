@@ -40,27 +40,12 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 
 // Org returns one org; ENOTFOUND when it does not exist.
 func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
-	o, err := scanOrg(s.q().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
-	if err != nil {
-		return objections.Org{}, translate("read org", notFound(err, "org", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read org", "org", id, scanOrg, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id)
 }
 
 // Orgs lists all orgs by id.
 func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
-	if err != nil {
-		return nil, translate("list orgs", err)
-	}
-	list, err := collect(rows, scanOrg)
-	if err != nil {
-		return nil, translate("list orgs", err)
-	}
-	if list == nil {
-		list = []objections.Org{}
-	}
-	return list, nil
+	return queryAll(ctx, s.q(), "list orgs", scanOrg, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 }
 
 // ensureOrg creates the DefaultOrg for id when no org has it, so that no key

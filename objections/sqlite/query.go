@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // timeLayout is fixed-width so that stored times sort as text.
@@ -83,6 +85,13 @@ func (w *where) cmp(colOp string, t time.Time) {
 	}
 }
 
+// after adds the cursor col > id when id is set.
+func (w *where) after(col, id string) {
+	if id != "" {
+		w.add(col+" > ?", id)
+	}
+}
+
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -93,10 +102,11 @@ func (w *where) sql() string {
 // rowScanner is met by *sql.Row and *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
 
-// collect scans every row with scan and closes rows.
+// collect scans every row with scan and closes rows; none is an empty
+// list (as pgx.CollectRows in objections/postgres).
 func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []T
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
@@ -105,6 +115,31 @@ func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, erro
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// queryAll runs a query and scans every row with scan; none is an empty
+// list.
+func queryAll[T any](ctx context.Context, q dbtx, doing string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(doing, err)
+	}
+	out, err := collect(rows, scan)
+	if err != nil {
+		return nil, translate(doing, err)
+	}
+	return out, nil
+}
+
+// queryOne runs a query that returns one row and scans it with scan;
+// ENOTFOUND naming field and value when it returns none.
+func queryOne[T any](ctx context.Context, q dbtx, doing, field, value string, scan func(rowScanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if err != nil {
+		var zero T
+		return zero, translate(doing, notFound(err, field, value))
+	}
+	return v, nil
 }
 
 // eachRow scans every row into dest, calls fn after each, and closes rows
@@ -131,4 +166,74 @@ func jsonList(v []string) (string, error) {
 		return "", objections.Internal("encode list", err)
 	}
 	return string(b), nil
+}
+
+// The WHERE clauses of the list queries, one per filter.
+
+// objectionWhere is the WHERE of Objections and SearchObjections without a
+// cursor, for a filter f.Check accepts.
+func objectionWhere(f objections.ObjectionFilter) where {
+	var w where
+	w.eq("o.org", f.Org)
+	w.eq("o.number", f.Number)
+	w.eq("o.campaign_ref", f.Campaign)
+	w.eq("o.source", string(f.Source))
+	switch f.Status {
+	case objections.StatusActive, objections.StatusPendingNumber:
+		w.add("v.objection_id IS NULL AND o.status = ?", string(f.Status))
+	case objections.StatusVoided:
+		w.add("v.objection_id IS NOT NULL")
+	}
+	w.cmp("o.received_at >=", f.Since)
+	w.cmp("o.received_at <", f.Until)
+	return w
+}
+
+// offerWhere is the WHERE of Offers, with its cursor. Since and Until
+// bound started_at.
+func offerWhere(f objections.OfferFilter) where {
+	var w where
+	w.eq("org", f.Org)
+	w.eq("number", f.Number)
+	w.eq("campaign_ref", f.Campaign)
+	w.eq("outcome", string(f.Outcome))
+	w.cmp("started_at >=", f.Since)
+	w.cmp("started_at <", f.Until)
+	w.after("id", f.After)
+	return w
+}
+
+// decisionWhere is the WHERE of ListDecisions, with its cursor.
+func decisionWhere(f objections.DecisionFilter) where {
+	var w where
+	w.eq("org", f.Org)
+	w.eq("number", f.Number)
+	w.eq("objection_id", f.ObjectionID)
+	w.cmp("decided_at >=", f.Since)
+	w.cmp("decided_at <", f.Until)
+	w.after("id", f.After)
+	return w
+}
+
+// statsWhere is the WHERE of Stats over the rows of f's org and campaign
+// whose time column col (prefixed p) is in f's range.
+func statsWhere(f objections.StatsFilter, p, col string) where {
+	var w where
+	w.cmp(p+col+" >=", f.Since)
+	w.cmp(p+col+" <", f.Until)
+	w.eq(p+"org", f.Org)
+	w.eq(p+"campaign_ref", f.Campaign)
+	return w
+}
+
+// auditWhere is the WHERE of AuditLog, with its cursor: f.Before is the id
+// of the last entry of the previous page (newest first).
+func auditWhere(f access.AuditFilter) where {
+	var w where
+	w.eq("actor", f.Actor)
+	w.eq("action", string(f.Action))
+	if f.Before != "" {
+		w.add("seq < (SELECT seq FROM audit_log WHERE id = ?)", f.Before)
+	}
+	return w
 }

@@ -44,11 +44,7 @@ func (s *Store) CreateSession(ctx context.Context, ss access.Session) error {
 
 // Session returns one session by id, expired or not; ENOTFOUND.
 func (s *Store) Session(ctx context.Context, id string) (access.Session, error) {
-	ss, err := scanSession(s.q().QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM ui_sessions WHERE id = ?`, id))
-	if err != nil {
-		return access.Session{}, translate("read session", notFound(err, "session", ""))
-	}
-	return ss, nil
+	return queryOne(ctx, s.q(), "read session", "session", "", scanSession, `SELECT `+sessionColumns+` FROM ui_sessions WHERE id = ?`, id)
 }
 
 // TouchSession sets the session's last-seen time.

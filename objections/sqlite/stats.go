@@ -22,15 +22,7 @@ func (s *Store) Stats(ctx context.Context, f objections.StatsFilter) ([]objectio
 	}
 	dayObj, dayArgsObj := localDay("o.received_at", f)
 	dayOff, dayArgsOff := localDay("started_at", f)
-	var wo, wf where
-	wo.cmp("o.received_at >=", f.Since)
-	wo.cmp("o.received_at <", f.Until)
-	wo.eq("o.org", f.Org)
-	wo.eq("o.campaign_ref", f.Campaign)
-	wf.cmp("started_at >=", f.Since)
-	wf.cmp("started_at <", f.Until)
-	wf.eq("org", f.Org)
-	wf.eq("campaign_ref", f.Campaign)
+	wo, wf := statsWhere(f, "o.", "received_at"), statsWhere(f, "", "started_at")
 
 	var stats objections.DayStats
 	err := s.read(ctx, "count per day", func(tx dbtx) error {

@@ -72,24 +72,12 @@ func (s *Store) CreateToken(ctx context.Context, t access.Token) (access.Token, 
 
 // Token returns one token, revoked or not; ENOTFOUND.
 func (s *Store) Token(ctx context.Context, id string) (access.Token, error) {
-	t, err := scanToken(s.q().QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = ?`, id))
-	if err != nil {
-		return access.Token{}, translate("read token", notFound(err, "token", id))
-	}
-	return t, nil
+	return queryOne(ctx, s.q(), "read token", "token", id, scanToken, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = ?`, id)
 }
 
 // Tokens lists every token, revoked ones included, oldest first.
 func (s *Store) Tokens(ctx context.Context) ([]access.Token, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
-	if err != nil {
-		return nil, translate("list tokens", err)
-	}
-	list, err := collect(rows, scanToken)
-	if err != nil {
-		return nil, translate("list tokens", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.q(), "list tokens", scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
 }
 
 // RevokeToken ends a token at time at. ENOTFOUND for an unknown id,

@@ -71,33 +71,17 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 
 // User returns one user by id; ENOTFOUND.
 func (s *Store) User(ctx context.Context, id string) (access.User, error) {
-	u, err := scanUser(s.q().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-	if err != nil {
-		return access.User{}, translate("read user", notFound(err, "user", id))
-	}
-	return u, nil
+	return queryOne(ctx, s.q(), "read user", "user", id, scanUser, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
 }
 
 // UserByName returns one user by (lower-case) name; ENOTFOUND.
 func (s *Store) UserByName(ctx context.Context, name string) (access.User, error) {
-	u, err := scanUser(s.q().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
-	if err != nil {
-		return access.User{}, translate("read user", notFound(err, "name", name))
-	}
-	return u, nil
+	return queryOne(ctx, s.q(), "read user", "name", name, scanUser, `SELECT `+userColumns+` FROM users WHERE name = ?`, name)
 }
 
 // Users lists every user by name.
 func (s *Store) Users(ctx context.Context) ([]access.User, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
-	if err != nil {
-		return nil, translate("list users", err)
-	}
-	list, err := collect(rows, scanUser)
-	if err != nil {
-		return nil, translate("list users", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.q(), "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY name`)
 }
 
 // updateUser runs one UPDATE of the user with id and returns the user as
