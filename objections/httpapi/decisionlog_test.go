@@ -17,18 +17,26 @@ import (
 	"github.com/verzet/verzet/objections/access"
 )
 
+// decisionsEnv is an API over b where org acme has a consent on
+// 0687654321 and an objection (o) on 0612345678, and 0611111111 has
+// neither.
+func decisionsEnv(t *testing.T, b backend) (*apiEnv, objections.Objection) {
+	t.Helper()
+	e := newEnv(t, b, Config{})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	if _, err := e.reg.PutConsent(context.Background(), objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return e, recordVia(t, e.reg, "acme", "0612345678")
+}
+
 // Dial-time checks are logged: every blocked one in full with the list
 // version and the token, every one in the daily counts, and the first
 // block of each objection once. Scrubs are not logged.
 func TestDecisionLogChecks(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, Config{})
+		e, o := decisionsEnv(t, b)
 		ctx := context.Background()
-		setOrg(t, e.reg, "acme", objections.SectorCharity)
-		if _, err := e.reg.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		o := recordVia(t, e.reg, "acme", "0612345678")
 		check := func(number string) decisionView {
 			t.Helper()
 			var d decisionView

@@ -18,13 +18,8 @@ import (
 // and reads the daily counts of all checks; a dialer may do neither.
 func TestDecisionsAPI(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, Config{})
+		e, o := decisionsEnv(t, b)
 		ctx := context.Background()
-		setOrg(t, e.reg, "acme", objections.SectorCharity)
-		if _, err := e.reg.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		o := recordVia(t, e.reg, "acme", "0612345678")
 		check := func(number string) {
 			t.Helper()
 			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)

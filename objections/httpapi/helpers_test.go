@@ -26,6 +26,7 @@ import (
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/objections/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -73,36 +74,21 @@ type backend struct {
 }
 
 func backends() []backend {
+	ctx := context.Background()
 	return []backend{
 		{"sqlite", func(t *testing.T) (testStore, func(t *testing.T) testStore) {
 			path := filepath.Join(t.TempDir(), "verzet.db")
 			open := func(t *testing.T) testStore {
-				t.Helper()
-				s, err := sqlite.Open(context.Background(), path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				if err := s.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				return s
+				s, err := sqlite.Open(ctx, path)
+				return storetest.Migrated(t, s, err)
 			}
 			return open(t), open
 		}},
 		{"postgres", func(t *testing.T) (testStore, func(t *testing.T) testStore) {
 			dsn := pgtest.DSN(t)
 			open := func(t *testing.T) testStore {
-				t.Helper()
-				s, err := postgres.Open(context.Background(), dsn, postgres.WithConnectTimeout(30*time.Second))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				if err := s.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				return s
+				s, err := postgres.Open(ctx, dsn, postgres.WithConnectTimeout(30*time.Second))
+				return storetest.Migrated(t, s, err)
 			}
 			return open(t), open
 		}},

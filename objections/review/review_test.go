@@ -27,6 +27,7 @@ import (
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/review"
 	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/objections/storetest"
 )
 
 // testStore is what the UI uses of a store, and the decision log's
@@ -46,30 +47,15 @@ type backend struct {
 
 // backends are the stores every handler test runs on.
 func backends() []backend {
+	ctx := context.Background()
 	return []backend{
 		{"sqlite", func(t *testing.T) testStore {
-			ctx := context.Background()
 			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "verzet.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return storetest.Migrated(t, s, err)
 		}},
 		{"postgres", func(t *testing.T) testStore {
-			ctx := context.Background()
 			s, err := postgres.Open(ctx, pgtest.DSN(t), postgres.WithConnectTimeout(30*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return storetest.Migrated(t, s, err)
 		}},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/storetest"
 )
 
 // Environment of the child process of TestSecondProcess.
@@ -71,20 +72,8 @@ func mustOpen(tb testing.TB, path string) *Store {
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "verzet.db")
 	}
-	ctx := context.Background()
-	s, err := Open(ctx, path)
-	if err != nil {
-		tb.Fatalf("open %s: %v", path, err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("close: %v", err)
-		}
-	})
-	if err := s.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return s
+	s, err := Open(context.Background(), path)
+	return storetest.Migrated(tb, s, err)
 }
 
 func newRegister(s objections.Store) *objections.Register {

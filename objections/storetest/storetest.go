@@ -140,3 +140,28 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DecisionLog", func(t *testing.T) { RunDecisionLog(t, func(t *testing.T) DecisionLog { return open(t) }) })
 	t.Run("CallStates", func(t *testing.T) { RunCallStates(t, func(t *testing.T) CallStore { return open(t) }) })
 }
+
+// Migrator is a store that migrates its schema and closes.
+type Migrator interface {
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// Migrated is what a test does with a store it opened: it fails t when
+// the store could not be opened (err), closes it when t ends, and
+// migrates it.
+func Migrated[S Migrator](t testing.TB, s S, err error) S {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
