@@ -16,8 +16,8 @@
 //
 // Dial-time checks are honour evidence (domain.md §3.3): every answer of
 // GET /v1/callability carries the list version it was decided on (the
-// event log position its facts were read at), and when the store keeps a
-// decision log (objections.DecisionLog, migration 007) every blocked check
+// event log position its facts were read at), and when the server has a
+// decision log (Stores.Decisions, migration 007) every blocked check
 // is logged in full with that version and the asking token's name, and
 // every check is counted per org, Europe/Amsterdam day, result and main
 // reason. The log is written asynchronously from a bounded buffer that
@@ -44,8 +44,10 @@
 // the relay here claims the oldest undelivered event of each number, POSTs
 // it signed with HMAC-SHA256, and retries with backoff until a 2xx.
 //
-// The package imports objections, zap and the Prometheus client only
-// (STYLE.md §1). What it needs beyond objections.Store it declares itself:
-// TokenStore, Outbox, and the optional FactsMany, FactsBatch, PromptTexts
-// and Auditor; the optional decision log is objections.DecisionLog.
+// The package imports objections, objections/access, zap and the
+// Prometheus client only (STYLE.md §1). What it needs of a store beyond
+// the register's objections.Store comes in Stores, wired by cmd: the
+// tokens (access.TokenStore) and the capabilities it declares itself,
+// Auditor, Outbox, DecisionLog, FactsBatch and FactsMany; nothing is found
+// by asking the store at run time. PromptTexts is an Option.
 package httpapi
