@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/tracelog"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // DefaultConnectTimeout bounds how long Open and every new connection wait
@@ -36,7 +37,13 @@ type Store struct {
 // few batches at once (objections/httpapi's CheckFlights, default 4).
 const checkConns = 8
 
-var _ objections.Store = (*Store)(nil)
+// The capabilities declared in the packages a store may import. Those its
+// users declare (httpapi.Outbox, review.Records, twilio.Calls, …) are
+// checked where cmd/verzet wires them (stores.go).
+var (
+	_ objections.Store = (*Store)(nil)
+	_ access.Store     = (*Store)(nil)
+)
 
 // Option changes how Open sets up the pool.
 type Option func(*pgxpool.Config)

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // BusyTimeout is how long a write waits for another process's write lock
@@ -37,7 +38,13 @@ type Store struct {
 	stmts sync.Map // string → *sql.Stmt
 }
 
-var _ objections.Store = (*Store)(nil)
+// The capabilities declared in the packages a store may import. Those its
+// users declare (httpapi.Outbox, review.Records, twilio.Calls, …) are
+// checked where cmd/verzet wires them (stores.go).
+var (
+	_ objections.Store = (*Store)(nil)
+	_ access.Store     = (*Store)(nil)
+)
 
 // Open opens (creating when missing, with its parent directory) the database
 // file at path. Call Migrate before use. EUNAVAILABLE when the file cannot
