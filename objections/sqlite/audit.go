@@ -12,15 +12,11 @@ const auditColumns = `id, at, actor, action, subject, detail, remote`
 
 func scanAudit(r rowScanner) (access.AuditEntry, error) {
 	var (
-		e          access.AuditEntry
-		at, action string
+		e      access.AuditEntry
+		action string
 	)
-	if err := r.Scan(&e.ID, &at, &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote); err != nil {
-		return access.AuditEntry{}, err
-	}
+	err := r.Scan(&e.ID, at(&e.At), &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote)
 	e.Action = access.AuditAction(action)
-	var err error
-	e.At, err = parseTime(at)
 	return e, err
 }
 

@@ -13,14 +13,10 @@ import (
 // EUNAVAILABLE when the database cannot be read.
 func (s *Store) LoadCall(ctx context.Context, provider, ref string) (objections.CallState, error) {
 	st := objections.CallState{Provider: provider, Ref: ref}
-	var updated string
 	err := s.q().QueryRowContext(ctx, `SELECT version, data, updated_at FROM call_states WHERE provider = ? AND ref = ?`,
-		provider, ref).Scan(&st.Version, &st.Data, &updated)
+		provider, ref).Scan(&st.Version, &st.Data, at(&st.UpdatedAt))
 	if err != nil {
 		return objections.CallState{}, translate("load call state", notFound(err, "call", ref))
-	}
-	if st.UpdatedAt, err = parseTime(updated); err != nil {
-		return objections.CallState{}, objections.Internal("load call state", err)
 	}
 	return st, nil
 }

@@ -62,15 +62,8 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 }
 
 func scanFirstBlock(row rowScanner) (objections.FirstBlock, error) {
-	var (
-		f  objections.FirstBlock
-		at string
-	)
-	if err := row.Scan(&f.ObjectionID, &at); err != nil {
-		return f, err
-	}
-	var err error
-	f.At, err = parseTime(at)
+	var f objections.FirstBlock
+	err := row.Scan(&f.ObjectionID, at(&f.At))
 	return f, err
 }
 
@@ -80,17 +73,12 @@ const decisionColumns = `id, decided_at, org, number, person_id, callable, basis
 
 func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
 	var (
-		r                  objections.DecisionRecord
-		at, basis, reasons string
-		callable           int
+		r              objections.DecisionRecord
+		basis, reasons string
 	)
-	if err := row.Scan(&r.ID, &at, &r.Org, &r.Number, &r.PersonID, &callable, &basis, &reasons,
-		&r.ObjectionID, &r.ListVersion, &r.TokenName); err != nil {
-		return r, err
-	}
-	var err error
-	r.DecidedAt, err = parseTime(at)
-	r.Callable, r.Basis, r.Reasons = callable == 1, objections.Basis(basis), objections.SplitReasons(reasons)
+	err := row.Scan(&r.ID, at(&r.DecidedAt), &r.Org, &r.Number, &r.PersonID, &r.Callable, &basis, &reasons,
+		&r.ObjectionID, &r.ListVersion, &r.TokenName)
+	r.Basis, r.Reasons = objections.Basis(basis), objections.SplitReasons(reasons)
 	return r, err
 }
 
@@ -121,14 +109,13 @@ func scanDecisionCount(row rowScanner) (objections.DecisionCount, error) {
 	var (
 		c           objections.DecisionCount
 		day, reason string
-		callable    int
 	)
-	if err := row.Scan(&c.Org, &day, &callable, &reason, &c.Count); err != nil {
+	if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
 		return c, err
 	}
 	var err error
 	c.Day, err = time.Parse(dateLayout, day)
-	c.Callable, c.Reason = callable == 1, objections.Reason(reason)
+	c.Reason = objections.Reason(reason)
 	return c, err
 }
 

@@ -51,15 +51,11 @@ func (s *Store) EventsFor(ctx context.Context, subjectID string) ([]objections.E
 
 func scanEvent(r rowScanner) (objections.Event, error) {
 	var (
-		e        objections.Event
-		kind, at string
-		payload  []byte
+		e       objections.Event
+		kind    string
+		payload []byte
 	)
-	if err := r.Scan(&e.Seq, &kind, &e.Org, &e.SubjectID, &at, &payload, &e.PrevHash, &e.Hash); err != nil {
-		return objections.Event{}, err
-	}
-	var err error
-	if e.At, err = parseTime(at); err != nil {
+	if err := r.Scan(&e.Seq, &kind, &e.Org, &e.SubjectID, at(&e.At), &payload, &e.PrevHash, &e.Hash); err != nil {
 		return objections.Event{}, err
 	}
 	e.Kind, e.Payload = objections.EventKind(kind), payload

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -20,27 +21,20 @@ FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
 // unwrapped so that callers can compare it.
 func scanObjection(r rowScanner) (objections.Objection, error) {
 	var (
-		o                        objections.Objection
-		received, source, status string
-		vActor, vReason, vAt     sql.NullString
+		o               objections.Objection
+		source, status  string
+		vActor, vReason sql.NullString
+		vAt             *time.Time
 	)
-	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &received,
+	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, at(&o.ReceivedAt),
 		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
 		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
-		&vActor, &vReason, &vAt); err != nil {
-		return objections.Objection{}, err
-	}
-	var err error
-	if o.ReceivedAt, err = parseTime(received); err != nil {
+		&vActor, &vReason, nullAt(&vAt)); err != nil {
 		return objections.Objection{}, err
 	}
 	o.Source, o.Status = objections.Source(source), objections.Status(status)
-	if vAt.Valid {
-		at, err := parseTime(vAt.String)
-		if err != nil {
-			return objections.Objection{}, err
-		}
-		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: at}
+	if vAt != nil {
+		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: *vAt}
 		o.Status = objections.StatusVoided
 	}
 	return o, nil

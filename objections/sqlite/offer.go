@@ -85,16 +85,15 @@ func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (o
 
 func scanOffer(r rowScanner) (objections.Offer, error) {
 	var (
-		o                             objections.Offer
-		announced, bargeIn            int
-		keys, outcome, started, ended string
+		o             objections.Offer
+		keys, outcome string
 	)
 	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.PresentedNumber, &o.Provider, &o.CallRef, &o.DialerCallRef,
-		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
-		&o.PlayedMS, &bargeIn, &keys, &outcome, &o.EndedBy, &started, &ended, &o.ObjectionID); err != nil {
+		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &o.Announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
+		&o.PlayedMS, &o.BargeIn, &keys, &outcome, &o.EndedBy, at(&o.StartedAt), at(&o.EndedAt), &o.ObjectionID); err != nil {
 		return objections.Offer{}, err
 	}
-	o.Announced, o.BargeIn, o.Outcome = announced != 0, bargeIn != 0, objections.Outcome(outcome)
+	o.Outcome = objections.Outcome(outcome)
 	if err := json.Unmarshal([]byte(keys), &o.Keys); err != nil {
 		return objections.Offer{}, fmt.Errorf("stored offer keys: %w", err)
 	}
@@ -103,13 +102,6 @@ func scanOffer(r rowScanner) (objections.Offer, error) {
 	}
 	for i := range o.Keys {
 		o.Keys[i].At = o.Keys[i].At.UTC()
-	}
-	var err error
-	if o.StartedAt, err = parseTime(started); err != nil {
-		return objections.Offer{}, err
-	}
-	if o.EndedAt, err = parseTime(ended); err != nil {
-		return objections.Offer{}, err
 	}
 	return o, nil
 }

@@ -64,29 +64,18 @@ func ensureOrg(ctx context.Context, tx dbtx, id string, now time.Time) error {
 
 func scanOrg(r rowScanner) (objections.Org, error) {
 	var (
-		o              objections.Org
-		sector         string
-		auto           int
-		created, updat string
-		ivr            string
+		o           objections.Org
+		sector, ivr string
 	)
 	if err := r.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
-		&auto, &created, &updat, &ivr); err != nil {
+		&o.AutoCreated, at(&o.CreatedAt), at(&o.UpdatedAt), &ivr); err != nil {
 		return objections.Org{}, err
 	}
+	o.Sector = objections.Sector(sector)
 	if ivr != "" {
 		if err := json.Unmarshal([]byte(ivr), &o.IVR); err != nil {
 			return objections.Org{}, err
 		}
-	}
-	o.Sector = objections.Sector(sector)
-	o.AutoCreated = auto != 0
-	var err error
-	if o.CreatedAt, err = parseTime(created); err != nil {
-		return objections.Org{}, err
-	}
-	if o.UpdatedAt, err = parseTime(updat); err != nil {
-		return objections.Org{}, err
 	}
 	return o, nil
 }

@@ -87,16 +87,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, now time.
 
 func scanDelivery(r rowScanner) (objections.Delivery, error) {
 	var (
-		d        objections.Delivery
-		kind, at string
-		lease    sql.NullString
+		d     objections.Delivery
+		kind  string
+		lease sql.NullString
 	)
-	if err := r.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &at, &d.Attempts, &lease); err != nil {
-		return d, err
-	}
+	err := r.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, at(&d.At), &d.Attempts, &lease)
 	d.Kind, d.Lease = objections.EventKind(kind), lease.String
-	var err error
-	d.At, err = parseTime(at)
 	return d, err
 }
 
@@ -125,15 +121,13 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 	if err != nil {
 		return st, err
 	}
-	var oldest sql.NullString
+	var oldest *time.Time
 	if err := s.q().QueryRowContext(ctx, `SELECT count(*), min(at) FROM outbox
-		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, &oldest); err != nil {
+		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, nullAt(&oldest)); err != nil {
 		return st, translate("read outbox stats", err)
 	}
-	if oldest.Valid {
-		if st.Oldest, err = parseTime(oldest.String); err != nil {
-			return st, translate("read outbox stats", err)
-		}
+	if oldest != nil {
+		st.Oldest = *oldest
 	}
 	return st, nil
 }

@@ -27,12 +27,53 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// parseOptTime reads a time column where the empty string means none.
-func parseOptTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+// timeCol scans a time column (timeLayout text) into *t. With opt, the
+// empty string is the zero time (users.locked_until, last_sign_in_at).
+type timeCol struct {
+	t   *time.Time
+	opt bool
+}
+
+// at scans a time column into t.
+func at(t *time.Time) timeCol { return timeCol{t: t} }
+
+// optAt scans a time column where ” means none into t.
+func optAt(t *time.Time) timeCol { return timeCol{t: t, opt: true} }
+
+func (c timeCol) Scan(v any) error {
+	s, ok := v.(string)
+	if b, isBytes := v.([]byte); isBytes {
+		s, ok = string(b), true
 	}
-	return parseTime(s)
+	switch {
+	case !ok:
+		return fmt.Errorf("stored time: %T, not text", v)
+	case s == "" && c.opt:
+		*c.t = time.Time{}
+		return nil
+	}
+	t, err := parseTime(s)
+	*c.t = t
+	return err
+}
+
+// nullTimeCol scans a nullable time column into *t: nil for NULL.
+type nullTimeCol struct{ t **time.Time }
+
+// nullAt scans a nullable time column into t.
+func nullAt(t **time.Time) nullTimeCol { return nullTimeCol{t: t} }
+
+func (c nullTimeCol) Scan(v any) error {
+	if v == nil {
+		*c.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := at(&t).Scan(v); err != nil {
+		return err
+	}
+	*c.t = &t
+	return nil
 }
 
 // formatOptTime writes the zero time as the empty string.

@@ -49,19 +49,16 @@ func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objecti
 
 func scanRelation(r rowScanner) (objections.Relation, error) {
 	var (
-		rel                   objections.Relation
-		kind, peil, createdAt string
+		rel        objections.Relation
+		kind, peil string
 	)
-	if err := r.Scan(&rel.ID, &rel.Org, &rel.Number, &rel.PersonID, &kind, &peil, &rel.Source, &createdAt); err != nil {
+	if err := r.Scan(&rel.ID, &rel.Org, &rel.Number, &rel.PersonID, &kind, &peil, &rel.Source, at(&rel.CreatedAt)); err != nil {
 		return objections.Relation{}, err
 	}
 	rel.Kind = objections.RelationKind(kind)
 	var err error
 	if rel.Peildatum, err = time.Parse(dateLayout, peil); err != nil {
 		return objections.Relation{}, fmt.Errorf("stored peildatum %q: %w", peil, err)
-	}
-	if rel.CreatedAt, err = parseTime(createdAt); err != nil {
-		return objections.Relation{}, err
 	}
 	return rel, nil
 }
@@ -112,30 +109,13 @@ func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objection
 
 func scanConsent(r rowScanner) (objections.Consent, error) {
 	var (
-		c                         objections.Consent
-		channel, given, createdAt string
-		withdrawn                 sql.NullString
+		c       objections.Consent
+		channel string
 	)
-	if err := r.Scan(&c.ID, &c.Org, &c.Number, &c.PersonID, &channel, &given, &withdrawn, &c.Source,
-		&c.EvidenceRef, &createdAt); err != nil {
-		return objections.Consent{}, err
-	}
+	err := r.Scan(&c.ID, &c.Org, &c.Number, &c.PersonID, &channel, at(&c.GivenAt), nullAt(&c.WithdrawnAt), &c.Source,
+		&c.EvidenceRef, at(&c.CreatedAt))
 	c.Channel = objections.ConsentChannel(channel)
-	var err error
-	if c.GivenAt, err = parseTime(given); err != nil {
-		return objections.Consent{}, err
-	}
-	if c.CreatedAt, err = parseTime(createdAt); err != nil {
-		return objections.Consent{}, err
-	}
-	if withdrawn.Valid {
-		w, err := parseTime(withdrawn.String)
-		if err != nil {
-			return objections.Consent{}, err
-		}
-		c.WithdrawnAt = &w
-	}
-	return c, nil
+	return c, err
 }
 
 // orgSetUp returns EINVALID naming the org when it is not stored.

@@ -12,24 +12,9 @@ import (
 const sessionColumns = `id, user_id, created_at, seen_at, expires_at`
 
 func scanSession(r rowScanner) (access.Session, error) {
-	var (
-		ss                    access.Session
-		created, seen, expire string
-	)
-	if err := r.Scan(&ss.ID, &ss.UserID, &created, &seen, &expire); err != nil {
-		return access.Session{}, err
-	}
-	var err error
-	if ss.CreatedAt, err = parseTime(created); err != nil {
-		return access.Session{}, err
-	}
-	if ss.SeenAt, err = parseTime(seen); err != nil {
-		return access.Session{}, err
-	}
-	if ss.ExpiresAt, err = parseTime(expire); err != nil {
-		return access.Session{}, err
-	}
-	return ss, nil
+	var ss access.Session
+	err := r.Scan(&ss.ID, &ss.UserID, at(&ss.CreatedAt), at(&ss.SeenAt), at(&ss.ExpiresAt))
+	return ss, err
 }
 
 // CreateSession stores a session made by access.NewSession (see

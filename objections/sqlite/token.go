@@ -15,26 +15,12 @@ const tokenColumns = `id, name, role, hash, created_at, created_by, revoked_at`
 
 func scanToken(r rowScanner) (access.Token, error) {
 	var (
-		t               access.Token
-		role, createdAt string
-		revokedAt       sql.NullString
+		t    access.Token
+		role string
 	)
-	if err := r.Scan(&t.ID, &t.Name, &role, &t.Hash, &createdAt, &t.CreatedBy, &revokedAt); err != nil {
-		return access.Token{}, err
-	}
+	err := r.Scan(&t.ID, &t.Name, &role, &t.Hash, at(&t.CreatedAt), &t.CreatedBy, nullAt(&t.RevokedAt))
 	t.Role = access.Role(role)
-	var err error
-	if t.CreatedAt, err = parseTime(createdAt); err != nil {
-		return access.Token{}, err
-	}
-	if revokedAt.Valid {
-		at, err := parseTime(revokedAt.String)
-		if err != nil {
-			return access.Token{}, err
-		}
-		t.RevokedAt = &at
-	}
-	return t, nil
+	return t, err
 }
 
 // CreateToken stores a token made by access.NewToken (see

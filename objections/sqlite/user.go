@@ -17,26 +17,13 @@ const userColumns = `id, name, role, password_hash, must_change_password, bootst
 
 func scanUser(r rowScanner) (access.User, error) {
 	var (
-		u                           access.User
-		role, created, locked, last string
-		must, boot                  int
+		u    access.User
+		role string
 	)
-	if err := r.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &must, &boot, &created,
-		&u.CreatedBy, &u.FailedSignIns, &locked, &last); err != nil {
-		return access.User{}, err
-	}
-	u.Role, u.MustChangePassword, u.Bootstrap = access.Role(role), must != 0, boot != 0
-	var err error
-	if u.CreatedAt, err = parseTime(created); err != nil {
-		return access.User{}, err
-	}
-	if u.LockedUntil, err = parseOptTime(locked); err != nil {
-		return access.User{}, err
-	}
-	if u.LastSignInAt, err = parseOptTime(last); err != nil {
-		return access.User{}, err
-	}
-	return u, nil
+	err := r.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.MustChangePassword, &u.Bootstrap, at(&u.CreatedAt),
+		&u.CreatedBy, &u.FailedSignIns, optAt(&u.LockedUntil), optAt(&u.LastSignInAt))
+	u.Role = access.Role(role)
+	return u, err
 }
 
 // CreateUser stores a user made by access.NewUser (see access.UserStore).
