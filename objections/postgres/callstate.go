@@ -4,19 +4,25 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/verzet/verzet/objections"
 )
 
 // LoadCall returns the state of one call. ENOTFOUND when there is none,
 // EUNAVAILABLE when the database cannot be reached.
 func (s *Store) LoadCall(ctx context.Context, provider, ref string) (objections.CallState, error) {
-	st := objections.CallState{Provider: provider, Ref: ref}
-	err := s.pool.QueryRow(ctx, `SELECT version, data, updated_at FROM call_states WHERE provider = $1 AND ref = $2`,
-		provider, ref).Scan(&st.Version, &st.Data, &st.UpdatedAt)
-	if err != nil {
-		return objections.CallState{}, translate("load call state", notFound(err, "call", ref))
-	}
-	return st, nil
+	return queryOne(ctx, s.pool, "load call state", "call", ref, scanCallState,
+		`SELECT `+callStateColumns+` FROM call_states WHERE provider = $1 AND ref = $2`, provider, ref)
+}
+
+const callStateColumns = `provider, ref, version, data, updated_at`
+
+// scanCallState is the pgx.RowToFunc for callStateColumns.
+func scanCallState(row pgx.CollectableRow) (objections.CallState, error) {
+	var st objections.CallState
+	err := row.Scan(&st.Provider, &st.Ref, &st.Version, &st.Data, &st.UpdatedAt)
+	return st, err
 }
 
 // SaveCall stores st: Version 1 creates the call's state, Version n

@@ -12,13 +12,16 @@ import (
 // LoadCall returns the state of one call. ENOTFOUND when there is none,
 // EUNAVAILABLE when the database cannot be read.
 func (s *Store) LoadCall(ctx context.Context, provider, ref string) (objections.CallState, error) {
-	st := objections.CallState{Provider: provider, Ref: ref}
-	err := s.q().QueryRowContext(ctx, `SELECT version, data, updated_at FROM call_states WHERE provider = ? AND ref = ?`,
-		provider, ref).Scan(&st.Version, &st.Data, at(&st.UpdatedAt))
-	if err != nil {
-		return objections.CallState{}, translate("load call state", notFound(err, "call", ref))
-	}
-	return st, nil
+	return queryOne(ctx, s.q(), "load call state", "call", ref, scanCallState,
+		`SELECT `+callStateColumns+` FROM call_states WHERE provider = ? AND ref = ?`, provider, ref)
+}
+
+const callStateColumns = `provider, ref, version, data, updated_at`
+
+func scanCallState(r rowScanner) (objections.CallState, error) {
+	var st objections.CallState
+	err := r.Scan(&st.Provider, &st.Ref, &st.Version, &st.Data, at(&st.UpdatedAt))
+	return st, err
 }
 
 // SaveCall stores st: Version 1 creates the call's state, Version n

@@ -121,13 +121,9 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 	if err != nil {
 		return st, err
 	}
-	var oldest *time.Time
-	if err := s.q().QueryRowContext(ctx, `SELECT count(*), min(at) FROM outbox
-		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, nullAt(&oldest)); err != nil {
+	if err := s.q().QueryRowContext(ctx, `SELECT count(*), coalesce(min(at), '') FROM outbox
+		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, optAt(&st.Oldest)); err != nil {
 		return st, translate("read outbox stats", err)
-	}
-	if oldest != nil {
-		st.Oldest = *oldest
 	}
 	return st, nil
 }
