@@ -69,6 +69,15 @@ func notFound(err error, field, value string) error {
 	return err
 }
 
+// conflictAs returns as when err is ECONFLICT (a unique index refused the
+// write), and err otherwise: the caller knows which index it can be.
+func conflictAs(err, as error) error {
+	if objections.ErrorCode(err) == objections.ECONFLICT {
+		return as
+	}
+	return err
+}
+
 // unavailable reports whether err means the server could not be reached or
 // did not answer in time: retrying later may succeed.
 func unavailable(err error) bool {

@@ -35,7 +35,7 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 		return objections.Org{}, err
 	}
 	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
-	rows, _ := s.pool.Query(ctx, `INSERT INTO orgs (`+orgColumns+`)
+	return queryOne(ctx, s.pool, "store org", "org", o.ID, scanOrg, `INSERT INTO orgs (`+orgColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,
 			relation_term_months = EXCLUDED.relation_term_months,
@@ -45,11 +45,6 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 		RETURNING `+orgColumns,
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
 		o.AutoCreated, o.CreatedAt, o.UpdatedAt, ivrJSON(o.IVR))
-	stored, err := pgx.CollectExactlyOneRow(rows, scanOrg)
-	if err != nil {
-		return objections.Org{}, translate("store org", err)
-	}
-	return stored, nil
 }
 
 // Org returns one org; ENOTFOUND when it does not exist.

@@ -30,17 +30,13 @@ func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objecti
 	if err := r.CheckStorable(); err != nil {
 		return objections.Relation{}, err
 	}
-	rows, _ := s.pool.Query(ctx, `INSERT INTO relations (`+relationColumns+`)
+	stored, err := queryOne(ctx, s.pool, "store relation", "relation", r.ID, scanRelation, `INSERT INTO relations (`+relationColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (org, number, person_id, kind)
 			DO UPDATE SET peildatum = GREATEST(relations.peildatum, EXCLUDED.peildatum)
 		RETURNING `+relationColumns,
 		r.ID, r.Org, r.Number, r.PersonID, string(r.Kind), r.Peildatum, r.Source, r.CreatedAt)
-	stored, err := pgx.CollectExactlyOneRow(rows, scanRelation)
-	if err != nil {
-		return objections.Relation{}, orgError(r.Org, translate("store relation", err))
-	}
-	return stored, nil
+	return stored, orgError(r.Org, err)
 }
 
 const consentColumns = `id, org, number, person_id, channel, given_at, withdrawn_at, source, evidence_ref, created_at`
@@ -65,17 +61,13 @@ func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objection
 	if err := c.CheckStorable(); err != nil {
 		return objections.Consent{}, err
 	}
-	rows, _ := s.pool.Query(ctx, `INSERT INTO consents (`+consentColumns+`)
+	stored, err := queryOne(ctx, s.pool, "store consent", "consent", c.ID, scanConsent, `INSERT INTO consents (`+consentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (org, number, person_id, channel, given_at)
 			DO UPDATE SET withdrawn_at = LEAST(consents.withdrawn_at, EXCLUDED.withdrawn_at)
 		RETURNING `+consentColumns,
 		c.ID, c.Org, c.Number, c.PersonID, string(c.Channel), c.GivenAt, c.WithdrawnAt, c.Source, c.EvidenceRef, c.CreatedAt)
-	stored, err := pgx.CollectExactlyOneRow(rows, scanConsent)
-	if err != nil {
-		return objections.Consent{}, orgError(c.Org, translate("store consent", err))
-	}
-	return stored, nil
+	return stored, orgError(c.Org, err)
 }
 
 // orgError names the org when err is the foreign key to orgs failing.

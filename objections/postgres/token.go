@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 )
 
@@ -29,18 +28,10 @@ func (s *Store) CreateToken(ctx context.Context, t access.Token) (access.Token, 
 	if err := t.CheckStorable(); err != nil {
 		return access.Token{}, err
 	}
-	rows, _ := s.pool.Query(ctx, `INSERT INTO api_tokens (`+tokenColumns+`)
+	stored, err := queryOne(ctx, s.pool, "store token", "token", t.ID, scanToken, `INSERT INTO api_tokens (`+tokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+tokenColumns,
 		t.ID, t.Name, string(t.Role), t.Hash, t.CreatedAt, t.CreatedBy, t.RevokedAt)
-	stored, err := pgx.CollectExactlyOneRow(rows, scanToken)
-	if err != nil {
-		err = translate("store token", err)
-		if objections.ErrorCode(err) == objections.ECONFLICT {
-			return access.Token{}, access.TokenNameTaken(t.Name)
-		}
-		return access.Token{}, err
-	}
-	return stored, nil
+	return stored, conflictAs(err, access.TokenNameTaken(t.Name))
 }
 
 // Token returns one token, revoked or not; ENOTFOUND.

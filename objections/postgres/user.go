@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 )
 
@@ -47,19 +46,11 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 	if err := u.CheckStorable(); err != nil {
 		return access.User{}, err
 	}
-	rows, _ := s.pool.Query(ctx, `INSERT INTO users (`+userColumns+`)
+	stored, err := queryOne(ctx, s.pool, "create user", "user", u.ID, scanUser, `INSERT INTO users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+userColumns,
 		u.ID, u.Name, string(u.Role), u.PasswordHash, u.MustChangePassword, u.Bootstrap, u.CreatedAt,
 		u.CreatedBy, u.FailedSignIns, optTime(u.LockedUntil), optTime(u.LastSignInAt))
-	stored, err := pgx.CollectExactlyOneRow(rows, scanUser)
-	if err != nil {
-		err = translate("create user", err)
-		if objections.ErrorCode(err) == objections.ECONFLICT {
-			return access.User{}, access.UserNameTaken(u.Name)
-		}
-		return access.User{}, err
-	}
-	return stored, nil
+	return stored, conflictAs(err, access.UserNameTaken(u.Name))
 }
 
 // User returns one user by id; ENOTFOUND.

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -31,29 +30,20 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 			return err
 		}
 		const in = ` IN (SELECT value FROM json_each(?))`
-		rows, err := tx.QueryContext(ctx, objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)
+		objs, err := queryAll(ctx, tx, "read facts: read objections", scanObjection,
+			objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+			return err
 		}
-		objs, err := collect(rows, scanObjection)
+		consents, err := queryAll(ctx, tx, "read facts: read consents", scanConsent,
+			`SELECT `+consentColumns+` FROM consents WHERE org = ? AND number`+in+` ORDER BY given_at, id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT `+consentColumns+` FROM consents WHERE org = ? AND number`+in+` ORDER BY given_at, id`, org, list)
+		relations, err := queryAll(ctx, tx, "read facts: read relations", scanRelation,
+			`SELECT `+relationColumns+` FROM relations WHERE org = ? AND number`+in+` ORDER BY peildatum, id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
-		}
-		consents, err := collect(rows, scanConsent)
-		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT `+relationColumns+` FROM relations WHERE org = ? AND number`+in+` ORDER BY peildatum, id`, org, list)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		relations, err := collect(rows, scanRelation)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
+			return err
 		}
 		out = objections.GroupFacts(o, version, numbers, objs, consents, relations)
 		return nil

@@ -28,32 +28,16 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 		}
 
 		q, args := scoped(objectionSelect, "o.", org, number, person, "id")
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+		if f.Objections, err = queryAll(ctx, tx, "read facts: read objections", scanObjection, q, args...); err != nil {
+			return err
 		}
-		if f.Objections, err = collect(rows, scanObjection); err != nil {
-			return fmt.Errorf("read objections: %w", err)
-		}
-
 		q, args = scoped(`SELECT `+consentColumns+` FROM consents`, "", org, number, person, "given_at, id")
-		rows, err = tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
+		if f.Consents, err = queryAll(ctx, tx, "read facts: read consents", scanConsent, q, args...); err != nil {
+			return err
 		}
-		if f.Consents, err = collect(rows, scanConsent); err != nil {
-			return fmt.Errorf("read consents: %w", err)
-		}
-
 		q, args = scoped(`SELECT `+relationColumns+` FROM relations`, "", org, number, person, "peildatum, id")
-		rows, err = tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		if f.Relations, err = collect(rows, scanRelation); err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		return nil
+		f.Relations, err = queryAll(ctx, tx, "read facts: read relations", scanRelation, q, args...)
+		return err
 	})
 	if err != nil {
 		return objections.Facts{}, err
