@@ -126,35 +126,28 @@ func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objection
 	if err := v.CheckStorable(); err != nil {
 		return objections.Objection{}, err
 	}
-	var out objections.Objection
-	err := s.write(ctx, "void objection", func(tx dbtx) error {
+	return writeOne(ctx, s, "void objection", func(tx dbtx) (objections.Objection, error) {
 		o, err := scanObjection(tx.QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, v.ObjectionID))
 		if err != nil {
-			return notFound(err, "id", v.ObjectionID)
+			return o, notFound(err, "id", v.ObjectionID)
 		}
 		if o.Void != nil {
-			return objections.VoidedAlready(o)
+			return o, objections.VoidedAlready(o)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO objection_voids (objection_id, actor, reason, at) VALUES (?, ?, ?, ?)`,
 			v.ObjectionID, v.Actor, v.Reason, formatTime(v.At)); err != nil {
-			return fmt.Errorf("insert void: %w", err)
+			return o, fmt.Errorf("insert void: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM active_objections WHERE objection_id = ?`, v.ObjectionID); err != nil {
-			return fmt.Errorf("delete active objection: %w", err)
+			return o, fmt.Errorf("delete active objection: %w", err)
 		}
 		if err := appendEvent(ctx, tx, objections.EventObjectionVoided, o.Org, o.ID, v.At, v); err != nil {
-			return err
+			return o, err
 		}
-		vv := v
-		o.Status, o.Void = objections.StatusVoided, &vv
-		out = o
-		return nil
+		o.Status, o.Void = objections.StatusVoided, &v
+		return o, nil
 	})
-	if err != nil {
-		return objections.Objection{}, err
-	}
-	return out, nil
 }
 
 // Objection returns one objection with its void; ENOTFOUND.

@@ -18,9 +18,8 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 	if err := o.Normalize(); err != nil {
 		return objections.Org{}, err
 	}
-	var out objections.Org
-	err := s.write(ctx, "set org", func(tx dbtx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
+	return writeOne(ctx, s, "set org", func(tx dbtx) (objections.Org, error) {
+		return scanOrg(tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				name = excluded.name, sector = excluded.sector,
@@ -30,12 +29,8 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 				updated_at = excluded.updated_at, ivr = excluded.ivr
 			RETURNING `+orgColumns,
 			o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR))
-		var err error
-		out, err = scanOrg(row)
-		return err
+			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR)))
 	})
-	return out, err
 }
 
 // Org returns one org; ENOTFOUND when it does not exist.

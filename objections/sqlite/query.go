@@ -84,6 +84,14 @@ func formatOptTime(t time.Time) string {
 	return formatTime(t)
 }
 
+// formatNullTime writes a nil time as SQL NULL.
+func formatNullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
 // nullable returns nil (SQL NULL) for "", for the columns whose unique index
 // must not treat an absent value as a value.
 func nullable(s string) any {

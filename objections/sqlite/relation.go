@@ -20,31 +20,17 @@ func (s *Store) PutRelation(ctx context.Context, r objections.Relation) (objecti
 	if err := r.CheckStorable(); err != nil {
 		return objections.Relation{}, err
 	}
-	peil := r.Peildatum.Format(dateLayout)
-	var out objections.Relation
-	err := s.write(ctx, "put relation", func(tx dbtx) error {
+	return writeOne(ctx, s, "put relation", func(tx dbtx) (objections.Relation, error) {
 		if err := orgSetUp(ctx, tx, r.Org); err != nil {
-			return err
+			return objections.Relation{}, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO relations (`+relationColumns+`)
+		return scanRelation(tx.QueryRowContext(ctx, `INSERT INTO relations (`+relationColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org, number, person_id, kind) DO UPDATE SET
-				peildatum = max(relations.peildatum, excluded.peildatum)`,
-			r.ID, r.Org, r.Number, r.PersonID, string(r.Kind), peil, r.Source, formatTime(r.CreatedAt)); err != nil {
-			return fmt.Errorf("upsert relation: %w", err)
-		}
-		var err error
-		out, err = scanRelation(tx.QueryRowContext(ctx, `SELECT `+relationColumns+` FROM relations
-			WHERE org = ? AND number = ? AND person_id = ? AND kind = ?`, r.Org, r.Number, r.PersonID, string(r.Kind)))
-		if err != nil {
-			return fmt.Errorf("read relation: %w", err)
-		}
-		return nil
+				peildatum = max(relations.peildatum, excluded.peildatum)
+			RETURNING `+relationColumns,
+			r.ID, r.Org, r.Number, r.PersonID, string(r.Kind), r.Peildatum.Format(dateLayout), r.Source, formatTime(r.CreatedAt)))
 	})
-	if err != nil {
-		return objections.Relation{}, err
-	}
-	return out, nil
 }
 
 func scanRelation(r rowScanner) (objections.Relation, error) {
@@ -74,37 +60,19 @@ func (s *Store) PutConsent(ctx context.Context, c objections.Consent) (objection
 	if err := c.CheckStorable(); err != nil {
 		return objections.Consent{}, err
 	}
-	var withdrawn any
-	if c.WithdrawnAt != nil {
-		withdrawn = formatTime(*c.WithdrawnAt)
-	}
-	var out objections.Consent
-	err := s.write(ctx, "put consent", func(tx dbtx) error {
+	return writeOne(ctx, s, "put consent", func(tx dbtx) (objections.Consent, error) {
 		if err := orgSetUp(ctx, tx, c.Org); err != nil {
-			return err
+			return objections.Consent{}, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (`+consentColumns+`)
+		return scanConsent(tx.QueryRowContext(ctx, `INSERT INTO consents (`+consentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org, number, person_id, channel, given_at) DO UPDATE SET
 				withdrawn_at = coalesce(min(consents.withdrawn_at, excluded.withdrawn_at),
-					consents.withdrawn_at, excluded.withdrawn_at)`,
-			c.ID, c.Org, c.Number, c.PersonID, string(c.Channel), formatTime(c.GivenAt), withdrawn,
-			c.Source, c.EvidenceRef, formatTime(c.CreatedAt)); err != nil {
-			return fmt.Errorf("upsert consent: %w", err)
-		}
-		var err error
-		out, err = scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM consents
-			WHERE org = ? AND number = ? AND person_id = ? AND channel = ? AND given_at = ?`,
-			c.Org, c.Number, c.PersonID, string(c.Channel), formatTime(c.GivenAt)))
-		if err != nil {
-			return fmt.Errorf("read consent: %w", err)
-		}
-		return nil
+					consents.withdrawn_at, excluded.withdrawn_at)
+			RETURNING `+consentColumns,
+			c.ID, c.Org, c.Number, c.PersonID, string(c.Channel), formatTime(c.GivenAt), formatNullTime(c.WithdrawnAt),
+			c.Source, c.EvidenceRef, formatTime(c.CreatedAt)))
 	})
-	if err != nil {
-		return objections.Consent{}, err
-	}
-	return out, nil
 }
 
 func scanConsent(r rowScanner) (objections.Consent, error) {

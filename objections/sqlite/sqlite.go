@@ -151,6 +151,22 @@ func (s *Store) write(ctx context.Context, doing string, fn func(q dbtx) error) 
 	return nil
 }
 
+// writeOne runs fn in a write transaction (see write) and returns what fn
+// returned.
+func writeOne[T any](ctx context.Context, s *Store, doing string, fn func(tx dbtx) (T, error)) (T, error) {
+	var out T
+	err := s.write(ctx, doing, func(tx dbtx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 // exec runs one statement in a write transaction.
 func (s *Store) exec(ctx context.Context, doing, query string, args ...any) error {
 	return s.write(ctx, doing, func(tx dbtx) error {

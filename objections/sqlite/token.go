@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 )
 
@@ -29,31 +28,18 @@ func (s *Store) CreateToken(ctx context.Context, t access.Token) (access.Token, 
 	if err := t.CheckStorable(); err != nil {
 		return access.Token{}, err
 	}
-	var revoked any
-	if t.RevokedAt != nil {
-		revoked = formatTime(*t.RevokedAt)
-	}
-	var out access.Token
-	err := s.write(ctx, "store token", func(tx dbtx) error {
+	return writeOne(ctx, s, "store token", func(tx dbtx) (access.Token, error) {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL`, t.Name).Scan(&one)
 		switch {
 		case err == nil:
-			return access.TokenNameTaken(t.Name)
+			return access.Token{}, access.TokenNameTaken(t.Name)
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("look up token name: %w", err)
+			return access.Token{}, fmt.Errorf("look up token name: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, string(t.Role), t.Hash, formatTime(t.CreatedAt), t.CreatedBy, revoked); err != nil {
-			return fmt.Errorf("insert token: %w", err)
-		}
-		out, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = ?`, t.ID))
-		return err
+		return scanToken(tx.QueryRowContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			RETURNING `+tokenColumns, t.ID, t.Name, string(t.Role), t.Hash, formatTime(t.CreatedAt), t.CreatedBy, formatNullTime(t.RevokedAt)))
 	})
-	if err != nil {
-		return access.Token{}, err
-	}
-	return out, nil
 }
 
 // Token returns one token, revoked or not; ENOTFOUND.
@@ -69,25 +55,15 @@ func (s *Store) Tokens(ctx context.Context) ([]access.Token, error) {
 // RevokeToken ends a token at time at. ENOTFOUND for an unknown id,
 // ECONFLICT when it was revoked already.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (access.Token, error) {
-	var out access.Token
-	err := s.write(ctx, "revoke token", func(tx dbtx) error {
+	return writeOne(ctx, s, "revoke token", func(tx dbtx) (access.Token, error) {
 		t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = ?`, id))
 		if err != nil {
-			return notFound(err, "token", id)
+			return access.Token{}, notFound(err, "token", id)
 		}
 		if t.RevokedAt != nil {
-			return access.TokenRevokedAlready(t)
+			return access.Token{}, access.TokenRevokedAlready(t)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, formatTime(at), id); err != nil {
-			return fmt.Errorf("revoke token: %w", err)
-		}
-		revoked := objections.StoredTime(at)
-		t.RevokedAt = &revoked
-		out = t
-		return nil
+		return scanToken(tx.QueryRowContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? RETURNING `+tokenColumns,
+			formatTime(at), id))
 	})
-	if err != nil {
-		return access.Token{}, err
-	}
-	return out, nil
 }

@@ -31,29 +31,21 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 	if err := u.CheckStorable(); err != nil {
 		return access.User{}, err
 	}
-	var out access.User
-	err := s.write(ctx, "create user", func(tx dbtx) error {
+	return writeOne(ctx, s, "create user", func(tx dbtx) (access.User, error) {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE name = ?`, u.Name).Scan(&one)
 		switch {
 		case err == nil:
-			return access.UserNameTaken(u.Name)
+			return access.User{}, access.UserNameTaken(u.Name)
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("look up user name: %w", err)
+			return access.User{}, fmt.Errorf("look up user name: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING `+userColumns,
 			u.ID, u.Name, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), boolInt(u.Bootstrap),
 			formatTime(u.CreatedAt), u.CreatedBy, u.FailedSignIns, formatOptTime(u.LockedUntil),
-			formatOptTime(u.LastSignInAt)); err != nil {
-			return fmt.Errorf("insert user: %w", err)
-		}
-		out, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, u.ID))
-		return err
+			formatOptTime(u.LastSignInAt)))
 	})
-	if err != nil {
-		return access.User{}, err
-	}
-	return out, nil
 }
 
 // User returns one user by id; ENOTFOUND.
@@ -74,23 +66,14 @@ func (s *Store) Users(ctx context.Context) ([]access.User, error) {
 // updateUser runs one UPDATE of the user with id and returns the user as
 // it is afterwards; ENOTFOUND when there is none.
 func (s *Store) updateUser(ctx context.Context, doing, id string, fn func(u access.User) (string, []any)) (access.User, error) {
-	var out access.User
-	err := s.write(ctx, doing, func(tx dbtx) error {
+	return writeOne(ctx, s, doing, func(tx dbtx) (access.User, error) {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 		if err != nil {
-			return notFound(err, "user", id)
+			return access.User{}, notFound(err, "user", id)
 		}
 		set, args := fn(u)
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		out, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-		return err
+		return scanUser(tx.QueryRowContext(ctx, `UPDATE users SET `+set+` WHERE id = ? RETURNING `+userColumns, append(args, id)...))
 	})
-	if err != nil {
-		return access.User{}, err
-	}
-	return out, nil
 }
 
 // SetPassword replaces a user's password hash (see access.UserStore).
