@@ -1,8 +1,8 @@
 package objections
 
 import (
-	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -158,36 +158,6 @@ func FirstBlocksOf(blocked []DecisionRecord) []FirstBlock {
 	return out
 }
 
-// DecisionLog is met by stores that keep the log of dial-time checks
-// (objections/postgres and objections/sqlite, migration 007). It is
-// written asynchronously and in batches by objections/httpapi: a check
-// never waits for it.
-type DecisionLog interface {
-	// AppendDecisions writes, in one transaction, the records of blocked
-	// checks (a record whose ID is stored already is skipped), adds counts
-	// to the stored daily counts, and notes each objection's first blocked
-	// check; it returns the first blocks noted by this call (an objection
-	// blocked before keeps its first). EINVALID for a record without ID.
-	AppendDecisions(ctx context.Context, blocked []DecisionRecord, counts []DecisionCount) (firsts []FirstBlock, err error)
-	// Decisions returns up to limit (1–1000; otherwise 100) records of org
-	// on number, newest first.
-	Decisions(ctx context.Context, org, number string, limit int) ([]DecisionRecord, error)
-	// ListDecisions returns one page of logged checks matching f, oldest
-	// first (by id, the ULID of the check's time).
-	ListDecisions(ctx context.Context, f DecisionFilter) ([]DecisionRecord, error)
-	// DecisionCounts returns org's daily counts for the days from..to
-	// (dates, inclusive), by day, callable and reason.
-	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]DecisionCount, error)
-	// FirstBlocks returns the first blocked check time of those of
-	// objectionIDs that have one.
-	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
-	// PurgeDecisions deletes up to limit of the oldest logged checks
-	// decided before before (domain.md §3.4 retention) and returns how
-	// many it deleted. Daily counts and first blocks are kept: they hold
-	// no number.
-	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
-}
-
 // CheckDecisionRecords validates what AppendDecisions is given. EINVALID
 // names the first bad field.
 func CheckDecisionRecords(blocked []DecisionRecord, counts []DecisionCount) error {
@@ -217,6 +187,51 @@ func CheckDecisionRecords(blocked []DecisionRecord, counts []DecisionCount) erro
 	return nil
 }
 
+// PrepareDecisions is what a store does before AppendDecisions writes:
+// it checks blocked and counts (CheckDecisionRecords), brings the records'
+// times to StoredTime, merges the counts (MergeDecisionCounts, the order
+// the rows are upserted in) and finds the first blocks to note
+// (FirstBlocksOf). blocked is copied, not changed.
+func PrepareDecisions(blocked []DecisionRecord, counts []DecisionCount) ([]DecisionRecord, []DecisionCount, []FirstBlock, error) {
+	if err := CheckDecisionRecords(blocked, counts); err != nil {
+		return nil, nil, nil, err
+	}
+	recs := make([]DecisionRecord, len(blocked))
+	for i, r := range blocked {
+		r.DecidedAt = StoredTime(r.DecidedAt)
+		recs[i] = r
+	}
+	return recs, MergeDecisionCounts(counts), FirstBlocksOf(recs), nil
+}
+
+// FirstBlockTimes returns the times of firsts by objection id, what a
+// store's FirstBlocks answers.
+func FirstBlockTimes(firsts []FirstBlock) map[string]time.Time {
+	out := make(map[string]time.Time, len(firsts))
+	for _, f := range firsts {
+		out[f.ObjectionID] = f.At
+	}
+	return out
+}
+
+// DecisionsLimit is the number of records Decisions returns for a
+// requested limit: limit when it is 1–1000, otherwise 100.
+func DecisionsLimit(limit int) int {
+	if limit <= 0 || limit > 1000 {
+		return 100
+	}
+	return limit
+}
+
+// CheckPurgeLimit refuses a purge of no rows: EINVALID unless limit is
+// positive.
+func CheckPurgeLimit(limit int) error {
+	if limit <= 0 {
+		return Invalid("limit", strconv.Itoa(limit), "must be positive")
+	}
+	return nil
+}
+
 // DecisionFilter selects logged checks for a supervisor or an export:
 // all orgs when Org is empty.
 type DecisionFilter struct {
@@ -231,4 +246,4 @@ type DecisionFilter struct {
 }
 
 // PageLimit returns the effective page size of f.
-func (f DecisionFilter) PageLimit() int { return pageLimit(f.Limit) }
+func (f DecisionFilter) PageLimit() int { return PageLimit(f.Limit) }

@@ -4,6 +4,14 @@
 // callability decision and the Store interface. It imports nothing of verzet's
 // and only the standard library and nyaruka/phonenumbers; it does not log.
 //
+// Who may do what (users, sessions, API tokens, roles, the audit log) is
+// objections/access. The records of the stores' other capabilities live
+// here so that the stores can reach them (CallState, Delivery,
+// DecisionRecord, the UI's search and counts), while the interfaces over
+// them are declared by their users (telephony/twilio, objections/httpapi,
+// objections/review). So are the checks both stores make before writing
+// (CheckStorable and friends, storable.go): the stores keep only SQL.
+//
 // Legal semantics (see shared reference domain.md):
 //
 //   - An objection takes effect when it is recorded: ReceivedAt is the server

@@ -63,6 +63,13 @@ func Unavailable(doing string, err error) *Error {
 	return &Error{Code: EUNAVAILABLE, Message: doing, Err: err}
 }
 
+// Coded reports whether err carries a code: an *Error in its chain. Stores
+// pass such an error through their boundary unchanged.
+func Coded(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
 // any other non-nil error and "" for nil.
 func ErrorCode(err error) string {

@@ -90,7 +90,9 @@ type Void struct {
 	At          time.Time `json:"at"`
 }
 
-const maxRef = 256
+// MaxRef bounds the length of references and other short free text
+// (call and dialer references, actors, person ids) in bytes.
+const MaxRef = 256
 
 // Prepare validates o and normalises its number with nums. A missing number
 // is allowed when dialer references identify the call; the objection is then
@@ -109,8 +111,8 @@ func (o *Objection) Prepare(nums Numbers) error {
 		{"lead_ref", o.LeadRef}, {"agent_ref", o.AgentRef}, {"offer_id", o.OfferID},
 		{"actor", o.Actor}, {"idempotency_key", o.IdempotencyKey},
 	} {
-		if len(f.v) > maxRef {
-			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", maxRef)
+		if len(f.v) > MaxRef {
+			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", MaxRef)
 		}
 		if err := ValidText(f.name, f.v); err != nil {
 			return err
@@ -170,9 +172,21 @@ type ObjectionFilter struct {
 }
 
 // PageLimit returns the effective page size of f.
-func (f ObjectionFilter) PageLimit() int { return pageLimit(f.Limit) }
+func (f ObjectionFilter) PageLimit() int { return PageLimit(f.Limit) }
 
-func pageLimit(n int) int {
+// Check refuses a status the stores cannot select by: EINVALID naming
+// "status".
+func (f ObjectionFilter) Check() error {
+	switch f.Status {
+	case "", StatusActive, StatusPendingNumber, StatusVoided:
+		return nil
+	}
+	return Invalid("status", string(f.Status), "must be one of active, voided, pending_number")
+}
+
+// PageLimit returns the page size a list query uses for a requested limit
+// n: 100 when n is 0 or less, at most 1000.
+func PageLimit(n int) int {
 	switch {
 	case n <= 0:
 		return 100

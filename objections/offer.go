@@ -93,8 +93,8 @@ func (o *Offer) Prepare(nums Numbers) error {
 		{"prompt_id", o.PromptID}, {"prompt_version", o.PromptVersion}, {"prompt_hash", o.PromptHash},
 		{"ended_by", o.EndedBy}, {"objection_id", o.ObjectionID},
 	} {
-		if len(f.v) > maxRef {
-			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", maxRef)
+		if len(f.v) > MaxRef {
+			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", MaxRef)
 		}
 		if err := ValidText(f.name, f.v); err != nil {
 			return err
@@ -158,4 +158,4 @@ type OfferFilter struct {
 }
 
 // PageLimit returns the effective page size of f.
-func (f OfferFilter) PageLimit() int { return pageLimit(f.Limit) }
+func (f OfferFilter) PageLimit() int { return PageLimit(f.Limit) }

@@ -40,3 +40,16 @@ type OutboxStats struct {
 	// none is pending.
 	Oldest time.Time
 }
+
+// MaxDeliveryError bounds the last error a store keeps of a failed
+// delivery.
+const MaxDeliveryError = 1000
+
+// ClipDeliveryError cuts a delivery's last error to MaxDeliveryError
+// bytes.
+func ClipDeliveryError(s string) string {
+	if len(s) > MaxDeliveryError {
+		return s[:MaxDeliveryError]
+	}
+	return s
+}

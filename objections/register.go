@@ -31,7 +31,7 @@ func (r *Register) Numbers() Numbers { return r.numbers }
 
 // Now returns the register's clock reading in UTC, truncated to microseconds
 // (what both stores keep).
-func (r *Register) Now() time.Time { return r.now().UTC().Truncate(time.Microsecond) }
+func (r *Register) Now() time.Time { return StoredTime(r.now()) }
 
 // Record records an objection. When it returns without error the objection is
 // committed durably and Decide sees it. A repeat (see Store.RecordObjection)

@@ -63,8 +63,8 @@ func (r *Relation) Prepare(nums Numbers) error {
 		return Invalid("peildatum", "", "is required")
 	}
 	r.Peildatum = DateOf(r.Peildatum)
-	if len(r.PersonID) > maxRef || len(r.Source) > maxRef {
-		return Invalid("person_id", r.PersonID, "is longer than %d characters", maxRef)
+	if len(r.PersonID) > MaxRef || len(r.Source) > MaxRef {
+		return Invalid("person_id", r.PersonID, "is longer than %d characters", MaxRef)
 	}
 	return nil
 }
@@ -130,8 +130,8 @@ func (c *Consent) Prepare(nums Numbers) error {
 		}
 		c.WithdrawnAt = &w
 	}
-	if len(c.PersonID) > maxRef || len(c.Source) > maxRef || len(c.EvidenceRef) > maxRef {
-		return Invalid("evidence_ref", c.EvidenceRef, "is longer than %d characters", maxRef)
+	if len(c.PersonID) > MaxRef || len(c.Source) > MaxRef || len(c.EvidenceRef) > MaxRef {
+		return Invalid("evidence_ref", c.EvidenceRef, "is longer than %d characters", MaxRef)
 	}
 	return nil
 }

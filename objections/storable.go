@@ -1,11 +1,19 @@
 package objections
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
-// CheckStorable validates what a store's schema relies on in an objection
-// that Register (or the spool) prepared, so that both stores refuse the same
-// input with the same error. An empty status is inferred from the number.
-// EINVALID names the field.
+// This file holds the checks both stores make before they write, once, so
+// that they refuse the same input with the same error and keep the same
+// values: each CheckStorable validates what a store's schema relies on in
+// a record that Register (or the spool) prepared, and brings its times to
+// what both stores keep (StoredTime: UTC, microseconds). The stores keep
+// only their SQL. EINVALID names the field.
+
+// CheckStorable checks an objection. An empty status is inferred from the
+// number.
 func (o *Objection) CheckStorable() error {
 	if err := checkKeys(o.ID, o.Org); err != nil {
 		return err
@@ -31,12 +39,97 @@ func (o *Objection) CheckStorable() error {
 		return Invalid("provider", "", "is required with call_ref")
 	}
 	o.Void = nil
+	o.ReceivedAt = StoredTime(o.ReceivedAt)
 	return nil
 }
 
-// CheckStorableRecord validates the keys a store needs in a relation or a
-// consent: id, org and number. EINVALID names the field.
-func CheckStorableRecord(id, org, number string) error {
+// CheckStorable checks a void: the objection id and the time are required.
+func (v *Void) CheckStorable() error {
+	if strings.TrimSpace(v.ObjectionID) == "" {
+		return Invalid("id", v.ObjectionID, "is empty")
+	}
+	if v.At.IsZero() {
+		return Invalid("at", "", "is required")
+	}
+	v.At = StoredTime(v.At)
+	return nil
+}
+
+// VoidedAlready is the ECONFLICT of voiding o, which was voided already.
+func VoidedAlready(o Objection) error {
+	return &Error{Code: ECONFLICT, Field: "id", Value: o.ID,
+		Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
+}
+
+// CheckStorable checks an offer: id, org, provider and call reference are
+// required. Its keys are copied, so that the caller's are not changed.
+func (o *Offer) CheckStorable() error {
+	if err := checkKeys(o.ID, o.Org); err != nil {
+		return err
+	}
+	if o.Provider == "" {
+		return Invalid("provider", o.Provider, "is empty")
+	}
+	if o.CallRef == "" {
+		return Invalid("call_ref", o.CallRef, "is empty")
+	}
+	o.StartedAt, o.EndedAt = StoredTime(o.StartedAt), StoredTime(o.EndedAt)
+	keys := make([]Key, len(o.Keys))
+	for i, k := range o.Keys {
+		k.At = StoredTime(k.At)
+		keys[i] = k
+	}
+	o.Keys = keys
+	return nil
+}
+
+// CheckStorable checks a relation: id, org, number and peildatum are
+// required; the peildatum is kept as its calendar date (midnight UTC).
+func (r *Relation) CheckStorable() error {
+	if err := checkRecord(r.ID, r.Org, r.Number); err != nil {
+		return err
+	}
+	if r.Peildatum.IsZero() {
+		return Invalid("peildatum", "", "is required")
+	}
+	r.Peildatum, r.CreatedAt = DateOf(r.Peildatum), StoredTime(r.CreatedAt)
+	return nil
+}
+
+// CheckStorable checks a consent: id, org, number and given_at are
+// required, and a withdrawal must not come before given_at. An empty
+// channel is the phone.
+func (c *Consent) CheckStorable() error {
+	if err := checkRecord(c.ID, c.Org, c.Number); err != nil {
+		return err
+	}
+	if c.GivenAt.IsZero() {
+		return Invalid("given_at", "", "is required")
+	}
+	if c.Channel == "" {
+		c.Channel = ChannelPhone
+	}
+	c.GivenAt, c.CreatedAt = StoredTime(c.GivenAt), StoredTime(c.CreatedAt)
+	if c.WithdrawnAt != nil {
+		w := StoredTime(*c.WithdrawnAt)
+		if w.Before(c.GivenAt) {
+			return Invalid("withdrawn_at", w.Format(time.RFC3339), "is before given_at")
+		}
+		c.WithdrawnAt = &w
+	}
+	return nil
+}
+
+// OrgNotSetUp is the EINVALID of a relation or consent for an org that was
+// not set up: relations and consents are imported for known orgs, and an
+// unknown one is a mistake to report, not one to create.
+func OrgNotSetUp(org string) error {
+	return &Error{Code: EINVALID, Field: "org", Value: org, Message: "is not set up: create the org first"}
+}
+
+// checkRecord checks the keys of a relation or a consent: id, org and
+// number.
+func checkRecord(id, org, number string) error {
 	if err := checkKeys(id, org); err != nil {
 		return err
 	}

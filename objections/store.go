@@ -71,3 +71,36 @@ type Clock func() time.Time
 type FactsQuery struct {
 	Org, Number, Person string
 }
+
+// GroupFacts returns, for each of numbers, the facts of org on that
+// number: what Facts(org.ID, number, "") returns, picked from objs,
+// consents and relations read for all of numbers at once (in the order
+// Facts gives them), at list version version. Repeated numbers get the
+// same facts. The stores' FactsBatch read with one query per kind and
+// group here.
+func GroupFacts(org Org, version int64, numbers []string, objs []Objection, consents []Consent, relations []Relation) []Facts {
+	by := make(map[string]*Facts, len(numbers))
+	for _, n := range numbers {
+		by[n] = &Facts{Org: org, ListVersion: version}
+	}
+	for _, x := range objs {
+		if f := by[x.Number]; f != nil {
+			f.Objections = append(f.Objections, x)
+		}
+	}
+	for _, c := range consents {
+		if f := by[c.Number]; f != nil {
+			f.Consents = append(f.Consents, c)
+		}
+	}
+	for _, r := range relations {
+		if f := by[r.Number]; f != nil {
+			f.Relations = append(f.Relations, r)
+		}
+	}
+	out := make([]Facts, len(numbers))
+	for i, n := range numbers {
+		out[i] = *by[n]
+	}
+	return out
+}

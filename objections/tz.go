@@ -21,3 +21,7 @@ func amsterdam() *time.Location { return amsterdamOnce() }
 // Amsterdam returns the Europe/Amsterdam location, in which the law's dates
 // are computed and the review screens show times.
 func Amsterdam() *time.Location { return amsterdam() }
+
+// StoredTime returns t as both stores keep it: in UTC, truncated to the
+// microsecond. The zero time stays zero.
+func StoredTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

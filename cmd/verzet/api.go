@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/httpapi"
 	"github.com/verzet/verzet/prompts"
 )
@@ -43,24 +44,14 @@ func apiFeature() feature {
 			if err != nil {
 				return err
 			}
-			st := srv.Register.Store()
-			tokens, ok := st.(httpapi.TokenStore)
-			if !ok {
-				return objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", srv.Config.StoreName())
-			}
 			reg := srv.Metrics
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts := []httpapi.Option{httpapi.WithRegistry(reg)}
-			if ob, ok := st.(httpapi.Outbox); ok {
-				opts = append(opts, httpapi.WithOutbox(ob))
-			} else if len(cfg.Webhooks.URLs) > 0 {
-				return objections.Errorf(objections.EINTERNAL, "the %s store has no webhook outbox", srv.Config.StoreName())
-			}
 			if srv.IVR != nil {
 				opts = append(opts, httpapi.WithPromptTexts(catalogTexts{srv.IVR.Catalog}))
 				registerIVRMetrics(reg, srv.IVR)
 			}
-			api := httpapi.New(cfg, srv.Register, tokens, srv.Log.Named("api"), opts...)
+			api := httpapi.New(cfg, srv.Register, srv.Stores.api(), srv.Log.Named("api"), opts...)
 			h := api.Handler()
 			srv.Mount(func(mux *http.ServeMux) {
 				mux.Handle("/v1/", h)
@@ -252,17 +243,12 @@ func runTokens(ctx context.Context, a *App, args []string) (int, error) {
 }
 
 // tokenStore opens the configured store's tokens.
-func (a *App) tokenStore(ctx context.Context, cfg *Config) (httpapi.TokenStore, func(), error) {
-	s, err := openStore(ctx, cfg, false)
+func (a *App) tokenStore(ctx context.Context, cfg *Config) (access.TokenStore, func(), error) {
+	s, err := openStores(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	ts, ok := s.(httpapi.TokenStore)
-	if !ok {
-		s.Close()
-		return nil, nil, objections.Errorf(objections.EINTERNAL, "the %s store keeps no API tokens", cfg.StoreName())
-	}
-	return ts, func() { s.Close() }, nil
+	return s.Access, func() { s.Close() }, nil
 }
 
 func tokensCreate(ctx context.Context, a *App, args []string) (int, error) {
@@ -285,7 +271,7 @@ func tokensCreate(ctx context.Context, a *App, args []string) (int, error) {
 		return exitFailure, err
 	}
 	defer done()
-	t, bearer, err := objections.NewToken(*name, objections.Role(*role), "cli", time.Now())
+	t, bearer, err := access.NewToken(*name, access.Role(*role), "cli", time.Now())
 	if err != nil {
 		return exitFailure, err
 	}
@@ -312,7 +298,7 @@ func tokensList(ctx context.Context, a *App, args []string) (int, error) {
 	if err != nil {
 		return exitFailure, err
 	}
-	shown := []objections.Token{}
+	shown := []access.Token{}
 	for _, t := range list {
 		if *all || t.RevokedAt == nil {
 			shown = append(shown, t)

@@ -15,8 +15,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/verzet/verzet/objections"
-	"github.com/verzet/verzet/objections/postgres"
-	"github.com/verzet/verzet/objections/sqlite"
 )
 
 // Exit codes.
@@ -158,53 +156,17 @@ func (a *App) logger(cfg *Config) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
-// store is what the commands need of a store beyond objections.Store.
-type store interface {
-	objections.Store
-	Migrate(ctx context.Context) error
-}
-
-// openStore opens the configured store. The embedded store is always
-// migrated (it must work with one command); PostgreSQL is migrated when
-// migrate is true.
-func openStore(ctx context.Context, cfg *Config, migrate bool) (store, error) {
-	var s store
-	if cfg.DatabaseURL != "" {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, err
-		}
-		s = pg
-	} else {
-		lite, err := sqlite.Open(ctx, cfg.SQLitePath())
-		if err != nil {
-			return nil, err
-		}
-		s = lite
-		migrate = true
-	}
-	if migrate {
-		if err := s.Migrate(ctx); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
 func (a *App) register(ctx context.Context, cfg *Config, migrate bool) (*objections.Register, func(), error) {
-	s, err := openStore(ctx, cfg, migrate)
+	s, err := openStores(ctx, cfg, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	nums, err := objections.NewNumbers(cfg.DefaultRegion)
+	reg, err := s.newRegister(cfg)
 	if err != nil {
 		s.Close()
 		return nil, nil, err
 	}
-	return objections.NewRegister(s, nums, nil), func() { s.Close() }, nil
+	return reg, func() { s.Close() }, nil
 }
 
 // parseTime reads --since/--until: RFC 3339, or a date (Europe/Amsterdam).

@@ -18,7 +18,7 @@ func runMigrate(ctx context.Context, a *App, args []string) (int, error) {
 	if _, err := parse(fs, args, validate); err != nil {
 		return exitFailure, err
 	}
-	s, err := openStore(ctx, cfg, true)
+	s, err := openStores(ctx, cfg, true)
 	if err != nil {
 		return exitFailure, err
 	}
@@ -488,12 +488,12 @@ func runVerify(ctx context.Context, a *App, args []string) (int, error) {
 	if _, err := parse(fs, args, validate); err != nil {
 		return exitFailure, err
 	}
-	s, err := openStore(ctx, cfg, false)
+	s, err := openStores(ctx, cfg, false)
 	if err != nil {
 		return exitFailure, err
 	}
 	defer s.Close()
-	n, err := objections.VerifyChain(ctx, s)
+	n, err := objections.VerifyChain(ctx, s.Register)
 	var ce *objections.ChainError
 	if asChainError(err, &ce) {
 		fmt.Fprintf(a.stdout, "BROKEN: %s (the %d events before it are intact)\n", ce.Error(), n)

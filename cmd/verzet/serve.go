@@ -31,13 +31,17 @@ func runServe(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
 
-	reg, closeStore, err := a.register(ctx, cfg, !cfg.NoMigrate)
+	st, err := openStores(ctx, cfg, !cfg.NoMigrate)
 	if err != nil {
 		return exitFailure, err
 	}
-	defer closeStore()
+	defer st.Close()
+	reg, err := st.newRegister(cfg)
+	if err != nil {
+		return exitFailure, err
+	}
 
-	srv := &Server{Log: log, Register: reg, Config: *cfg, Metrics: prometheus.NewRegistry()}
+	srv := &Server{Log: log, Register: reg, Stores: st, Config: *cfg, Metrics: prometheus.NewRegistry()}
 	for _, f := range features() {
 		if err := f.start(ctx, srv); err != nil {
 			return exitFailure, fmt.Errorf("start %s: %w", f.name, err)
@@ -63,7 +67,9 @@ type feature struct {
 type Server struct {
 	Log      *zap.Logger
 	Register *objections.Register
-	Config   Config
+	// Stores are the capabilities of the register's store (stores.go).
+	Stores *stores
+	Config Config
 	// IVR is set by the ivr feature for the telephony adapters.
 	IVR *IVR
 	// Metrics is the registry served at /metrics (by the api feature);

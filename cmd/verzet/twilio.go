@@ -21,8 +21,6 @@ import (
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
-	"github.com/verzet/verzet/objections/postgres"
-	"github.com/verzet/verzet/objections/sqlite"
 	"github.com/verzet/verzet/telephony/twilio"
 	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
@@ -50,16 +48,11 @@ func twilioFeature() feature {
 }
 
 // twilioCalls is what the Twilio feature needs of the store: the call
-// records, and their purge. Both stores implement it.
+// records, and their purge. Both stores implement it (stores.go).
 type twilioCalls interface {
 	twilio.Calls
 	PurgeCalls(ctx context.Context, provider string, before time.Time) (int64, error)
 }
-
-var (
-	_ twilioCalls = (*postgres.Store)(nil)
-	_ twilioCalls = (*sqlite.Store)(nil)
-)
 
 func startTwilio(ctx context.Context, srv *Server) error {
 	cfg := srv.Config
@@ -72,10 +65,7 @@ func startTwilio(ctx context.Context, srv *Server) error {
 	if srv.IVR == nil {
 		return objections.Errorf(objections.EINTERNAL, "the twilio feature needs the ivr feature started first")
 	}
-	calls, ok := srv.Register.Store().(twilioCalls)
-	if !ok {
-		return objections.Errorf(objections.EINTERNAL, "the store does not keep call records")
-	}
+	calls := srv.Stores.Calls
 	public := cfg.PublicURL
 	switch {
 	case public != "":

@@ -20,6 +20,7 @@ import (
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/review"
 	"github.com/verzet/verzet/prompts"
 )
@@ -41,10 +42,7 @@ func uiFeature() feature {
 			if err != nil {
 				return err
 			}
-			st, ok := srv.Register.Store().(review.Store)
-			if !ok {
-				return fmt.Errorf("the %s store does not keep UI users", srv.Config.StoreName())
-			}
+			st := srv.Stores
 			var cat *prompts.Catalog
 			if srv.IVR != nil {
 				cat = srv.IVR.Catalog
@@ -56,7 +54,7 @@ func uiFeature() feature {
 				cat = c
 			}
 			log := srv.Log.Named("review")
-			ui, err := review.New(srv.Register, st, log, review.Config{PromptText: promptTexter(cat, st), BcryptCost: cost})
+			ui, err := review.New(srv.Register, st.ui(), log, review.Config{PromptText: promptTexter(cat, st.Register), BcryptCost: cost})
 			if err != nil {
 				return fmt.Errorf("the review UI: %w", err)
 			}
@@ -64,7 +62,7 @@ func uiFeature() feature {
 			// hold up the listener; the sign-in is printed a moment after.
 			addr := srv.Config.HTTPAddr
 			srv.Go(func(ctx context.Context) {
-				name, password, err := review.Bootstrap(ctx, st, cost, time.Now())
+				name, password, err := review.Bootstrap(ctx, st.Access, cost, time.Now())
 				switch {
 				case errors.Is(err, context.Canceled):
 				case err != nil:
@@ -184,18 +182,13 @@ func runUsers(ctx context.Context, a *App, args []string) (int, error) {
 	return exitFailure, objections.Invalid("subcommand", args[0], "must be one of create, list, password")
 }
 
-// userStore opens the configured store as the UI's.
-func (a *App) userStore(ctx context.Context, cfg *Config) (review.Store, func(), error) {
-	s, err := openStore(ctx, cfg, false)
+// userStore opens the configured store's users.
+func (a *App) userStore(ctx context.Context, cfg *Config) (access.Store, func(), error) {
+	s, err := openStores(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	us, ok := s.(review.Store)
-	if !ok {
-		s.Close()
-		return nil, nil, objections.Errorf(objections.EINTERNAL, "the %s store does not keep UI users", cfg.StoreName())
-	}
-	return us, func() { s.Close() }, nil
+	return s.Access, func() { s.Close() }, nil
 }
 
 // readPassword reads one line from stdin; on a terminal it asks first.
@@ -233,10 +226,10 @@ func usersCreate(ctx context.Context, a *App, args []string) (int, error) {
 		return exitFailure, objections.Invalid("NAME", strings.Join(pos, " "), "users create takes exactly one user name")
 	}
 	name := strings.ToLower(strings.TrimSpace(pos[0]))
-	if err := objections.ValidateUserName(name); err != nil {
+	if err := access.ValidateUserName(name); err != nil {
 		return exitFailure, err
 	}
-	if !objections.ValidUserRole(objections.Role(*role)) {
+	if !access.ValidUserRole(access.Role(*role)) {
 		return exitFailure, objections.Invalid("role", *role, "must be supervisor or admin")
 	}
 	cost, err := bcryptCost(cfg)
@@ -257,14 +250,14 @@ func usersCreate(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	defer done()
 	now := time.Now()
-	u, err := objections.NewUser(name, objections.Role(*role), hash, "cli", now)
+	u, err := access.NewUser(name, access.Role(*role), hash, "cli", now)
 	if err != nil {
 		return exitFailure, err
 	}
 	if u, err = st.CreateUser(ctx, u); err != nil {
 		return exitFailure, err
 	}
-	if e, err := objections.NewAuditEntry(now, "cli", objections.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
+	if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
 		if err := st.AppendAudit(ctx, e); err != nil {
 			return exitFailure, err
 		}
@@ -314,7 +307,7 @@ func usersPassword(ctx context.Context, a *App, args []string) (int, error) {
 	if _, err := st.DeleteUserSessions(ctx, u.ID); err != nil {
 		return exitFailure, err
 	}
-	if e, err := objections.NewAuditEntry(time.Now(), "cli", objections.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
+	if e, err := access.NewAuditEntry(time.Now(), "cli", access.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
 		if err := st.AppendAudit(ctx, e); err != nil {
 			return exitFailure, err
 		}
@@ -340,7 +333,7 @@ func usersList(ctx context.Context, a *App, args []string) (int, error) {
 	}
 	if *asJSON {
 		if users == nil {
-			users = []objections.User{}
+			users = []access.User{}
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

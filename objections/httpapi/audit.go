@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Auditor is met by stores that keep the audit log of the supervisors' UI
@@ -15,18 +16,18 @@ import (
 // exports, evidence packs and an objection's evidence are written to the
 // same log, with the token as actor.
 type Auditor interface {
-	AppendAudit(ctx context.Context, e objections.AuditEntry) error
+	AppendAudit(ctx context.Context, e access.AuditEntry) error
 }
 
 // audit records that tok reads personal data. Like the UI it fails closed:
 // when the entry cannot be written the read is not done, and the caller
 // answers 503 ("audit log unavailable"). A store without an audit log
 // records nothing.
-func (s *Server) audit(r *http.Request, tok objections.Token, action objections.AuditAction, subject, detail string) error {
+func (s *Server) audit(r *http.Request, tok access.Token, action access.AuditAction, subject, detail string) error {
 	if s.auditor == nil {
 		return nil
 	}
-	e, err := objections.NewAuditEntry(s.now(), actor(tok), action, subject, detail, remoteAddr(r))
+	e, err := access.NewAuditEntry(s.now(), actor(tok), action, subject, detail, remoteAddr(r))
 	if err == nil {
 		err = s.auditor.AppendAudit(r.Context(), e)
 	}
@@ -78,6 +79,6 @@ func exportFormat(r *http.Request) string {
 // (what: objections, offers, decisions) with the filter in pairs, before
 // it is read; the detail says "list" and the filter, the cursor included.
 // It fails closed like audit.
-func (s *Server) auditList(r *http.Request, tok objections.Token, what string, pairs ...string) error {
-	return s.audit(r, tok, objections.AuditView, what, strings.TrimSpace("list "+auditDetail(pairs...)))
+func (s *Server) auditList(r *http.Request, tok access.Token, what string, pairs ...string) error {
+	return s.audit(r, tok, access.AuditView, what, strings.TrimSpace("list "+auditDetail(pairs...)))
 }

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // auditToken makes a supervisor token named auditee; it returns the token
 // and its bearer string.
-func (e *apiEnv) auditToken() (objections.Token, string) {
+func (e *apiEnv) auditToken() (access.Token, string) {
 	e.t.Helper()
-	tok, bearer, err := objections.NewToken("auditee", objections.RoleSupervisor, "test", time.Now())
+	tok, bearer, err := access.NewToken("auditee", access.RoleSupervisor, "test", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -27,9 +28,9 @@ func (e *apiEnv) auditToken() (objections.Token, string) {
 }
 
 // auditLog returns the store's audit log, oldest first.
-func (e *apiEnv) auditLog() []objections.AuditEntry {
+func (e *apiEnv) auditLog() []access.AuditEntry {
 	e.t.Helper()
-	list, err := e.store.AuditLog(context.Background(), objections.AuditFilter{Limit: 1000})
+	list, err := e.store.AuditLog(context.Background(), access.AuditFilter{Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func auditFixture(t *testing.T, e *apiEnv) objections.Objection {
 		t.Fatal(err)
 	}
 	stop := o.ReceivedAt.Add(2 * time.Second)
-	if _, err := e.store.(objections.DecisionLog).AppendDecisions(ctx, []objections.DecisionRecord{{ID: objections.NewID(stop),
+	if _, err := e.store.AppendDecisions(ctx, []objections.DecisionRecord{{ID: objections.NewID(stop),
 		DecidedAt: stop, Org: "acme", Number: o.Number, Basis: objections.BasisNone,
 		Reasons: []objections.Reason{objections.ReasonObjection}, ObjectionID: o.ID, ListVersion: 1, TokenName: "dialer"}}, nil); err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ type auditedRead struct {
 	name    string
 	path    string
 	accept  string
-	action  objections.AuditAction
+	action  access.AuditAction
 	subject string
 	detail  string
 	// body is a part of the answer: the data was read.
@@ -80,19 +81,19 @@ type auditedRead struct {
 func auditedReads(o objections.Objection) []auditedRead {
 	return []auditedRead{
 		{"objections export", "/v1/objections/export?org=acme&number=06+1234+5678&since=2020-03-01", "",
-			objections.AuditExport, "objections", "format=csv org=acme number=+31612345678 since=2020-02-29T23:00:00Z", o.ID},
+			access.AuditExport, "objections", "format=csv org=acme number=+31612345678 since=2020-02-29T23:00:00Z", o.ID},
 		{"objections export as NDJSON", "/v1/objections/export?status=active", "application/x-ndjson",
-			objections.AuditExport, "objections", "format=ndjson status=active", o.ID},
+			access.AuditExport, "objections", "format=ndjson status=active", o.ID},
 		{"offers export", "/v1/offers/export?org=acme&outcome=objected&campaign=spring", "",
-			objections.AuditExport, "offers", "format=csv org=acme campaign=spring outcome=objected", "id,org,number"},
+			access.AuditExport, "offers", "format=csv org=acme campaign=spring outcome=objected", "id,org,number"},
 		{"decisions export", "/v1/decisions/export?objection=" + o.ID, "application/x-ndjson",
-			objections.AuditExport, "decisions", "format=ndjson objection=" + o.ID, `"token_name":"dialer"`},
+			access.AuditExport, "decisions", "format=ndjson objection=" + o.ID, `"token_name":"dialer"`},
 		{"evidence pack", "/v1/people/0612345678/evidence?org=acme", "",
-			objections.AuditView, "+31612345678", "evidence pack org=acme format=json", `"first_blocks"`},
+			access.AuditView, "+31612345678", "evidence pack org=acme format=json", `"first_blocks"`},
 		{"evidence pack as HTML", "/v1/people/+31612345678/evidence?org=acme&person=P-7", "text/html",
-			objections.AuditView, "+31612345678", "evidence pack org=acme person=P-7 format=html", "<html"},
+			access.AuditView, "+31612345678", "evidence pack org=acme person=P-7 format=html", "<html"},
 		{"objection", "/v1/objections/" + o.ID, "",
-			objections.AuditView, o.ID, "", `"evidence"`},
+			access.AuditView, o.ID, "", `"evidence"`},
 	}
 }
 
@@ -145,11 +146,10 @@ func TestReadsOfPersonalDataAreAudited(t *testing.T) {
 // set.
 type failingAudit struct {
 	testStore
-	objections.DecisionLog
 	fail atomic.Bool
 }
 
-func (f *failingAudit) AppendAudit(ctx context.Context, e objections.AuditEntry) error {
+func (f *failingAudit) AppendAudit(ctx context.Context, e access.AuditEntry) error {
 	if f.fail.Load() {
 		return objections.Unavailable("append audit entry", errors.New("disk full"))
 	}
@@ -161,7 +161,7 @@ func (f *failingAudit) AppendAudit(ctx context.Context, e objections.AuditEntry)
 func TestUnauditedReadsAreRefused(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		st, reopen := b.open(t)
-		fa := &failingAudit{testStore: st, DecisionLog: st.(objections.DecisionLog)}
+		fa := &failingAudit{testStore: st}
 		e := envOn(t, fa, reopen, Config{})
 		o := auditFixture(t, e)
 		_, bearer := e.auditToken()

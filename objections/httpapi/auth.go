@@ -8,20 +8,8 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
-
-// TokenStore is what the API needs to authenticate callers and manage
-// tokens; objections/postgres and objections/sqlite implement it.
-type TokenStore interface {
-	// Token returns one token; ENOTFOUND.
-	Token(ctx context.Context, id string) (objections.Token, error)
-	// CreateToken stores a new token; ECONFLICT for an active name in use.
-	CreateToken(ctx context.Context, t objections.Token) (objections.Token, error)
-	// Tokens lists every token.
-	Tokens(ctx context.Context) ([]objections.Token, error)
-	// RevokeToken ends a token; ENOTFOUND, ECONFLICT when revoked already.
-	RevokeToken(ctx context.Context, id string, at time.Time) (objections.Token, error)
-}
 
 // maxCachedTokens bounds the token cache; past it tokens are checked
 // against the store every time (an attacker cycling ids cannot grow it:
@@ -34,7 +22,7 @@ const maxCachedTokens = 10000
 // hash on every request. A token revoked on another instance stops working
 // there within ttl; one revoked through this instance's API stops at once.
 type authenticator struct {
-	tokens TokenStore
+	tokens access.TokenStore
 	ttl    time.Duration
 	now    func() time.Time
 
@@ -43,11 +31,11 @@ type authenticator struct {
 }
 
 type cachedToken struct {
-	tok     objections.Token
+	tok     access.Token
 	expires time.Time
 }
 
-func newAuthenticator(tokens TokenStore, ttl time.Duration, now func() time.Time) *authenticator {
+func newAuthenticator(tokens access.TokenStore, ttl time.Duration, now func() time.Time) *authenticator {
 	return &authenticator{tokens: tokens, ttl: ttl, now: now, cache: map[string]cachedToken{}}
 }
 
@@ -62,28 +50,28 @@ func errBadToken() error {
 }
 
 // authenticate returns the active token r carries, or a 401 error.
-func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (objections.Token, error) {
+func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (access.Token, error) {
 	h := r.Header.Get("Authorization")
 	scheme, bearer, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return objections.Token{}, errNoToken()
+		return access.Token{}, errNoToken()
 	}
-	id, secret, err := objections.ParseToken(strings.TrimSpace(bearer))
+	id, secret, err := access.ParseToken(strings.TrimSpace(bearer))
 	if err != nil {
-		return objections.Token{}, errBadToken()
+		return access.Token{}, errBadToken()
 	}
 	now := a.now()
 	tok, err := a.lookup(ctx, id, now)
 	if err != nil {
-		return objections.Token{}, err
+		return access.Token{}, err
 	}
 	if !tok.Matches(secret) || !tok.Active(now) {
-		return objections.Token{}, errBadToken()
+		return access.Token{}, errBadToken()
 	}
 	return tok, nil
 }
 
-func (a *authenticator) lookup(ctx context.Context, id string, now time.Time) (objections.Token, error) {
+func (a *authenticator) lookup(ctx context.Context, id string, now time.Time) (access.Token, error) {
 	if a.ttl > 0 {
 		a.mu.Lock()
 		c, ok := a.cache[id]
@@ -94,10 +82,10 @@ func (a *authenticator) lookup(ctx context.Context, id string, now time.Time) (o
 	}
 	tok, err := a.tokens.Token(ctx, id)
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
-		return objections.Token{}, errBadToken()
+		return access.Token{}, errBadToken()
 	}
 	if err != nil {
-		return objections.Token{}, err
+		return access.Token{}, err
 	}
 	if a.ttl > 0 {
 		a.mu.Lock()

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 )
@@ -120,10 +121,10 @@ func benchServer(b *testing.B, s *postgres.Store, cfg Config) (*httptest.Server,
 	b.Helper()
 	cfg.RateLimit = -1
 	reg := objections.NewRegister(s, objections.Numbers{Region: "NL"}, nil)
-	srv := New(cfg, reg, s, zap.NewNop())
+	srv := New(cfg, reg, Stores{Tokens: s, Audit: s, Decisions: s, FactsBatch: s, FactsMany: s}, zap.NewNop())
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
-	tok, bearer, err := objections.NewToken("bench-"+objections.NewID(time.Now())[20:], objections.RoleDialer, "bench", time.Now())
+	tok, bearer, err := access.NewToken("bench-"+objections.NewID(time.Now())[20:], access.RoleDialer, "bench", time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

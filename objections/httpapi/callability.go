@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // callability answers GET /v1/callability/{number}: may org call number
 // now? It reads the store on every request (no answer is cached), so an
 // objection committed by any instance or process blocks the next check.
-func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	if err := knownParams(r, "org", "person"); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // The dial-time gate: an objection recorded by another process is in the
@@ -29,7 +30,7 @@ func TestCallabilitySeesObjectionAtOnce(t *testing.T) {
 		check := func(number string) decisionView {
 			t.Helper()
 			var d decisionView
-			e.do(req{method: "GET", path: "/v1/callability/" + url.PathEscape(number) + "?org=acme", role: objections.RoleDialer}).
+			e.do(req{method: "GET", path: "/v1/callability/" + url.PathEscape(number) + "?org=acme", role: access.RoleDialer}).
 				want(t, http.StatusOK).json(t, &d)
 			return d
 		}
@@ -48,7 +49,7 @@ func TestCallabilitySeesObjectionAtOnce(t *testing.T) {
 			}
 		}
 		// The answer names no more of the objection than needed (§4).
-		a := e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer})
+		a := e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer})
 		for _, leak := range []string{"raw_number", "note", "actor", "06 1234"} {
 			if contains(a.body, leak) {
 				t.Fatalf("callability answer holds %q: %s", leak, a.body)
@@ -60,14 +61,14 @@ func TestCallabilitySeesObjectionAtOnce(t *testing.T) {
 			t.Fatal(d)
 		}
 		var d2 decisionView
-		e.do(req{method: "GET", path: "/v1/callability/0612345678?org=beta", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d2)
+		e.do(req{method: "GET", path: "/v1/callability/0612345678?org=beta", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d2)
 		if d2.Callable || fmt.Sprint(d2.Reasons) != "[no_basis]" {
 			t.Fatalf("beta = %+v", d2)
 		}
 		if _, _, err := other.Record(ctx, objections.Objection{Org: "acme", RawNumber: "0687654321", PersonID: "p-7", Source: objections.SourceEmail}); err != nil {
 			t.Fatal(err)
 		}
-		e.do(req{method: "GET", path: "/v1/callability/0611111111?org=acme&person=p-7", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d2)
+		e.do(req{method: "GET", path: "/v1/callability/0611111111?org=acme&person=p-7", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d2)
 		if d2.Callable || d2.Objection == nil || d2.Objection.Scope != "person" || d2.Person != "p-7" {
 			t.Fatalf("person scope = %+v", d2)
 		}
@@ -90,7 +91,7 @@ func TestCallabilityUnderConcurrentWrites(t *testing.T) {
 					n := fmt.Sprintf("+316%08d", 10000000+(w*7+i)%20)
 					_, wasCommitted := committed.Load(n)
 					var d decisionView
-					a := e.do(req{method: "GET", path: "/v1/callability/" + url.PathEscape(n) + "?org=acme", role: objections.RoleDialer})
+					a := e.do(req{method: "GET", path: "/v1/callability/" + url.PathEscape(n) + "?org=acme", role: access.RoleDialer})
 					if a.status != http.StatusOK {
 						t.Errorf("check: %d %s", a.status, a.body)
 						return
@@ -120,7 +121,7 @@ func TestCallabilityClockSkew(t *testing.T) {
 	ahead := objections.NewRegister(e.reopen(t), objections.Numbers{Region: "NL"}, func() time.Time { return time.Now().Add(3 * time.Second) })
 	recordVia(t, ahead, "acme", "0612345678")
 	var d decisionView
-	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 	if d.Callable || d.Objection == nil {
 		t.Fatalf("objection from a clock 3 s ahead not honoured: %+v", d)
 	}
@@ -162,7 +163,7 @@ func TestCallabilityStoreDown(t *testing.T) {
 	setOrg(t, e.reg, "acme", objections.SectorCharity)
 	recordVia(t, e.reg, "acme", "+31612345678")
 	check := func() answer {
-		return e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer})
+		return e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer})
 	}
 	var d decisionView
 	check().want(t, http.StatusOK).json(t, &d)

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // The decision log's settings. The buffer bounds memory (a blocked record
@@ -24,6 +25,36 @@ const (
 	decisionPurgeBatch      = 10000                  // records one purge statement deletes at most
 	decisionPurgeInterval   = time.Hour              // how often the retention purge runs
 )
+
+// DecisionLog is the log of dial-time checks the API keeps (both of
+// verzet's stores, migration 007): it writes the checks asynchronously
+// and in batches (a check never waits for it), purges them after the
+// retention, and reads them back for /v1/decisions and evidence packs.
+type DecisionLog interface {
+	// AppendDecisions writes, in one transaction, the records of blocked
+	// checks (a record whose ID is stored already is skipped), adds counts
+	// to the stored daily counts, and notes each objection's first blocked
+	// check; it returns the first blocks noted by this call (an objection
+	// blocked before keeps its first). EINVALID for a record without ID.
+	AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) (firsts []objections.FirstBlock, err error)
+	// Decisions returns up to objections.DecisionsLimit(limit) records of
+	// org on number, newest first.
+	Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error)
+	// ListDecisions returns one page of logged checks matching f, oldest
+	// first (by id, the ULID of the check's time).
+	ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error)
+	// DecisionCounts returns org's daily counts for the days from..to
+	// (dates, inclusive), by day, callable and reason.
+	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
+	// FirstBlocks returns the first blocked check time of those of
+	// objectionIDs that have one.
+	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
+	// PurgeDecisions deletes up to limit of the oldest logged checks
+	// decided before before (domain.md §3.4 retention) and returns how
+	// many it deleted. Daily counts and first blocks are kept: they hold
+	// no number.
+	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
+}
 
 // decisionLog keeps the honour evidence of domain.md §3.3 for dial-time
 // checks (GET /v1/callability) without making a check wait on a write:
@@ -42,7 +73,7 @@ const (
 // check observes verzet_revocation_first_block_seconds: the time from the
 // objection's receipt (its commit) to the first dial attempt it blocked.
 type decisionLog struct {
-	store    objections.DecisionLog
+	store    DecisionLog
 	log      *zap.Logger
 	capacity int
 	batch    int
@@ -87,7 +118,7 @@ type countKey struct {
 	reason   objections.Reason
 }
 
-func newDecisionLog(store objections.DecisionLog, log *zap.Logger, reg prometheus.Registerer) *decisionLog {
+func newDecisionLog(store DecisionLog, log *zap.Logger, reg prometheus.Registerer) *decisionLog {
 	l := &decisionLog{store: store, log: log, capacity: decisionLogCapacity, batch: decisionLogBatch,
 		maxWrite: decisionLogMaxWrite, interval: decisionLogInterval, wake: make(chan struct{}, 1),
 		counts: map[countKey]int64{}}
@@ -123,7 +154,7 @@ func newDecisionLog(store objections.DecisionLog, log *zap.Logger, reg prometheu
 // add logs the dial-time decision d, asked with tok. It takes a lock and
 // appends to memory, nothing more: the answer never waits on the store.
 // Safe on a nil log (a store without a decision log).
-func (l *decisionLog) add(d objections.Decision, tok objections.Token) {
+func (l *decisionLog) add(d objections.Decision, tok access.Token) {
 	if l == nil {
 		return
 	}

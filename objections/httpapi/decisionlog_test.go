@@ -14,24 +14,33 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
+
+// decisionsEnv is an API over b where org acme has a consent on
+// 0687654321 and an objection (o) on 0612345678, and 0611111111 has
+// neither.
+func decisionsEnv(t *testing.T, b backend) (*apiEnv, objections.Objection) {
+	t.Helper()
+	e := newEnv(t, b, Config{})
+	setOrg(t, e.reg, "acme", objections.SectorCharity)
+	if _, err := e.reg.PutConsent(context.Background(), objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return e, recordVia(t, e.reg, "acme", "0612345678")
+}
 
 // Dial-time checks are logged: every blocked one in full with the list
 // version and the token, every one in the daily counts, and the first
 // block of each objection once. Scrubs are not logged.
 func TestDecisionLogChecks(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, Config{})
+		e, o := decisionsEnv(t, b)
 		ctx := context.Background()
-		setOrg(t, e.reg, "acme", objections.SectorCharity)
-		if _, err := e.reg.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		o := recordVia(t, e.reg, "acme", "0612345678")
 		check := func(number string) decisionView {
 			t.Helper()
 			var d decisionView
-			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 			if d.ListVersion != 1 {
 				t.Fatalf("%s: list version %d, want 1 (one event in the log)", number, d.ListVersion)
 			}
@@ -48,11 +57,11 @@ func TestDecisionLogChecks(t *testing.T) {
 			}
 		}
 		check("0611111111") // no basis
-		e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "0612345678\n0611111111\n0687654321\n",
+		e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "0612345678\n0611111111\n0687654321\n",
 			contentType: "text/csv"}).want(t, http.StatusOK)
 		e.srv.decisions.flush(ctx)
 
-		dl := e.store.(objections.DecisionLog)
+		dl := e.store
 		recs, err := dl.Decisions(ctx, "acme", "+31612345678", 10)
 		if err != nil {
 			t.Fatal(err)
@@ -114,10 +123,10 @@ func TestDecisionLogRunFlushesOnStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); e.srv.Run(ctx) }()
-	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK)
+	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)
 	cancel()
 	<-done
-	recs, err := e.store.(objections.DecisionLog).Decisions(context.Background(), "acme", "+31612345678", 10)
+	recs, err := e.store.Decisions(context.Background(), "acme", "+31612345678", 10)
 	if err != nil || len(recs) != 1 || recs[0].MainReason() != objections.ReasonNoBasis {
 		t.Fatalf("records after stop = %+v, %v", recs, err)
 	}
@@ -134,7 +143,7 @@ type fakeDecisionLog struct {
 	fail   func(call int) error
 }
 
-var _ objections.DecisionLog = (*fakeDecisionLog)(nil)
+var _ DecisionLog = (*fakeDecisionLog)(nil)
 
 func (f *fakeDecisionLog) AppendDecisions(_ context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
 	f.mu.Lock()
@@ -251,10 +260,10 @@ func TestDecisionLogBufferFull(t *testing.T) {
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
 	l.capacity = 3
 	for i := range 5 {
-		l.add(blockedDecision(nil, logT0.Add(time.Duration(i)*time.Millisecond)), objections.Token{Name: "dialer-1"})
+		l.add(blockedDecision(nil, logT0.Add(time.Duration(i)*time.Millisecond)), access.Token{Name: "dialer-1"})
 	}
-	l.add(allowedDecision(logT0), objections.Token{Name: "dialer-1"})
-	l.add(allowedDecision(logT0), objections.Token{Name: "dialer-1"})
+	l.add(allowedDecision(logT0), access.Token{Name: "dialer-1"})
+	l.add(allowedDecision(logT0), access.Token{Name: "dialer-1"})
 	if v, _ := metricValue(t, reg, "verzet_decision_log_dropped_total"); v != 2 {
 		t.Fatalf("dropped = %v, want 2", v)
 	}
@@ -286,9 +295,9 @@ func TestDecisionLogRetry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
 	o := &objections.Objection{ID: "01OBJ", ReceivedAt: logT0}
-	l.add(blockedDecision(o, logT0.Add(1500*time.Millisecond)), objections.Token{Name: "d"})
-	l.add(blockedDecision(o, logT0.Add(2*time.Second)), objections.Token{Name: "d"})
-	l.add(allowedDecision(logT0), objections.Token{Name: "d"})
+	l.add(blockedDecision(o, logT0.Add(1500*time.Millisecond)), access.Token{Name: "d"})
+	l.add(blockedDecision(o, logT0.Add(2*time.Second)), access.Token{Name: "d"})
+	l.add(allowedDecision(logT0), access.Token{Name: "d"})
 
 	l.flush(context.Background())
 	if v, _ := metricValue(t, reg, "verzet_decision_log_failures_total"); v != 1 {
@@ -333,7 +342,7 @@ func TestDecisionLogRun(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); l.run(ctx) }()
 
-		l.add(blockedDecision(nil, logT0), objections.Token{})
+		l.add(blockedDecision(nil, logT0), access.Token{})
 		synctest.Wait()
 		if recs, _ := fake.written(); recs != 0 {
 			t.Fatalf("written before the tick: %d", recs)
@@ -345,15 +354,15 @@ func TestDecisionLogRun(t *testing.T) {
 		}
 
 		for range 5 { // a full batch: written before the next tick
-			l.add(blockedDecision(nil, logT0), objections.Token{})
+			l.add(blockedDecision(nil, logT0), access.Token{})
 		}
 		synctest.Wait()
 		if recs, _ := fake.written(); recs != 6 {
 			t.Fatalf("after a full batch: %d records, want 6", recs)
 		}
 
-		l.add(blockedDecision(nil, logT0), objections.Token{})
-		l.add(allowedDecision(logT0), objections.Token{})
+		l.add(blockedDecision(nil, logT0), access.Token{})
+		l.add(allowedDecision(logT0), access.Token{})
 		cancel()
 		<-done
 		if recs, counted := fake.written(); recs != 7 || counted != 8 {
@@ -373,8 +382,8 @@ func TestDecisionLogInvalidDropped(t *testing.T) {
 	}}
 	reg := prometheus.NewRegistry()
 	l := newDecisionLog(fake, zaptest.NewLogger(t), reg)
-	l.add(blockedDecision(nil, logT0), objections.Token{})
-	l.add(blockedDecision(nil, logT0), objections.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
 	l.flush(context.Background())
 	dropped, _ := metricValue(t, reg, "verzet_decision_log_dropped_total")
 	failures, _ := metricValue(t, reg, "verzet_decision_log_failures_total")
@@ -382,7 +391,7 @@ func TestDecisionLogInvalidDropped(t *testing.T) {
 	if dropped != 2 || failures != 1 || pending != 0 {
 		t.Fatalf("dropped %v, failures %v, pending %v; want 2, 1, 0", dropped, failures, pending)
 	}
-	l.add(blockedDecision(nil, logT0), objections.Token{})
+	l.add(blockedDecision(nil, logT0), access.Token{})
 	l.flush(context.Background())
 	if recs, counted := fake.written(); recs != 1 || counted != 1 || fake.calls != 2 {
 		t.Fatalf("after the refusal: %d records, %d counts in %d appends; want 1, 1, 2", recs, counted, fake.calls)
@@ -400,9 +409,9 @@ func TestDecisionLogConcurrentAdd(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				if i%2 == 0 {
-					l.add(blockedDecision(nil, logT0), objections.Token{})
+					l.add(blockedDecision(nil, logT0), access.Token{})
 				} else {
-					l.add(allowedDecision(logT0), objections.Token{})
+					l.add(allowedDecision(logT0), access.Token{})
 				}
 			}
 		})
@@ -435,7 +444,7 @@ func TestDecisionLogPurge(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b, Config{DecisionRetention: 24 * time.Hour})
 		ctx := context.Background()
-		dl := e.store.(objections.DecisionLog)
+		dl := e.store
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		var recs []objections.DecisionRecord
 		for i, age := range []time.Duration{72 * time.Hour, 49 * time.Hour, 48 * time.Hour, 25 * time.Hour, 23 * time.Hour, time.Minute} {
@@ -483,13 +492,13 @@ func TestDecisionLogKeepForever(t *testing.T) {
 	at := time.Now().AddDate(-20, 0, 0)
 	rec := objections.DecisionRecord{ID: objections.NewID(at), DecidedAt: at, Org: "acme", Number: "+31612345678",
 		Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonNoBasis}}
-	if _, err := e.store.(objections.DecisionLog).AppendDecisions(ctx, []objections.DecisionRecord{rec}, nil); err != nil {
+	if _, err := e.store.AppendDecisions(ctx, []objections.DecisionRecord{rec}, nil); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	cancel()
 	e.srv.decisions.purgeLoop(runCtx) // returns at once: nothing to do
-	left, err := e.store.(objections.DecisionLog).ListDecisions(ctx, objections.DecisionFilter{})
+	left, err := e.store.ListDecisions(ctx, objections.DecisionFilter{})
 	if err != nil || len(left) != 1 {
 		t.Fatalf("after the purge loop: %d records, %v", len(left), err)
 	}

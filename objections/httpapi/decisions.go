@@ -7,26 +7,26 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // maxCountDays bounds the days one GET /v1/decisions/counts covers.
 const maxCountDays = 400
 
-// decisionLogOf returns the store's decision log, or a problem when the
-// store keeps none.
-func (s *Server) decisionLogOf() (objections.DecisionLog, error) {
-	dl, ok := s.store.(objections.DecisionLog)
-	if !ok {
+// decisionLogOf returns the decision log, or a problem when the server
+// has none.
+func (s *Server) decisionLogOf() (DecisionLog, error) {
+	if s.decisions == nil {
 		return nil, objections.Errorf(objections.ENOTFOUND, "this store keeps no decision log")
 	}
-	return dl, nil
+	return s.decisions.store, nil
 }
 
 // listDecisions answers GET /v1/decisions: the logged blocked dial-time
 // checks (domain.md §3.3), oldest first, with a cursor; filters org,
 // number, objection, since, until. What a supervisor shows a regulator
 // asking "did you honour the objections": every dial attempt they stopped.
-func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	dl, f, err := s.decisionQuery(r, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -54,7 +54,7 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok objec
 // decisionQuery is the common start of the decision list and export: it
 // refuses parameters other than the filters and extra, and returns the
 // store's decision log and the filter.
-func (s *Server) decisionQuery(r *http.Request, extra ...string) (objections.DecisionLog, objections.DecisionFilter, error) {
+func (s *Server) decisionQuery(r *http.Request, extra ...string) (DecisionLog, objections.DecisionFilter, error) {
 	if err := knownParams(r, append([]string{"org", "number", "objection", "since", "until"}, extra...)...); err != nil {
 		return nil, objections.DecisionFilter{}, err
 	}
@@ -88,13 +88,13 @@ func (s *Server) decisionFilter(r *http.Request) (objections.DecisionFilter, err
 // (objections.DecisionExportHeader) or NDJSON — the honour evidence for a
 // regulator's request. The export is audited, with its filter, before it
 // is read.
-func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	dl, f, err := s.decisionQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, tok, objections.AuditExport, "decisions", auditDetail("format", exportFormat(r),
+	if err := s.audit(r, tok, access.AuditExport, "decisions", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "objection", f.ObjectionID,
 		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)
@@ -141,7 +141,7 @@ type decisionTotals struct {
 // dial-time check of org, allowed and blocked, counted per
 // Europe/Amsterdam day, result and main reason (the aggregate evidence of
 // domain.md §3.3). Days default to the last 30, today included.
-func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	if err := knownParams(r, "org", "from", "to"); err != nil {
 		s.writeError(w, r, err)
 		return

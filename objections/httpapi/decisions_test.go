@@ -11,22 +11,18 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // A supervisor lists the blocked dial-time checks, filtered and paged,
 // and reads the daily counts of all checks; a dialer may do neither.
 func TestDecisionsAPI(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, Config{})
+		e, o := decisionsEnv(t, b)
 		ctx := context.Background()
-		setOrg(t, e.reg, "acme", objections.SectorCharity)
-		if _, err := e.reg.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0687654321", GivenAt: time.Now().Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		o := recordVia(t, e.reg, "acme", "0612345678")
 		check := func(number string) {
 			t.Helper()
-			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK)
+			e.do(req{method: "GET", path: "/v1/callability/" + number + "?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)
 		}
 		for range 3 {
 			check("0612345678") // blocked by the objection
@@ -43,7 +39,7 @@ func TestDecisionsAPI(t *testing.T) {
 		list := func(query string) decisionPage {
 			t.Helper()
 			var p decisionPage
-			e.do(req{method: "GET", path: "/v1/decisions" + query, role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
+			e.do(req{method: "GET", path: "/v1/decisions" + query, role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
 			return p
 		}
 		all := list("?org=acme")
@@ -76,7 +72,7 @@ func TestDecisionsAPI(t *testing.T) {
 		}
 
 		var c decisionCountsView
-		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &c)
+		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &c)
 		today := objections.DecisionDay(time.Now()).Format("2006-01-02")
 		if c.Org != "acme" || c.To != today || c.Totals != (decisionTotals{Checks: 6, Allowed: 2, Blocked: 4}) {
 			t.Fatalf("counts = %+v, want 6 checks today (%s), 2 allowed", c, today)
@@ -92,14 +88,14 @@ func TestDecisionsAPI(t *testing.T) {
 			t.Fatalf("counts by reason = %v", got)
 		}
 		var past decisionCountsView
-		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme&from=2025-01-01&to=2025-01-31", role: objections.RoleSupervisor}).
+		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme&from=2025-01-01&to=2025-01-31", role: access.RoleSupervisor}).
 			want(t, http.StatusOK).json(t, &past)
 		if len(past.Items) != 0 || past.Totals.Checks != 0 || past.From != "2025-01-01" {
 			t.Fatalf("counts of January 2025 = %+v", past)
 		}
 
 		// The export: every blocked check, as CSV and as NDJSON.
-		a := e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a := e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll()
 		if err != nil {
 			t.Fatal(err)
@@ -117,7 +113,7 @@ func TestDecisionsAPI(t *testing.T) {
 			first["objection_id"] != r0.ObjectionID || first["list_version"] != "1" || first["decided_at"] != r0.DecidedAt.Format(time.RFC3339Nano) {
 			t.Fatalf("first row %v, want %+v", first, r0)
 		}
-		nd := e.do(req{method: "GET", path: "/v1/decisions/export?objection=" + o.ID, role: objections.RoleSupervisor,
+		nd := e.do(req{method: "GET", path: "/v1/decisions/export?objection=" + o.ID, role: access.RoleSupervisor,
 			header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
 		lines := strings.Split(strings.TrimSpace(string(nd.body)), "\n")
 		if len(lines) != 3 {
@@ -129,11 +125,11 @@ func TestDecisionsAPI(t *testing.T) {
 				t.Fatalf("NDJSON line %s: %v", l, err)
 			}
 		}
-		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme&limit=5", role: objections.RoleSupervisor}).want(t, http.StatusBadRequest)
-		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
+		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme&limit=5", role: access.RoleSupervisor}).want(t, http.StatusBadRequest)
+		e.do(req{method: "GET", path: "/v1/decisions/export?org=acme", role: access.RoleDialer}).want(t, http.StatusForbidden)
 
-		e.do(req{method: "GET", path: "/v1/decisions?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
-		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
+		e.do(req{method: "GET", path: "/v1/decisions?org=acme", role: access.RoleDialer}).want(t, http.StatusForbidden)
+		e.do(req{method: "GET", path: "/v1/decisions/counts?org=acme", role: access.RoleDialer}).want(t, http.StatusForbidden)
 		for _, tc := range []struct{ query, field string }{
 			{"/v1/decisions?org=acme&number=12", "number"},
 			{"/v1/decisions?org=acme&cursor=xyz", "cursor"},
@@ -144,7 +140,7 @@ func TestDecisionsAPI(t *testing.T) {
 			{"/v1/decisions/counts?org=acme&from=2024-01-01&to=2026-01-01", "from"},
 			{"/v1/decisions/counts", "org"},
 		} {
-			p := e.do(req{method: "GET", path: tc.query, role: objections.RoleSupervisor}).want(t, http.StatusBadRequest).problem(t)
+			p := e.do(req{method: "GET", path: tc.query, role: access.RoleSupervisor}).want(t, http.StatusBadRequest).problem(t)
 			if p.Field != tc.field {
 				t.Errorf("%s: problem names %q, want %q (%+v)", tc.query, p.Field, tc.field, p)
 			}

@@ -4,8 +4,8 @@
 // signed webhooks that announce every new or voided objection.
 //
 // Main types: Server (New, Handler, Run) and its Config. Callers
-// authenticate with bearer tokens (objections.Token, stored as hashes);
-// each route needs one objections.Permission, which a token's role has or
+// authenticate with bearer tokens (access.Token, stored as hashes);
+// each route needs one access.Permission, which a token's role has or
 // not. Errors are RFC 9457 application/problem+json naming the field and
 // value. The routes are documented in openapi.json, served at
 // /v1/openapi.json; a test keeps the two in step.
@@ -16,8 +16,8 @@
 //
 // Dial-time checks are honour evidence (domain.md §3.3): every answer of
 // GET /v1/callability carries the list version it was decided on (the
-// event log position its facts were read at), and when the store keeps a
-// decision log (objections.DecisionLog, migration 007) every blocked check
+// event log position its facts were read at), and when the server has a
+// decision log (Stores.Decisions, migration 007) every blocked check
 // is logged in full with that version and the asking token's name, and
 // every check is counted per org, Europe/Amsterdam day, result and main
 // reason. The log is written asynchronously from a bounded buffer that
@@ -34,7 +34,7 @@
 // as if it were whole.
 //
 // Reads of personal data are audited in the log the supervisors' UI keeps
-// (objections.AuditEntry, actor "token:ID (name)"): the three exports
+// (access.AuditEntry, actor "token:ID (name)"): the three exports
 // (action export, with their filter) and the evidence of a number or an
 // objection (action view). As in the UI, a read whose entry cannot be
 // written is refused with 503.
@@ -44,8 +44,10 @@
 // the relay here claims the oldest undelivered event of each number, POSTs
 // it signed with HMAC-SHA256, and retries with backoff until a 2xx.
 //
-// The package imports objections, zap and the Prometheus client only
-// (STYLE.md §1). What it needs beyond objections.Store it declares itself:
-// TokenStore, Outbox, and the optional FactsMany, FactsBatch, PromptTexts
-// and Auditor; the optional decision log is objections.DecisionLog.
+// The package imports objections, objections/access, zap and the
+// Prometheus client only (STYLE.md §1). What it needs of a store beyond
+// the register's objections.Store comes in Stores, wired by cmd: the
+// tokens (access.TokenStore) and the capabilities it declares itself,
+// Auditor, Outbox, DecisionLog, FactsBatch and FactsMany; nothing is found
+// by asking the store at run time. PromptTexts is an Option.
 package httpapi

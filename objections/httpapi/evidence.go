@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // maxEvidenceOffers bounds the offers in one evidence pack; a number called
@@ -60,7 +61,7 @@ type firstBlockView struct {
 // evidence answers GET /v1/people/{number}/evidence?org=[&person=] as JSON,
 // or as a printable HTML page for Accept: text/html or ?format=html. The
 // read is audited (a view of the number) before anything is read.
-func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	if err := knownParams(r, "org", "person", "format"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,7 +89,7 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok objections
 	if asHTML {
 		shown = "html"
 	}
-	if err := s.audit(r, tok, objections.AuditView, number, "evidence pack "+auditDetail("org", org, "person", person, "format", shown)); err != nil {
+	if err := s.audit(r, tok, access.AuditView, number, "evidence pack "+auditDetail("org", org, "person", person, "format", shown)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 func TestEvidencePack(t *testing.T) {
@@ -36,7 +37,7 @@ func TestEvidencePack(t *testing.T) {
 
 		// Before any dial attempt: no checks, the first block unknown.
 		var p evidencePack
-		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
+		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
 		if len(p.Checks) != 0 || len(p.FirstBlocks) != 1 || p.FirstBlocks[0].ObjectionID != o.ID || p.FirstBlocks[0].BlockedAt != nil ||
 			p.FirstBlocks[0].LatencySeconds != nil {
 			t.Fatalf("pack before a check: checks %+v, first blocks %+v", p.Checks, p.FirstBlocks)
@@ -45,12 +46,12 @@ func TestEvidencePack(t *testing.T) {
 		// Two blocked dial attempts, and another org's and number's.
 		for _, path := range []string{"/v1/callability/0612345678?org=acme", "/v1/callability/0612345678?org=acme",
 			"/v1/callability/0612345678?org=beta", "/v1/callability/0687654321?org=acme"} {
-			e.do(req{method: "GET", path: path, role: objections.RoleDialer}).want(t, http.StatusOK)
+			e.do(req{method: "GET", path: path, role: access.RoleDialer}).want(t, http.StatusOK)
 		}
 		e.srv.decisions.flush(ctx)
 
 		p = evidencePack{}
-		e.do(req{method: "GET", path: "/v1/people/06%201234%205678/evidence?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
+		e.do(req{method: "GET", path: "/v1/people/06%201234%205678/evidence?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &p)
 		if p.Number != "+31612345678" || p.Org.ID != "acme" || len(p.Objections) != 1 || len(p.Consents) != 1 || len(p.Relations) != 1 ||
 			len(p.Offers) != 1 || p.Decision.Callable || p.Decision.Reasons[0] != "objection" || p.Decision.ListVersion != 3 {
 			t.Fatalf("pack = %+v", p)
@@ -64,7 +65,7 @@ func TestEvidencePack(t *testing.T) {
 			fb[0].LatencySeconds == nil || *fb[0].LatencySeconds != fb[0].BlockedAt.Sub(o.ReceivedAt).Seconds() || *fb[0].LatencySeconds < 0 {
 			t.Fatalf("first blocks = %+v; want the first check, after the objection's receipt", fb)
 		}
-		a := e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: objections.RoleSupervisor,
+		a := e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: access.RoleSupervisor,
 			header: map[string]string{"Accept": "text/html,application/xhtml+xml"}}).want(t, http.StatusOK)
 		html := string(a.body)
 		if !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") || !strings.Contains(a.header.Get("Content-Security-Policy"), "default-src 'none'") {
@@ -80,8 +81,8 @@ func TestEvidencePack(t *testing.T) {
 		if strings.Contains(html, "<script>") {
 			t.Fatal("HTML carries an unescaped script")
 		}
-		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme&format=html", role: objections.RoleAdmin}).want(t, http.StatusOK)
-		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme&format=pdf", role: objections.RoleAdmin}).want(t, http.StatusBadRequest)
-		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: objections.RoleDialer}).want(t, http.StatusForbidden)
+		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme&format=html", role: access.RoleAdmin}).want(t, http.StatusOK)
+		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme&format=pdf", role: access.RoleAdmin}).want(t, http.StatusBadRequest)
+		e.do(req{method: "GET", path: "/v1/people/0612345678/evidence?org=acme", role: access.RoleDialer}).want(t, http.StatusForbidden)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // exportObjections answers GET /v1/objections/export: every objection the
@@ -18,13 +19,13 @@ import (
 // of objections.ExportHeader, as the supervisor UI and `verzet objections
 // export` write them) or, for Accept: application/x-ndjson, one list item
 // a line. The export is audited, with its filter, before it is read.
-func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	f, err := s.objectionFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, tok, objections.AuditExport, "objections", auditDetail("format", exportFormat(r),
+	if err := s.audit(r, tok, access.AuditExport, "objections", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "source", string(f.Source), "status", string(f.Status),
 		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)
@@ -48,13 +49,13 @@ func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok ob
 // exportOffers answers GET /v1/offers/export: every offer the filters of
 // GET /v1/offers select, oldest first, as CSV (objections.OfferExportHeader)
 // or NDJSON. The export is audited, with its filter, before it is read.
-func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	f, err := s.offerFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, tok, objections.AuditExport, "offers", auditDetail("format", exportFormat(r),
+	if err := s.audit(r, tok, access.AuditExport, "offers", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "outcome", string(f.Outcome),
 		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
 		s.writeError(w, r, err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // pagedStore counts the pages the API reads and, once failAfter pages
@@ -131,7 +132,7 @@ func TestExportObjections(t *testing.T) {
 		slices.Sort(all)
 
 		ps.calls.Store(0)
-		a := e.do(req{method: "GET", path: "/v1/objections/export?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a := e.do(req{method: "GET", path: "/v1/objections/export?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		if ct := a.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 			t.Fatalf("Content-Type = %q", ct)
 		}
@@ -176,7 +177,7 @@ func TestExportObjections(t *testing.T) {
 			t.Errorf("received_at = %q, want %v", got["received_at"], spring.ReceivedAt)
 		}
 		// The voided one carries its void.
-		a = e.do(req{method: "GET", path: "/v1/objections/export?status=voided", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a = e.do(req{method: "GET", path: "/v1/objections/export?status=voided", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		rows = readCSV(t, a)
 		if len(rows) != 2 {
 			t.Fatalf("voided export = %q", rows)
@@ -201,7 +202,7 @@ func TestExportObjections(t *testing.T) {
 			{"since=2000-01-01&until=2100-01-01", all},
 			{"until=2000-01-01", []string{}},
 		} {
-			a := e.do(req{method: "GET", path: "/v1/objections/export?" + tc.query, role: objections.RoleAdmin}).want(t, http.StatusOK)
+			a := e.do(req{method: "GET", path: "/v1/objections/export?" + tc.query, role: access.RoleAdmin}).want(t, http.StatusOK)
 			rows := readCSV(t, a)
 			if !slices.Equal(rows[0], wantHeader) {
 				t.Fatalf("%s: header = %q", tc.query, rows[0])
@@ -216,14 +217,14 @@ func TestExportObjections(t *testing.T) {
 		}
 
 		// NDJSON: the list's items, one a line, all pages.
-		a = e.do(req{method: "GET", path: "/v1/objections/export?org=acme", role: objections.RoleSupervisor,
+		a = e.do(req{method: "GET", path: "/v1/objections/export?org=acme", role: access.RoleSupervisor,
 			header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
 		if ct, cd := a.header.Get("Content-Type"), a.header.Get("Content-Disposition"); ct != "application/x-ndjson" ||
 			cd != `attachment; filename="verzet-objections-20300702-0030.ndjson"` {
 			t.Fatalf("NDJSON headers %q %q", ct, cd)
 		}
 		var listed page[objectionView]
-		e.do(req{method: "GET", path: "/v1/objections?org=acme&limit=1000", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &listed)
+		e.do(req{method: "GET", path: "/v1/objections?org=acme&limit=1000", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &listed)
 		lines := bytes.Split(bytes.TrimSuffix(a.body, []byte("\n")), []byte("\n"))
 		if len(lines) != len(acme) || len(listed.Items) != len(acme) {
 			t.Fatalf("%d NDJSON lines, %d listed, want %d", len(lines), len(listed.Items), len(acme))
@@ -272,7 +273,7 @@ func TestExportOffers(t *testing.T) {
 		slices.Sort(ids)
 
 		ps.calls.Store(0)
-		a := e.do(req{method: "GET", path: "/v1/offers/export?org=acme", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a := e.do(req{method: "GET", path: "/v1/offers/export?org=acme", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		if ct, cd := a.header.Get("Content-Type"), a.header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
 			cd != `attachment; filename="verzet-offers-20300702-0030.csv"` {
 			t.Fatalf("headers %q %q", ct, cd)
@@ -318,7 +319,7 @@ func TestExportOffers(t *testing.T) {
 		}
 
 		// Filters.
-		a = e.do(req{method: "GET", path: "/v1/offers/export?outcome=no_input", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a = e.do(req{method: "GET", path: "/v1/offers/export?outcome=no_input", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		rows = readCSV(t, a)
 		if len(rows) != 1+6 {
 			t.Fatalf("no_input export: %d rows, want 6", len(rows)-1)
@@ -328,24 +329,24 @@ func TestExportOffers(t *testing.T) {
 				t.Fatalf("no_input export holds %q", r)
 			}
 		}
-		a = e.do(req{method: "GET", path: "/v1/offers/export?number=0612345678&campaign=%3Dspring", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a = e.do(req{method: "GET", path: "/v1/offers/export?number=0612345678&campaign=%3Dspring", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		if rows = readCSV(t, a); len(rows) != 2 || rows[1][0] != objected.ID {
 			t.Fatalf("by number and campaign: %q", rows)
 		}
-		a = e.do(req{method: "GET", path: "/v1/offers/export?org=beta", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		a = e.do(req{method: "GET", path: "/v1/offers/export?org=beta", role: access.RoleSupervisor}).want(t, http.StatusOK)
 		if rows = readCSV(t, a); len(rows) != 1 {
 			t.Fatalf("beta has no offers: %q", rows)
 		}
 
 		// NDJSON.
-		a = e.do(req{method: "GET", path: "/v1/offers/export?org=acme", role: objections.RoleSupervisor,
+		a = e.do(req{method: "GET", path: "/v1/offers/export?org=acme", role: access.RoleSupervisor,
 			header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
 		if cd := a.header.Get("Content-Disposition"); a.header.Get("Content-Type") != "application/x-ndjson" ||
 			cd != `attachment; filename="verzet-offers-20300702-0030.ndjson"` {
 			t.Fatalf("NDJSON headers %v", a.header)
 		}
 		var listed page[objections.Offer]
-		e.do(req{method: "GET", path: "/v1/offers?org=acme&limit=1000", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &listed)
+		e.do(req{method: "GET", path: "/v1/offers?org=acme&limit=1000", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &listed)
 		sc := bufio.NewScanner(bytes.NewReader(a.body))
 		n := 0
 		for sc.Scan() {
@@ -371,7 +372,7 @@ func TestExportRefusals(t *testing.T) {
 		t.Fatalf("default export page = %d, want the stores' largest, 1000", e.srv.cfg.ExportPage)
 	}
 	for _, path := range []string{"/v1/objections/export", "/v1/offers/export"} {
-		for _, role := range []objections.Role{objections.RoleDialer, objections.RoleIntegrator} {
+		for _, role := range []access.Role{access.RoleDialer, access.RoleIntegrator} {
 			if p := e.do(req{method: "GET", path: path, role: role}).want(t, http.StatusForbidden).problem(t); p.Code != codeForbidden {
 				t.Errorf("%s as %s: %+v", path, role, p)
 			}
@@ -393,7 +394,7 @@ func TestExportRefusals(t *testing.T) {
 		{"/v1/offers/export?since=" + url.QueryEscape("2026-03-01 09:00"), "since", "2026-03-01 09:00"},
 		{"/v1/offers/export?limit=10", "limit", "10"},
 	} {
-		p := e.do(req{method: "GET", path: tc.path, role: objections.RoleSupervisor}).want(t, http.StatusBadRequest).problem(t)
+		p := e.do(req{method: "GET", path: tc.path, role: access.RoleSupervisor}).want(t, http.StatusBadRequest).problem(t)
 		if p.Code != objections.EINVALID || p.Field != tc.field || p.Value == nil || *p.Value != tc.value {
 			t.Errorf("%s: problem %+v, want field %q value %q", tc.path, p, tc.field, tc.value)
 		}
@@ -420,7 +421,7 @@ func TestExportFailsLoudly(t *testing.T) {
 				t.Run(fmt.Sprintf("%s ndjson=%v", path, ndjson), func(t *testing.T) {
 					ps.failFrom(1) // the first page, then failures
 					hr, _ := http.NewRequest("GET", e.ts.URL+path, nil)
-					hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleSupervisor])
+					hr.Header.Set("Authorization", "Bearer "+e.tokens[access.RoleSupervisor])
 					if ndjson {
 						hr.Header.Set("Accept", "application/x-ndjson")
 					}
@@ -449,13 +450,13 @@ func TestExportFailsLoudly(t *testing.T) {
 			}
 			// Failing before the first row: a proper problem.
 			ps.failFrom(0)
-			p := e.do(req{method: "GET", path: path, role: objections.RoleSupervisor}).want(t, http.StatusServiceUnavailable).problem(t)
+			p := e.do(req{method: "GET", path: path, role: access.RoleSupervisor}).want(t, http.StatusServiceUnavailable).problem(t)
 			if p.Code != objections.EUNAVAILABLE {
 				t.Fatalf("problem = %+v", p)
 			}
 		}
 		ps.failFrom(-1)
-		e.do(req{method: "GET", path: "/v1/objections/export", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+		e.do(req{method: "GET", path: "/v1/objections/export", role: access.RoleSupervisor}).want(t, http.StatusOK)
 	})
 }
 
@@ -473,7 +474,7 @@ func TestExportOutlastsWriteTimeout(t *testing.T) {
 	e.ts = ts
 	ps.delay.Store(int64(100 * time.Millisecond)) // five pages: 500 ms
 	start := time.Now()
-	a := e.do(req{method: "GET", path: "/v1/objections/export", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+	a := e.do(req{method: "GET", path: "/v1/objections/export", role: access.RoleSupervisor}).want(t, http.StatusOK)
 	if rows := readCSV(t, a); len(rows) != 1+45 || time.Since(start) < 500*time.Millisecond {
 		t.Fatalf("%d rows in %v", len(rows)-1, time.Since(start))
 	}

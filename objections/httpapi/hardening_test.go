@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // A consent or a relation dated in the future is a 400 naming the field,
@@ -32,13 +33,13 @@ func TestFutureDatesRefused(t *testing.T) {
 			"withdrawn_at": "2030-01-01T09:00:00Z"}, "withdrawn_at"},
 		{"/v1/relations", map[string]string{"org": "acme", "number": "0612345678", "kind": "donation", "peildatum": "2030-01-01"}, "peildatum"},
 	} {
-		p := e.do(req{method: "PUT", path: tc.path, role: objections.RoleIntegrator, body: tc.body}).want(t, http.StatusBadRequest).problem(t)
+		p := e.do(req{method: "PUT", path: tc.path, role: access.RoleIntegrator, body: tc.body}).want(t, http.StatusBadRequest).problem(t)
 		if p.Field != tc.field {
 			t.Errorf("PUT %s %v: field %q, want %q (%s)", tc.path, tc.body, p.Field, tc.field, p.Detail)
 		}
 	}
 	var res bulkResult
-	e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator, contentType: "text/csv",
+	e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: access.RoleIntegrator, contentType: "text/csv",
 		body: "number,given_at\n0612345601,2025-01-01T09:00:00Z\n0612345602,2030-01-01T09:00:00Z\n"}).want(t, http.StatusOK).json(t, &res)
 	if res.Stored != 1 || res.Failed != 1 || res.Errors[0].Line != 3 || res.Errors[0].Field != "given_at" {
 		t.Fatalf("bulk consents = %+v", res)
@@ -46,7 +47,7 @@ func TestFutureDatesRefused(t *testing.T) {
 	// Nothing was stored that would override an objection.
 	recordVia(t, e.reg, "acme", "0612345678")
 	var d decisionView
-	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 	if d.Callable {
 		t.Fatalf("callable after an objection: %+v", d)
 	}
@@ -59,7 +60,7 @@ func TestScrubEchoIsDefusedAndShort(t *testing.T) {
 	scrubFixture(t, e.reg)
 	long := "=HYPERLINK(\"http://evil.example/" + strings.Repeat("é", 200) + "\")"
 	body := "number\n=WEBSERVICE(0612345602)\n@SUM(0612345603)\n" + long + "\n"
-	a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: body, contentType: "text/csv"}).want(t, http.StatusOK)
+	a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: body, contentType: "text/csv"}).want(t, http.StatusOK)
 	rows, err := csv.NewReader(strings.NewReader(string(a.body))).ReadAll()
 	if err != nil || len(rows) != 4 || strings.Join(rows[1], ",") != "'=WEBSERVICE(0612345602),false,none,objection" ||
 		strings.Join(rows[2], ",") != "'@SUM(0612345603),true,consent,consent" || rows[3][3] != "invalid_number" {
@@ -69,7 +70,7 @@ func TestScrubEchoIsDefusedAndShort(t *testing.T) {
 		t.Fatalf("a long bad line is echoed as %q", cell)
 	}
 
-	a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, contentType: "application/json",
+	a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, contentType: "application/json",
 		body: `["` + strings.Repeat("7", 300) + `"]`, header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
 	sc := bufio.NewScanner(strings.NewReader(string(a.body)))
 	sc.Scan()
@@ -124,7 +125,7 @@ func TestLongLinesRefusedInConstantMemory(t *testing.T) {
 			body := &endless{head: []byte(tc.head), fill: cmp.Or(tc.fill, '7')}
 			hr := httptest.NewRequest(tc.method, tc.path, io.LimitReader(body, streamLimit+1))
 			hr.Header.Set("Content-Type", tc.contentType)
-			hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleAdmin])
+			hr.Header.Set("Authorization", "Bearer "+e.tokens[access.RoleAdmin])
 			w := httptest.NewRecorder()
 			e.srv.Handler().ServeHTTP(w, hr)
 			a := answer{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
@@ -155,7 +156,7 @@ func TestLineLimitIsExact(t *testing.T) {
 	setOrg(t, e.reg, "acme", objections.SectorCharity)
 	for _, n := range []int{maxBulkLineLen - 10, maxBulkLineLen + 10} {
 		body := "number\n0612345678\n" + strings.Repeat("7", n) + "\n0612345679\n"
-		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: body, contentType: "text/csv"})
+		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: body, contentType: "text/csv"})
 		if n < maxBulkLineLen {
 			a.want(t, http.StatusOK)
 			if rows := strings.Count(string(a.body), "\n"); rows != 4 {
@@ -168,7 +169,7 @@ func TestLineLimitIsExact(t *testing.T) {
 		}
 	}
 	var res bulkResult
-	e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator, contentType: "text/csv",
+	e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: access.RoleIntegrator, contentType: "text/csv",
 		body: fmt.Sprintf("number,given_at,evidence_ref\n0612345601,2025-01-01T09:00:00Z,x\n0612345602,2025-01-01T09:00:00Z,%s\n", strings.Repeat("x", maxBulkLineLen))}).
 		want(t, http.StatusOK).json(t, &res)
 	if res.Stored != 1 || len(res.Errors) != 1 || res.Errors[0].Field != "line" || *res.Errors[0].Value != "3" {
@@ -182,7 +183,7 @@ func TestBulkOneObjectBodyLimit(t *testing.T) {
 	e := newEnv(t, backends()[0], Config{BodyLimit: 4 << 10})
 	setOrg(t, e.reg, "acme", objections.SectorCharity)
 	body := `{"org": "acme", "number": "0612345678", "kind": "donation", "peildatum": "2025-01-01", "source": "` + strings.Repeat("x", 8<<10) + `"}`
-	e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator, body: body, contentType: "application/json"}).
+	e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator, body: body, contentType: "application/json"}).
 		want(t, http.StatusRequestEntityTooLarge)
 }
 
@@ -197,7 +198,7 @@ func TestBadQueryStringRefused(t *testing.T) {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		path = strings.NewReplacer("{number}", "0612345678", "{id}", "acme").Replace(path)
 		for _, q := range []string{"org=acme;", "org=acme&number=%zz"} {
-			a := e.do(req{method: method, path: path + "?" + q, role: objections.RoleAdmin})
+			a := e.do(req{method: method, path: path + "?" + q, role: access.RoleAdmin})
 			if a.status != http.StatusBadRequest {
 				t.Errorf("%s ?%s: %d, want 400: %.200s", rt.pattern, q, a.status, a.body)
 				continue
@@ -214,16 +215,16 @@ func TestBadQueryStringRefused(t *testing.T) {
 // entry cannot be written.
 func TestListReadsAreAudited(t *testing.T) {
 	st, reopen := backends()[0].open(t)
-	fa := &failingAudit{testStore: st, DecisionLog: st.(objections.DecisionLog)}
+	fa := &failingAudit{testStore: st}
 	e := envOn(t, fa, reopen, Config{})
 	o := auditFixture(t, e)
 	tok, bearer := e.auditToken()
 	for _, rd := range []auditedRead{
-		{"objections", "/v1/objections?org=acme&number=0612345678&limit=5", "", objections.AuditView, "objections",
+		{"objections", "/v1/objections?org=acme&number=0612345678&limit=5", "", access.AuditView, "objections",
 			"list org=acme number=+31612345678", o.ID},
-		{"offers", "/v1/offers?campaign=spring&cursor=" + *cursorAfter(o.ID), "", objections.AuditView, "offers",
+		{"offers", "/v1/offers?campaign=spring&cursor=" + *cursorAfter(o.ID), "", access.AuditView, "offers",
 			"list campaign=spring after=" + o.ID, `"items"`},
-		{"decisions", "/v1/decisions?objection=" + o.ID, "", objections.AuditView, "decisions",
+		{"decisions", "/v1/decisions?objection=" + o.ID, "", access.AuditView, "decisions",
 			"list objection=" + o.ID, `"token_name":"dialer"`},
 	} {
 		fa.fail.Store(true)
@@ -260,22 +261,22 @@ func TestInvalidTextRefusedOnEveryStore(t *testing.T) {
 			r     req
 			field string
 		}{
-			{"objection note", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator,
+			{"objection note", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator,
 				body: `{"org": "acme", "number": "0612345679", "note": "a\u0000b"}`, contentType: "application/json"}, "note"},
-			{"void reason", req{method: "POST", path: "/v1/objections/" + o.ID + "/void", role: objections.RoleAdmin,
+			{"void reason", req{method: "POST", path: "/v1/objections/" + o.ID + "/void", role: access.RoleAdmin,
 				body: `{"reason": "\u0000"}`, contentType: "application/json"}, "reason"},
-			{"org name", req{method: "PUT", path: "/v1/orgs/acme", role: objections.RoleAdmin,
+			{"org name", req{method: "PUT", path: "/v1/orgs/acme", role: access.RoleAdmin,
 				body: `{"name": "Acme\u0000", "sector": "charity"}`, contentType: "application/json"}, "name"},
-			{"token name", req{method: "POST", path: "/v1/tokens", role: objections.RoleAdmin,
+			{"token name", req{method: "POST", path: "/v1/tokens", role: access.RoleAdmin,
 				body: `{"name": "x\u0000", "role": "dialer"}`, contentType: "application/json"}, "name"},
-			{"relation source", req{method: "PUT", path: "/v1/relations?org=acme", role: objections.RoleIntegrator,
+			{"relation source", req{method: "PUT", path: "/v1/relations?org=acme", role: access.RoleIntegrator,
 				body: "number,kind,peildatum,source\n0612345678,donation,2025-01-01,\xff\xfe\n", contentType: "text/csv"}, "source"},
-			{"consent evidence", req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator,
+			{"consent evidence", req{method: "PUT", path: "/v1/consents?org=acme", role: access.RoleIntegrator,
 				body: "number,given_at,evidence_ref\n0612345678,2025-01-01T09:00:00Z,form\xc3\n", contentType: "text/csv"}, "evidence_ref"},
-			{"list filter", req{method: "GET", path: "/v1/objections?campaign=%ff", role: objections.RoleAdmin}, "campaign"},
-			{"export filter", req{method: "GET", path: "/v1/offers/export?campaign=%00", role: objections.RoleAdmin}, "campaign"},
-			{"check person", req{method: "GET", path: "/v1/callability/0612345678?org=acme&person=p%c3", role: objections.RoleDialer}, "person"},
-			{"path", req{method: "GET", path: "/v1/objections/%ff", role: objections.RoleAdmin}, "path"},
+			{"list filter", req{method: "GET", path: "/v1/objections?campaign=%ff", role: access.RoleAdmin}, "campaign"},
+			{"export filter", req{method: "GET", path: "/v1/offers/export?campaign=%00", role: access.RoleAdmin}, "campaign"},
+			{"check person", req{method: "GET", path: "/v1/callability/0612345678?org=acme&person=p%c3", role: access.RoleDialer}, "person"},
+			{"path", req{method: "GET", path: "/v1/objections/%ff", role: access.RoleAdmin}, "path"},
 		} {
 			a := e.do(tc.r)
 			var p problem

@@ -22,9 +22,11 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/objections/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -37,14 +39,25 @@ func TestMain(m *testing.M) {
 	)
 }
 
-// testStore is everything the API uses of a store.
+// testStore is everything the API uses of a store, and the audit log the
+// tests read.
 type testStore interface {
 	objections.Store
-	TokenStore
+	access.TokenStore
 	Outbox
 	FactsBatch
-	Auditor
-	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
+	DecisionLog
+	access.AuditStore
+}
+
+// storesOf wires every capability of st, as cmd does: FactsMany only on a
+// store that has it (objections/postgres).
+func storesOf(st testStore) Stores {
+	out := Stores{Tokens: st, Audit: st, Outbox: st, Decisions: st, FactsBatch: st}
+	if m, ok := st.(FactsMany); ok {
+		out.FactsMany = m
+	}
+	return out
 }
 
 var (
@@ -61,36 +74,21 @@ type backend struct {
 }
 
 func backends() []backend {
+	ctx := context.Background()
 	return []backend{
 		{"sqlite", func(t *testing.T) (testStore, func(t *testing.T) testStore) {
 			path := filepath.Join(t.TempDir(), "verzet.db")
 			open := func(t *testing.T) testStore {
-				t.Helper()
-				s, err := sqlite.Open(context.Background(), path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				if err := s.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				return s
+				s, err := sqlite.Open(ctx, path)
+				return storetest.Migrated(t, s, err)
 			}
 			return open(t), open
 		}},
 		{"postgres", func(t *testing.T) (testStore, func(t *testing.T) testStore) {
 			dsn := pgtest.DSN(t)
 			open := func(t *testing.T) testStore {
-				t.Helper()
-				s, err := postgres.Open(context.Background(), dsn, postgres.WithConnectTimeout(30*time.Second))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				if err := s.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				return s
+				s, err := postgres.Open(ctx, dsn, postgres.WithConnectTimeout(30*time.Second))
+				return storetest.Migrated(t, s, err)
 			}
 			return open(t), open
 		}},
@@ -113,7 +111,7 @@ type apiEnv struct {
 	reg    *objections.Register
 	srv    *Server
 	ts     *httptest.Server
-	tokens map[objections.Role]string
+	tokens map[access.Role]string
 	// validate checks every answer against openapi.json.
 	validate bool
 }
@@ -130,20 +128,20 @@ func envOn(t *testing.T, st testStore, reopen func(t *testing.T) testStore, cfg 
 		cfg.RateLimit = -1
 	}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, nil)
-	srv := New(cfg, reg, st, zaptest.NewLogger(t), append([]Option{WithOutbox(st)}, opts...)...)
+	srv := New(cfg, reg, storesOf(st), zaptest.NewLogger(t), opts...)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &apiEnv{t: t, store: st, reopen: reopen, reg: reg, srv: srv, ts: ts, tokens: map[objections.Role]string{}, validate: true}
+	e := &apiEnv{t: t, store: st, reopen: reopen, reg: reg, srv: srv, ts: ts, tokens: map[access.Role]string{}, validate: true}
 	suffix := objections.NewID(time.Now())[20:] // several envs may share a store
-	for _, role := range objections.Roles() {
+	for _, role := range access.Roles() {
 		e.tokens[role] = e.newToken(role, "test-"+string(role)+"-"+suffix)
 	}
 	return e
 }
 
-func (e *apiEnv) newToken(role objections.Role, name string) string {
+func (e *apiEnv) newToken(role access.Role, name string) string {
 	e.t.Helper()
-	tok, bearer, err := objections.NewToken(name, role, "test", time.Now())
+	tok, bearer, err := access.NewToken(name, role, "test", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -200,9 +198,9 @@ func (a answer) want(t *testing.T, status int) answer {
 // req is one request to the API.
 type req struct {
 	method, path string
-	role         objections.Role // "" sends no token
-	bearer       string          // overrides role
-	body         any             // JSON-encoded unless string or []byte
+	role         access.Role // "" sends no token
+	bearer       string      // overrides role
+	body         any         // JSON-encoded unless string or []byte
 	contentType  string
 	header       map[string]string
 }

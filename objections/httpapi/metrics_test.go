@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 func TestMetrics(t *testing.T) {
@@ -25,7 +26,7 @@ func TestMetrics(t *testing.T) {
 	if _, err := e.reg.Void(ctx, o.ID, "admin", "test"); err != nil {
 		t.Fatal(err)
 	}
-	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK)
+	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme", role: access.RoleDialer}).want(t, http.StatusOK)
 	e.do(req{method: "GET", path: "/v1/callability/0612345678?org=acme"}).want(t, http.StatusUnauthorized)
 	rcv.waitAll([]string{o.ID + ".recorded", o.ID + ".voided"}, 10*time.Second)
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // objectionIn is the body of POST /v1/objections.
@@ -30,7 +31,7 @@ type objectionIn struct {
 // already has an active objection on) returns the stored objection with
 // 200; a new one is 201. When the answer returns the objection is
 // committed: the next callability check anywhere sees it.
-func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in objectionIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -77,7 +78,7 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok obj
 }
 
 // listObjections answers GET /v1/objections: one page, oldest first.
-func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	f, err := s.objectionFilter(r, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -198,13 +199,13 @@ type promptView struct {
 // getObjection answers GET /v1/objections/{id}. Looking at the evidence
 // about a person is audited, as in the UI: when it cannot be, the
 // objection is not shown.
-func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, tok, objections.AuditView, o.ID, ""); err != nil {
+	if err := s.audit(r, tok, access.AuditView, o.ID, ""); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -243,7 +244,7 @@ type voidIn struct {
 
 // voidObjection answers POST /v1/objections/{id}/void (admin): the audited
 // removal of an objection (domain.md §5.5). The reason is required.
-func (s *Server) voidObjection(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) voidObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in voidIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)

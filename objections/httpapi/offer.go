@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // listOffers answers GET /v1/offers: one page of offers (the evidence that
 // the right to object was offered, one per call), oldest first.
-func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	f, err := s.offerFilter(r, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)

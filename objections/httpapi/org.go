@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // orgIn is the body of PUT /v1/orgs/{id}.
@@ -41,7 +42,7 @@ func viewOrg(o objections.Org) orgView {
 }
 
 // putOrg answers PUT /v1/orgs/{id} (admin): creates or replaces an org.
-func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	var in orgIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -61,7 +62,7 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ objections.Tok
 	writeJSON(w, http.StatusOK, viewOrg(o))
 }
 
-func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	o, err := s.store.Org(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -70,7 +71,7 @@ func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, _ objections.Tok
 	writeJSON(w, http.StatusOK, viewOrg(o))
 }
 
-func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	list, err := s.store.Orgs(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)

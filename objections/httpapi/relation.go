@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // relationIn is one customer relation as PUT /v1/relations takes it.
@@ -73,7 +74,7 @@ var (
 // putRelations answers PUT /v1/relations: one relation as a JSON object
 // (answered with the relation as stored), or many as NDJSON or CSV with a
 // header (answered with counts and the first errors by line).
-func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	put := func(ctx context.Context, in relationIn) (any, error) {
 		rel, err := in.relation()
 		if err != nil {
@@ -95,7 +96,7 @@ func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, _ objectio
 }
 
 // putConsents answers PUT /v1/consents like putRelations.
-func (s *Server) putConsents(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) putConsents(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	put := func(ctx context.Context, in consentIn) (any, error) {
 		c, err := in.consent()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 func TestPutRelationsAndConsents(t *testing.T) {
@@ -15,31 +16,31 @@ func TestPutRelationsAndConsents(t *testing.T) {
 		setOrg(t, e.reg, "acme", objections.SectorCharity)
 		// One JSON object.
 		var rel relationView
-		e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator,
+		e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator,
 			body: map[string]string{"org": "acme", "number": "06 1234 5678", "person": "p1", "kind": "donation", "peildatum": "2025-06-30"}}).
 			want(t, http.StatusOK).json(t, &rel)
 		if rel.Number != "+31612345678" || rel.Peildatum != "2025-06-30" || rel.Person != "p1" || rel.ID == "" {
 			t.Fatalf("relation = %+v", rel)
 		}
-		p := e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator,
+		p := e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator,
 			body: map[string]string{"org": "acme", "number": "0612345678", "kind": "donation", "peildatum": "30-06-2025"}}).want(t, http.StatusBadRequest).problem(t)
 		if p.Field != "peildatum" || *p.Value != "30-06-2025" {
 			t.Fatalf("bad date = %+v", p)
 		}
-		p = e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator,
+		p = e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator,
 			body: map[string]string{"org": "nobody", "number": "0612345678", "kind": "donation", "peildatum": "2025-06-30"}}).want(t, http.StatusBadRequest).problem(t)
 		if p.Field != "org" || *p.Value != "nobody" {
 			t.Fatalf("unknown org = %+v", p)
 		}
 		var c consentView
-		e.do(req{method: "PUT", path: "/v1/consents", role: objections.RoleIntegrator,
+		e.do(req{method: "PUT", path: "/v1/consents", role: access.RoleIntegrator,
 			body: map[string]string{"org": "acme", "number": "0687654321", "given_at": "2026-01-02T10:00:00+01:00", "evidence_ref": "form-7"}}).
 			want(t, http.StatusOK).json(t, &c)
 		if c.Channel != "phone" || c.GivenAt.UTC().Hour() != 9 || c.EvidenceRef != "form-7" {
 			t.Fatalf("consent = %+v", c)
 		}
 		var d decisionView
-		e.do(req{method: "GET", path: "/v1/callability/0687654321?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+		e.do(req{method: "GET", path: "/v1/callability/0687654321?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 		if !d.Callable || d.Basis != "consent" {
 			t.Fatalf("after consent = %+v", d)
 		}
@@ -60,7 +61,7 @@ not json at all
 {"number": "0612345605", "kind": "donation", "peildatum": "2025-02-28"}
 `
 		var res bulkResult
-		e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: objections.RoleIntegrator, body: ndjson, contentType: "application/x-ndjson"}).
+		e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: access.RoleIntegrator, body: ndjson, contentType: "application/x-ndjson"}).
 			want(t, http.StatusOK).json(t, &res)
 		if res.Stored != 3 || res.Failed != 4 || len(res.Errors) != 4 {
 			t.Fatalf("result = %+v", res)
@@ -79,12 +80,12 @@ not json at all
 		}
 
 		csvBody := "number,kind,peildatum,person\n0612345606,donation,2025-03-01,\n0612345607,donation,2025-13-01,\n\"0612345608\",volunteer,2025-03-01,p8\n0612345609,donation,2025-03-01,x,extra\n"
-		e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: objections.RoleIntegrator, body: csvBody, contentType: "text/csv"}).
+		e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: access.RoleIntegrator, body: csvBody, contentType: "text/csv"}).
 			want(t, http.StatusOK).json(t, &res)
 		if res.Stored != 2 || res.Failed != 2 || fmt.Sprint(lines(res.Errors)) != "[3 5]" {
 			t.Fatalf("csv result = %+v", res)
 		}
-		p := e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator, body: "number,colour\n", contentType: "text/csv"}).
+		p := e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator, body: "number,colour\n", contentType: "text/csv"}).
 			want(t, http.StatusBadRequest).problem(t)
 		if p.Field != "header" || *p.Value != "colour" {
 			t.Fatalf("bad header = %+v", p)
@@ -92,14 +93,14 @@ not json at all
 		// Stored relations decide.
 		for n, want := range map[string]bool{"0612345601": true, "0612345606": true, "0612345608": true, "0612345607": false} {
 			var d decisionView
-			e.do(req{method: "GET", path: "/v1/callability/" + n + "?org=acme", role: objections.RoleDialer}).want(t, http.StatusOK).json(t, &d)
+			e.do(req{method: "GET", path: "/v1/callability/" + n + "?org=acme", role: access.RoleDialer}).want(t, http.StatusOK).json(t, &d)
 			if d.Callable != want {
 				t.Errorf("%s callable = %v", n, d.Callable)
 			}
 		}
 		// Consents in bulk.
 		consents := "number,given_at,withdrawn_at,evidence_ref\n0612345701,2026-01-01T09:00:00Z,,f1\n0612345702,2026-01-01T09:00:00Z,2025-01-01T00:00:00Z,f2\n0612345703,yesterday,,f3\n"
-		e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: objections.RoleIntegrator, body: consents, contentType: "text/csv"}).
+		e.do(req{method: "PUT", path: "/v1/consents?org=acme", role: access.RoleIntegrator, body: consents, contentType: "text/csv"}).
 			want(t, http.StatusOK).json(t, &res)
 		if res.Stored != 1 || res.Failed != 2 || res.Errors[0].Field == "" || res.Errors[1].Field == "" {
 			t.Fatalf("consents = %+v", res)
@@ -116,7 +117,7 @@ func TestBulkManyBadLines(t *testing.T) {
 		sb.WriteString("bad,donation,2025-01-01\n")
 	}
 	var res bulkResult
-	e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: objections.RoleIntegrator, body: sb.String(), contentType: "text/csv"}).
+	e.do(req{method: "PUT", path: "/v1/relations?org=acme", role: access.RoleIntegrator, body: sb.String(), contentType: "text/csv"}).
 		want(t, http.StatusOK).json(t, &res)
 	if res.Failed != 500 || len(res.Errors) != maxBulkErrors || res.ErrorsOmitted != 500-maxBulkErrors {
 		t.Fatalf("result: failed %d, %d errors, %d omitted", res.Failed, len(res.Errors), res.ErrorsOmitted)

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // reasonInvalidNumber is the scrub's reason code for a line that holds no
@@ -61,7 +62,7 @@ type scrubCounts struct {
 // off or too large) after the answer has begun ends the response without
 // its proper end, so that a client can never take a partial answer for a
 // whole one.
-func (s *Server) scrub(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) scrub(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	if err := knownParams(r, "org", "summary"); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // scrubFixture sets up acme: a relation on ...01 and ...02, an objection on
@@ -40,7 +41,7 @@ func TestScrubCSV(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b, Config{ScrubBatch: 2, ScrubWorkers: 3})
 		scrubFixture(t, e.reg)
-		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: scrubCSV, contentType: "text/csv"}).want(t, http.StatusOK)
+		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: scrubCSV, contentType: "text/csv"}).want(t, http.StatusOK)
 		want := "number,callable,basis,reason\n" +
 			"06 1234 5601,true,customer-relation,customer_relation\n" +
 			"+31612345602,false,none,objection\n" +
@@ -53,17 +54,17 @@ func TestScrubCSV(t *testing.T) {
 		}
 		// Without a header, and as text/plain, the same; a formula in a bad
 		// line is defused.
-		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "0612345602\n=cmd|' /C calc'!A0\n", contentType: "text/plain"}).want(t, http.StatusOK)
+		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "0612345602\n=cmd|' /C calc'!A0\n", contentType: "text/plain"}).want(t, http.StatusOK)
 		if string(a.body) != "number,callable,basis,reason\n0612345602,false,none,objection\n'=cmd|' /C calc'!A0,false,none,invalid_number\n" {
 			t.Fatalf("headerless scrub =\n%s", a.body)
 		}
 		// A CSV with more columns: the number column is found by its header.
-		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "lead,number\nL1,0612345602\nL2,0612345603\n", contentType: "text/csv"}).want(t, http.StatusOK)
+		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "lead,number\nL1,0612345602\nL2,0612345603\n", contentType: "text/csv"}).want(t, http.StatusOK)
 		if string(a.body) != "number,callable,basis,reason\n0612345602,false,none,objection\n0612345603,true,consent,consent\n" {
 			t.Fatalf("two-column scrub =\n%s", a.body)
 		}
 		// An empty list is a header alone.
-		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "", contentType: "text/csv"}).want(t, http.StatusOK)
+		a = e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "", contentType: "text/csv"}).want(t, http.StatusOK)
 		if string(a.body) != "number,callable,basis,reason\n" {
 			t.Fatalf("empty scrub = %q", a.body)
 		}
@@ -75,7 +76,7 @@ func TestScrubJSONInNDJSONOut(t *testing.T) {
 		e := newEnv(t, b, Config{ScrubBatch: 2})
 		scrubFixture(t, e.reg)
 		body := `["0612345601", 612345602, "", "0612345602"]`
-		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: body, contentType: "application/json",
+		a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: body, contentType: "application/json",
 			header: map[string]string{"Accept": "application/x-ndjson"}}).want(t, http.StatusOK)
 		var lines []scrubLine
 		sc := bufio.NewScanner(strings.NewReader(string(a.body)))
@@ -103,7 +104,7 @@ func TestScrubJSONInNDJSONOut(t *testing.T) {
 			t.Fatalf("line 4 = %+v", l)
 		}
 		// A body that is not an array is refused before anything is sent.
-		p := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: `{"numbers": []}`, contentType: "application/json"}).
+		p := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: `{"numbers": []}`, contentType: "application/json"}).
 			want(t, http.StatusBadRequest).problem(t)
 		if p.Field != "body" {
 			t.Fatalf("object body = %+v", p)
@@ -116,7 +117,7 @@ func TestScrubSummary(t *testing.T) {
 		e := newEnv(t, b, Config{ScrubBatch: 3})
 		scrubFixture(t, e.reg)
 		var s scrubCounts
-		e.do(req{method: "POST", path: "/v1/scrub?org=acme&summary=1", role: objections.RoleDialer, body: scrubCSV, contentType: "text/csv"}).
+		e.do(req{method: "POST", path: "/v1/scrub?org=acme&summary=1", role: access.RoleDialer, body: scrubCSV, contentType: "text/csv"}).
 			want(t, http.StatusOK).json(t, &s)
 		want := scrubCounts{Org: "acme", Total: 6, Callable: 3, NotCallable: 2, Invalid: 1,
 			Reasons: map[string]int{"customer_relation": 2, "objection": 1, "invalid_number": 1, "consent": 1, "no_basis": 1}}
@@ -133,7 +134,7 @@ func TestScrubStreams(t *testing.T) {
 		e := newEnv(t, b, Config{ScrubBatch: 100})
 		pr, pw := io.Pipe()
 		hr, _ := http.NewRequest("POST", e.ts.URL+"/v1/scrub?org=acme", pr)
-		hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleDialer])
+		hr.Header.Set("Authorization", "Bearer "+e.tokens[access.RoleDialer])
 		hr.Header.Set("Content-Type", "text/csv")
 		const half = 5000
 		write := func(from, to int) {
@@ -205,7 +206,7 @@ func TestScrubFailsLoudly(t *testing.T) {
 		fmt.Fprintf(&sb, "+316%08d\n", 40000000+i)
 	}
 	hr, _ := http.NewRequest("POST", e.ts.URL+"/v1/scrub?org=acme", strings.NewReader(sb.String()))
-	hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleDialer])
+	hr.Header.Set("Authorization", "Bearer "+e.tokens[access.RoleDialer])
 	hr.Header.Set("Content-Type", "text/csv")
 	resp, err := e.ts.Client().Do(hr)
 	if err != nil {
@@ -221,7 +222,7 @@ func TestScrubFailsLoudly(t *testing.T) {
 	}
 	// Failing before the first line: a proper problem.
 	fb.n.Store(0)
-	p := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: "0612345678\n", contentType: "text/csv"}).
+	p := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: "0612345678\n", contentType: "text/csv"}).
 		want(t, http.StatusServiceUnavailable).problem(t)
 	if p.Code != objections.EUNAVAILABLE {
 		t.Fatalf("problem = %+v", p)
@@ -232,7 +233,7 @@ func TestScrubFailsLoudly(t *testing.T) {
 // answer when a chunked body runs over midway.
 func TestScrubBodyLimit(t *testing.T) {
 	e := newEnv(t, backends()[0], Config{StreamLimit: 1000, ScrubBatch: 5})
-	e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: strings.Repeat("0612345678\n", 100), contentType: "text/csv"}).
+	e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: strings.Repeat("0612345678\n", 100), contentType: "text/csv"}).
 		want(t, http.StatusRequestEntityTooLarge).problem(t)
 	pr, pw := io.Pipe()
 	go func() {
@@ -244,7 +245,7 @@ func TestScrubBodyLimit(t *testing.T) {
 		pw.Close()
 	}()
 	hr, _ := http.NewRequest("POST", e.ts.URL+"/v1/scrub?org=acme", pr)
-	hr.Header.Set("Authorization", "Bearer "+e.tokens[objections.RoleDialer])
+	hr.Header.Set("Authorization", "Bearer "+e.tokens[access.RoleDialer])
 	hr.Header.Set("Content-Type", "text/csv")
 	resp, err := e.ts.Client().Do(hr)
 	if err != nil {
@@ -264,14 +265,14 @@ func TestScrubWithoutBatch(t *testing.T) {
 	st, _ := backends()[0].open(t)
 	reg := objections.NewRegister(plainStore{st}, objections.Numbers{Region: "NL"}, nil)
 	scrubFixture(t, reg)
-	srv := New(Config{ScrubBatch: 2, RateLimit: -1}, reg, st, testLogger(t))
+	srv := New(Config{ScrubBatch: 2, RateLimit: -1}, reg, Stores{Tokens: st}, testLogger(t))
 	if srv.batch != nil {
 		t.Fatal("plain store batches")
 	}
-	e := &apiEnv{t: t, store: st, reg: reg, srv: srv, tokens: map[objections.Role]string{}}
+	e := &apiEnv{t: t, store: st, reg: reg, srv: srv, tokens: map[access.Role]string{}}
 	e.ts = newTestServer(t, srv.Handler())
-	e.tokens[objections.RoleDialer] = e.newToken(objections.RoleDialer, "d")
-	a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: objections.RoleDialer, body: scrubCSV, contentType: "text/csv"}).want(t, http.StatusOK)
+	e.tokens[access.RoleDialer] = e.newToken(access.RoleDialer, "d")
+	a := e.do(req{method: "POST", path: "/v1/scrub?org=acme", role: access.RoleDialer, body: scrubCSV, contentType: "text/csv"}).want(t, http.StatusOK)
 	if !strings.HasPrefix(string(a.body), "number,callable,basis,reason\n06 1234 5601,true,customer-relation,customer_relation\n+31612345602,false,none,objection\n") {
 		t.Fatalf("scrub =\n%s", a.body)
 	}

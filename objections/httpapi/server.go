@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Config holds the API's settings; zero fields take the defaults below.
@@ -102,10 +103,33 @@ func (c *Config) defaults() {
 	c.Webhooks.defaults()
 }
 
-// FactsBatch is met by stores that read the facts of many numbers at once
-// (both of verzet's). The scrub uses it when the store has it.
+// FactsBatch reads the facts of many numbers at once (both of verzet's
+// stores): facts[i] is what objections.Store.Facts(org, numbers[i], "")
+// returns. The scrub uses it.
 type FactsBatch interface {
 	FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error)
+}
+
+// Stores are the stores the API uses besides the register's
+// objections.Store, each a capability of objections/sqlite and
+// objections/postgres; cmd wires them. Tokens is required; a nil other
+// field turns off what it serves.
+type Stores struct {
+	// Tokens authenticates callers and keeps what /v1/tokens manages.
+	Tokens access.TokenStore
+	// Audit records the reads of personal data; nil records none.
+	Audit Auditor
+	// Outbox hands out the webhook deliveries; nil sends no webhooks.
+	Outbox Outbox
+	// Decisions is the log of dial-time checks; nil logs none, and
+	// /v1/decisions answers 404.
+	Decisions DecisionLog
+	// FactsBatch reads a scrub's numbers at once; nil asks Facts number
+	// by number.
+	FactsBatch FactsBatch
+	// FactsMany answers concurrent dial-time checks together; nil reads
+	// each alone with Facts.
+	FactsMany FactsMany
 }
 
 // PromptTexts returns the words of a prompt as the catalogue has them, for
@@ -126,9 +150,6 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // the server makes a registry with the Go and process collectors.
 func WithRegistry(reg *prometheus.Registry) Option { return func(s *Server) { s.promReg = reg } }
 
-// WithOutbox gives the server the stores' outbox, needed for webhooks.
-func WithOutbox(o Outbox) Option { return func(s *Server) { s.outbox = o } }
-
 // WithPromptTexts lets evidence include the prompt's words.
 func WithPromptTexts(p PromptTexts) Option { return func(s *Server) { s.prompts = p } }
 
@@ -138,9 +159,9 @@ type Server struct {
 	cfg     Config
 	reg     *objections.Register
 	store   objections.Store
-	batch   FactsBatch // nil when the store cannot batch
+	batch   FactsBatch // nil: the scrub reads number by number
 	facts   func(ctx context.Context, org, number, person string) (objections.Facts, error)
-	tokens  TokenStore
+	tokens  access.TokenStore
 	outbox  Outbox
 	prompts PromptTexts
 	log     *zap.Logger
@@ -151,24 +172,20 @@ type Server struct {
 	auth    *authenticator
 	limiter *limiter
 	relay   *relay
-	// decisions logs dial-time checks; nil when the store keeps no
-	// decision log (objections.DecisionLog).
+	// decisions logs dial-time checks; nil without Stores.Decisions.
 	decisions *decisionLog
-	// auditor records reads of personal data; nil when the store keeps
-	// no audit log.
+	// auditor records reads of personal data; nil without Stores.Audit.
 	auditor Auditor
 	handler http.Handler
 }
 
-// New returns the API over reg's store, authenticating with tokens.
-func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logger, opts ...Option) *Server {
+// New returns the API over reg's store and st.
+func New(cfg Config, reg *objections.Register, st Stores, log *zap.Logger, opts ...Option) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), tokens: tokens, log: log, now: time.Now}
+	s := &Server{cfg: cfg, reg: reg, store: reg.Store(), batch: st.FactsBatch, tokens: st.Tokens, outbox: st.Outbox,
+		auditor: st.Audit, log: log, now: time.Now}
 	for _, o := range opts {
 		o(s)
-	}
-	if b, ok := s.store.(FactsBatch); ok {
-		s.batch = b
 	}
 	s.facts = s.store.Facts
 	if s.promReg == nil {
@@ -176,8 +193,8 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 		s.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(s.promReg)
-	if m, ok := s.store.(FactsMany); ok {
-		c := newCoalescer(m.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout,
+	if st.FactsMany != nil {
+		c := newCoalescer(st.FactsMany.FactsMany, cfg.CheckFlights, cfg.CheckBatch, cfg.CheckTimeout,
 			func(n int) { s.metrics.checkBatch.Observe(float64(n)) })
 		s.facts = func(ctx context.Context, org, number, person string) (objections.Facts, error) {
 			return c.facts(ctx, objections.FactsQuery{Org: org, Number: number, Person: person})
@@ -187,17 +204,14 @@ func New(cfg Config, reg *objections.Register, tokens TokenStore, log *zap.Logge
 	if ttl < 0 {
 		ttl = 0
 	}
-	s.auth = newAuthenticator(tokens, ttl, s.now)
+	s.auth = newAuthenticator(st.Tokens, ttl, s.now)
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	if s.outbox != nil && len(cfg.Webhooks.URLs) > 0 {
 		s.relay = newRelay(cfg.Webhooks, s.outbox, s.store, s.log.Named("webhook"), s.metrics, s.now)
 	}
-	if dl, ok := s.store.(objections.DecisionLog); ok {
-		s.decisions = newDecisionLog(dl, s.log.Named("decisions"), s.promReg)
+	if st.Decisions != nil {
+		s.decisions = newDecisionLog(st.Decisions, s.log.Named("decisions"), s.promReg)
 		s.decisions.retention, s.decisions.now = cfg.DecisionRetention, s.now
-	}
-	if a, ok := s.store.(Auditor); ok {
-		s.auditor = a
 	}
 	s.handler = s.routes()
 	return s
@@ -238,40 +252,40 @@ func (s *Server) Run(ctx context.Context) {
 
 // handlerFunc is a route's handler; tok is the caller (zero on public
 // routes).
-type handlerFunc func(w http.ResponseWriter, r *http.Request, tok objections.Token)
+type handlerFunc func(w http.ResponseWriter, r *http.Request, tok access.Token)
 
 // route is one operation of the API.
 type route struct {
-	pattern string                // ServeMux pattern: "GET /v1/objections/{id}"
-	perm    objections.Permission // "" for a public route
-	stream  bool                  // body bounded by StreamLimit, not BodyLimit
+	pattern string            // ServeMux pattern: "GET /v1/objections/{id}"
+	perm    access.Permission // "" for a public route
+	stream  bool              // body bounded by StreamLimit, not BodyLimit
 	h       handlerFunc
 }
 
 // apiRoutes lists every operation; openapi.json documents exactly these.
 func (s *Server) apiRoutes() []route {
 	return []route{
-		{"GET /v1/callability/{number}", objections.PermCheck, false, s.callability},
-		{"POST /v1/scrub", objections.PermCheck, true, s.scrub},
-		{"POST /v1/objections", objections.PermWrite, false, s.recordObjection},
-		{"GET /v1/objections", objections.PermRead, false, s.listObjections},
-		{"GET /v1/objections/export", objections.PermRead, false, s.exportObjections},
-		{"GET /v1/objections/{id}", objections.PermRead, false, s.getObjection},
-		{"POST /v1/objections/{id}/void", objections.PermManage, false, s.voidObjection},
-		{"PUT /v1/relations", objections.PermWrite, true, s.putRelations},
-		{"PUT /v1/consents", objections.PermWrite, true, s.putConsents},
-		{"GET /v1/offers", objections.PermRead, false, s.listOffers},
-		{"GET /v1/offers/export", objections.PermRead, false, s.exportOffers},
-		{"GET /v1/decisions", objections.PermRead, false, s.listDecisions},
-		{"GET /v1/decisions/counts", objections.PermRead, false, s.decisionCounts},
-		{"GET /v1/decisions/export", objections.PermRead, false, s.exportDecisions},
-		{"GET /v1/people/{number}/evidence", objections.PermRead, false, s.evidence},
-		{"GET /v1/orgs", objections.PermRead, false, s.listOrgs},
-		{"GET /v1/orgs/{id}", objections.PermRead, false, s.getOrg},
-		{"PUT /v1/orgs/{id}", objections.PermManage, false, s.putOrg},
-		{"GET /v1/tokens", objections.PermManage, false, s.listTokens},
-		{"POST /v1/tokens", objections.PermManage, false, s.createToken},
-		{"POST /v1/tokens/{id}/revoke", objections.PermManage, false, s.revokeToken},
+		{"GET /v1/callability/{number}", access.PermCheck, false, s.callability},
+		{"POST /v1/scrub", access.PermCheck, true, s.scrub},
+		{"POST /v1/objections", access.PermWrite, false, s.recordObjection},
+		{"GET /v1/objections", access.PermRead, false, s.listObjections},
+		{"GET /v1/objections/export", access.PermRead, false, s.exportObjections},
+		{"GET /v1/objections/{id}", access.PermRead, false, s.getObjection},
+		{"POST /v1/objections/{id}/void", access.PermManage, false, s.voidObjection},
+		{"PUT /v1/relations", access.PermWrite, true, s.putRelations},
+		{"PUT /v1/consents", access.PermWrite, true, s.putConsents},
+		{"GET /v1/offers", access.PermRead, false, s.listOffers},
+		{"GET /v1/offers/export", access.PermRead, false, s.exportOffers},
+		{"GET /v1/decisions", access.PermRead, false, s.listDecisions},
+		{"GET /v1/decisions/counts", access.PermRead, false, s.decisionCounts},
+		{"GET /v1/decisions/export", access.PermRead, false, s.exportDecisions},
+		{"GET /v1/people/{number}/evidence", access.PermRead, false, s.evidence},
+		{"GET /v1/orgs", access.PermRead, false, s.listOrgs},
+		{"GET /v1/orgs/{id}", access.PermRead, false, s.getOrg},
+		{"PUT /v1/orgs/{id}", access.PermManage, false, s.putOrg},
+		{"GET /v1/tokens", access.PermManage, false, s.listTokens},
+		{"POST /v1/tokens", access.PermManage, false, s.createToken},
+		{"POST /v1/tokens/{id}/revoke", access.PermManage, false, s.revokeToken},
 		{"GET /v1/openapi.json", "", false, s.openAPI},
 	}
 }
@@ -325,7 +339,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { s.metrics.observeRequest(rt.pattern, sw.code(), time.Since(start)) }()
-		var tok objections.Token
+		var tok access.Token
 		if rt.perm != "" {
 			var err error
 			if tok, err = s.auth.authenticate(r.Context(), r); err != nil {
@@ -504,7 +518,7 @@ func (s *Server) org(r *http.Request) (string, error) {
 }
 
 // actor names the caller in the audit fields of what it writes.
-func actor(tok objections.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
+func actor(tok access.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
 
 // parseTime reads a since/until filter: RFC 3339, or a date taken as
 // midnight Europe/Amsterdam.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Every route is in openapi.json with its method, and every operation of
@@ -71,7 +72,7 @@ func TestEveryRouteAndRole(t *testing.T) {
 			}
 			a = e.do(req{method: method, path: path, bearer: "vzt_01KJPWD6M1753ZJ2RH6KSYZ54B_" + strings.Repeat("A", 43)})
 			a.want(t, http.StatusUnauthorized)
-			for _, role := range objections.Roles() {
+			for _, role := range access.Roles() {
 				a := e.do(req{method: method, path: path, role: role})
 				if role.Can(rt.perm) {
 					if a.status == http.StatusForbidden || a.status == http.StatusUnauthorized {
@@ -97,25 +98,25 @@ func TestProblems(t *testing.T) {
 		field  string
 		value  string
 	}{
-		{"bad number", req{method: "GET", path: "/v1/callability/06-12?org=acme", role: objections.RoleDialer}, 400, "invalid", "number", "06-12"},
-		{"no org", req{method: "GET", path: "/v1/callability/0612345678", role: objections.RoleDialer}, 400, "invalid", "org", ""},
-		{"bad org", req{method: "GET", path: "/v1/callability/0612345678?org=Acme%20Inc", role: objections.RoleDialer}, 400, "invalid", "org", "acme inc"},
-		{"unknown parameter", req{method: "GET", path: "/v1/callability/0612345678?org=acme&orgg=x", role: objections.RoleDialer}, 400, "invalid", "orgg", "x"},
-		{"unknown field", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: map[string]string{"org": "acme", "numbr": "0612345678"}}, 400, "invalid", "numbr", ""},
-		{"wrong type", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: `{"org": "acme", "number": 612345678}`, contentType: "application/json"}, 400, "invalid", "number", "number"},
-		{"not json", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: `{"org": `, contentType: "application/json"}, 400, "invalid", "body", ""},
-		{"bad source", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: map[string]string{"org": "acme", "number": "0612345678", "source": "pigeon"}}, 400, "invalid", "source", "pigeon"},
-		{"media type", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: "org=acme", contentType: "application/x-www-form-urlencoded"}, 415, codeUnsupportedMedia, "Content-Type", "application/x-www-form-urlencoded"},
-		{"too large", req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: map[string]string{"org": "acme", "note": strings.Repeat("x", 300)}}, 413, codeTooLarge, "", ""},
-		{"not found", req{method: "GET", path: "/v1/objections/01KJPWD6M1753ZJ2RH6KSYZ54B", role: objections.RoleSupervisor}, 404, "not_found", "id", "01KJPWD6M1753ZJ2RH6KSYZ54B"},
-		{"bad cursor", req{method: "GET", path: "/v1/objections?cursor=xyz", role: objections.RoleSupervisor}, 400, "invalid", "cursor", "xyz"},
-		{"bad limit", req{method: "GET", path: "/v1/offers?limit=5000", role: objections.RoleSupervisor}, 400, "invalid", "limit", "5000"},
-		{"bad since", req{method: "GET", path: "/v1/objections?since=yesterday", role: objections.RoleSupervisor}, 400, "invalid", "since", "yesterday"},
-		{"void without reason", req{method: "POST", path: "/v1/objections/01KJPWD6M1753ZJ2RH6KSYZ54B/void", role: objections.RoleAdmin, body: map[string]string{"reason": " "}}, 400, "invalid", "reason", " "},
-		{"bad sector", req{method: "PUT", path: "/v1/orgs/acme", role: objections.RoleAdmin, body: map[string]string{"name": "Acme", "sector": "bank"}}, 400, "invalid", "sector", "bank"},
-		{"bad role", req{method: "POST", path: "/v1/tokens", role: objections.RoleAdmin, body: map[string]string{"name": "x", "role": "root"}}, 400, "invalid", "role", "root"},
-		{"unknown route", req{method: "GET", path: "/v1/nothing", role: objections.RoleAdmin}, 404, "not_found", "", ""},
-		{"wrong method", req{method: "DELETE", path: "/v1/objections", role: objections.RoleAdmin}, 405, codeMethodNotAllowed, "", ""},
+		{"bad number", req{method: "GET", path: "/v1/callability/06-12?org=acme", role: access.RoleDialer}, 400, "invalid", "number", "06-12"},
+		{"no org", req{method: "GET", path: "/v1/callability/0612345678", role: access.RoleDialer}, 400, "invalid", "org", ""},
+		{"bad org", req{method: "GET", path: "/v1/callability/0612345678?org=Acme%20Inc", role: access.RoleDialer}, 400, "invalid", "org", "acme inc"},
+		{"unknown parameter", req{method: "GET", path: "/v1/callability/0612345678?org=acme&orgg=x", role: access.RoleDialer}, 400, "invalid", "orgg", "x"},
+		{"unknown field", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: map[string]string{"org": "acme", "numbr": "0612345678"}}, 400, "invalid", "numbr", ""},
+		{"wrong type", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: `{"org": "acme", "number": 612345678}`, contentType: "application/json"}, 400, "invalid", "number", "number"},
+		{"not json", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: `{"org": `, contentType: "application/json"}, 400, "invalid", "body", ""},
+		{"bad source", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: map[string]string{"org": "acme", "number": "0612345678", "source": "pigeon"}}, 400, "invalid", "source", "pigeon"},
+		{"media type", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: "org=acme", contentType: "application/x-www-form-urlencoded"}, 415, codeUnsupportedMedia, "Content-Type", "application/x-www-form-urlencoded"},
+		{"too large", req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: map[string]string{"org": "acme", "note": strings.Repeat("x", 300)}}, 413, codeTooLarge, "", ""},
+		{"not found", req{method: "GET", path: "/v1/objections/01KJPWD6M1753ZJ2RH6KSYZ54B", role: access.RoleSupervisor}, 404, "not_found", "id", "01KJPWD6M1753ZJ2RH6KSYZ54B"},
+		{"bad cursor", req{method: "GET", path: "/v1/objections?cursor=xyz", role: access.RoleSupervisor}, 400, "invalid", "cursor", "xyz"},
+		{"bad limit", req{method: "GET", path: "/v1/offers?limit=5000", role: access.RoleSupervisor}, 400, "invalid", "limit", "5000"},
+		{"bad since", req{method: "GET", path: "/v1/objections?since=yesterday", role: access.RoleSupervisor}, 400, "invalid", "since", "yesterday"},
+		{"void without reason", req{method: "POST", path: "/v1/objections/01KJPWD6M1753ZJ2RH6KSYZ54B/void", role: access.RoleAdmin, body: map[string]string{"reason": " "}}, 400, "invalid", "reason", " "},
+		{"bad sector", req{method: "PUT", path: "/v1/orgs/acme", role: access.RoleAdmin, body: map[string]string{"name": "Acme", "sector": "bank"}}, 400, "invalid", "sector", "bank"},
+		{"bad role", req{method: "POST", path: "/v1/tokens", role: access.RoleAdmin, body: map[string]string{"name": "x", "role": "root"}}, 400, "invalid", "role", "root"},
+		{"unknown route", req{method: "GET", path: "/v1/nothing", role: access.RoleAdmin}, 404, "not_found", "", ""},
+		{"wrong method", req{method: "DELETE", path: "/v1/objections", role: access.RoleAdmin}, 405, codeMethodNotAllowed, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,12 +126,12 @@ func TestProblems(t *testing.T) {
 			}
 		})
 	}
-	a := e.do(req{method: "DELETE", path: "/v1/objections", role: objections.RoleAdmin})
+	a := e.do(req{method: "DELETE", path: "/v1/objections", role: access.RoleAdmin})
 	if a.header.Get("Allow") != "GET, POST" {
 		t.Fatalf("Allow = %q", a.header.Get("Allow"))
 	}
 	// A declared length over the limit is refused before the body is read.
-	a = e.do(req{method: "PUT", path: "/v1/relations", role: objections.RoleIntegrator, body: strings.Repeat("x", 1<<20), contentType: "text/csv"})
+	a = e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator, body: strings.Repeat("x", 1<<20), contentType: "text/csv"})
 	if a.status == http.StatusRequestEntityTooLarge {
 		t.Fatal("a streamed route took the JSON body limit")
 	}
@@ -142,41 +143,41 @@ func TestRateLimit(t *testing.T) {
 	e.srv.now = func() time.Time { return now }
 	path := "/v1/callability/0612345678?org=acme"
 	for i := range 3 {
-		e.do(req{method: "GET", path: path, role: objections.RoleDialer}).want(t, http.StatusOK)
+		e.do(req{method: "GET", path: path, role: access.RoleDialer}).want(t, http.StatusOK)
 		_ = i
 	}
-	a := e.do(req{method: "GET", path: path, role: objections.RoleDialer})
+	a := e.do(req{method: "GET", path: path, role: access.RoleDialer})
 	if p := a.want(t, http.StatusTooManyRequests).problem(t); p.Code != codeRateLimited || a.header.Get("Retry-After") != "1" {
 		t.Fatalf("429 = %+v, Retry-After %q", p, a.header.Get("Retry-After"))
 	}
 	// Per token: another token is not held back.
-	e.do(req{method: "GET", path: path, role: objections.RoleIntegrator}).want(t, http.StatusOK)
+	e.do(req{method: "GET", path: path, role: access.RoleIntegrator}).want(t, http.StatusOK)
 	now = now.Add(time.Second)
-	e.do(req{method: "GET", path: path, role: objections.RoleDialer}).want(t, http.StatusOK)
-	e.do(req{method: "GET", path: path, role: objections.RoleDialer}).want(t, http.StatusTooManyRequests)
+	e.do(req{method: "GET", path: path, role: access.RoleDialer}).want(t, http.StatusOK)
+	e.do(req{method: "GET", path: path, role: access.RoleDialer}).want(t, http.StatusTooManyRequests)
 }
 
 func TestTokensAPI(t *testing.T) {
 	e := newEnv(t, backends()[0], Config{})
-	a := e.do(req{method: "POST", path: "/v1/tokens", role: objections.RoleAdmin, body: map[string]string{"name": "crm", "role": "integrator"}}).want(t, http.StatusCreated)
+	a := e.do(req{method: "POST", path: "/v1/tokens", role: access.RoleAdmin, body: map[string]string{"name": "crm", "role": "integrator"}}).want(t, http.StatusCreated)
 	var created tokenView
 	a.json(t, &created)
-	if !strings.HasPrefix(created.Token, objections.TokenPrefix) || created.Role != "integrator" || created.Name != "crm" || a.header.Get("Cache-Control") != "no-store" {
+	if !strings.HasPrefix(created.Token, access.TokenPrefix) || created.Role != "integrator" || created.Name != "crm" || a.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("created = %+v", created)
 	}
-	e.do(req{method: "POST", path: "/v1/tokens", role: objections.RoleAdmin, body: map[string]string{"name": "crm", "role": "dialer"}}).want(t, http.StatusConflict)
+	e.do(req{method: "POST", path: "/v1/tokens", role: access.RoleAdmin, body: map[string]string{"name": "crm", "role": "dialer"}}).want(t, http.StatusConflict)
 	path := "/v1/callability/0612345678?org=acme"
 	e.do(req{method: "GET", path: path, bearer: created.Token}).want(t, http.StatusOK)
 
 	var list page[tokenView]
-	e.do(req{method: "GET", path: "/v1/tokens", role: objections.RoleAdmin}).want(t, http.StatusOK).json(t, &list)
-	if len(list.Items) != 5 || strings.Contains(string(e.do(req{method: "GET", path: "/v1/tokens", role: objections.RoleAdmin}).body), "vzt_") {
+	e.do(req{method: "GET", path: "/v1/tokens", role: access.RoleAdmin}).want(t, http.StatusOK).json(t, &list)
+	if len(list.Items) != 5 || strings.Contains(string(e.do(req{method: "GET", path: "/v1/tokens", role: access.RoleAdmin}).body), "vzt_") {
 		t.Fatalf("tokens = %+v", list)
 	}
-	e.do(req{method: "POST", path: "/v1/tokens/" + created.ID + "/revoke", role: objections.RoleAdmin}).want(t, http.StatusOK)
+	e.do(req{method: "POST", path: "/v1/tokens/" + created.ID + "/revoke", role: access.RoleAdmin}).want(t, http.StatusOK)
 	// Revoked here: refused at once, though the token was cached.
 	e.do(req{method: "GET", path: path, bearer: created.Token}).want(t, http.StatusUnauthorized)
-	e.do(req{method: "POST", path: "/v1/tokens/" + created.ID + "/revoke", role: objections.RoleAdmin}).want(t, http.StatusConflict)
+	e.do(req{method: "POST", path: "/v1/tokens/" + created.ID + "/revoke", role: access.RoleAdmin}).want(t, http.StatusConflict)
 	// A secret that does not match its id is refused.
 	forged := created.Token[:len(created.Token)-2] + "AA"
 	e.do(req{method: "GET", path: path, bearer: forged}).want(t, http.StatusUnauthorized)
@@ -186,10 +187,10 @@ func TestTokensAPI(t *testing.T) {
 // TTL, and at once without a cache.
 func TestRevokedElsewhere(t *testing.T) {
 	e := newEnv(t, backends()[0], Config{TokenCacheTTL: -1})
-	bearer := e.newToken(objections.RoleDialer, "soon-gone")
+	bearer := e.newToken(access.RoleDialer, "soon-gone")
 	path := "/v1/callability/0612345678?org=acme"
 	e.do(req{method: "GET", path: path, bearer: bearer}).want(t, http.StatusOK)
-	id, _, _ := objections.ParseToken(bearer)
+	id, _, _ := access.ParseToken(bearer)
 	other := e.reopen(t)
 	if _, err := other.RevokeToken(t.Context(), id, time.Now()); err != nil {
 		t.Fatal(err)
@@ -200,15 +201,15 @@ func TestRevokedElsewhere(t *testing.T) {
 func TestOrgs(t *testing.T) {
 	e := newEnv(t, backends()[0], Config{})
 	var o objections.Org
-	e.do(req{method: "PUT", path: "/v1/orgs/acme", role: objections.RoleAdmin,
+	e.do(req{method: "PUT", path: "/v1/orgs/acme", role: access.RoleAdmin,
 		body: map[string]any{"name": "Acme Goede Doelen", "sector": "charity", "relation_term_months": 24}}).want(t, http.StatusOK).json(t, &o)
 	if o.ID != "acme" || o.Sector != objections.SectorCharity || o.RelationTermMonths != 24 || o.Language != "nl" {
 		t.Fatalf("org = %+v", o)
 	}
-	e.do(req{method: "PUT", path: "/v1/orgs/acme", role: objections.RoleAdmin, body: map[string]any{"id": "beta", "name": "x"}}).want(t, http.StatusBadRequest)
-	e.do(req{method: "GET", path: "/v1/orgs/acme", role: objections.RoleSupervisor}).want(t, http.StatusOK)
+	e.do(req{method: "PUT", path: "/v1/orgs/acme", role: access.RoleAdmin, body: map[string]any{"id": "beta", "name": "x"}}).want(t, http.StatusBadRequest)
+	e.do(req{method: "GET", path: "/v1/orgs/acme", role: access.RoleSupervisor}).want(t, http.StatusOK)
 	var list page[objections.Org]
-	e.do(req{method: "GET", path: "/v1/orgs", role: objections.RoleSupervisor}).want(t, http.StatusOK).json(t, &list)
+	e.do(req{method: "GET", path: "/v1/orgs", role: access.RoleSupervisor}).want(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 1 || list.Items[0].Name != "Acme Goede Doelen" {
 		t.Fatalf("orgs = %+v", list)
 	}

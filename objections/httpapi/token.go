@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // tokenIn is the body of POST /v1/tokens.
@@ -14,7 +15,7 @@ type tokenIn struct {
 
 // createToken answers POST /v1/tokens (admin). The answer is the only
 // place the bearer string ever appears.
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objections.Token) {
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in tokenIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -24,7 +25,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objecti
 		s.writeError(w, r, err) // "\u0000" decodes to a NUL, which PostgreSQL refuses
 		return
 	}
-	t, bearer, err := objections.NewToken(in.Name, objections.Role(in.Role), actor(tok), s.now())
+	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), actor(tok), s.now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -39,7 +40,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok objecti
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	list, err := s.tokens.Tokens(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -54,7 +55,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ objections
 
 // revokeToken answers POST /v1/tokens/{id}/revoke (admin). The token stops
 // working on this instance at once, on others within the token cache TTL.
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ objections.Token) {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	id := r.PathValue("id")
 	t, err := s.tokens.RevokeToken(r.Context(), id, s.now())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // objectionView is an objection as the API shows it: the shape of
@@ -101,7 +102,7 @@ type tokenView struct {
 	Token string `json:"token,omitempty"`
 }
 
-func viewToken(t objections.Token) tokenView {
+func viewToken(t access.Token) tokenView {
 	return tokenView{ID: t.ID, Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, RevokedAt: t.RevokedAt}
 }
 

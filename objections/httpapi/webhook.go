@@ -23,7 +23,7 @@ import (
 
 // WebhookConfig configures the outbound events; zero fields take the
 // defaults below. Webhooks run when URLs is not empty and the server has
-// an Outbox (WithOutbox).
+// an Outbox (Stores.Outbox).
 type WebhookConfig struct {
 	// URLs receive every new and voided objection.
 	URLs []string

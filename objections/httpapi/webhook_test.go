@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 const testSecret = "whsec-test"
@@ -197,10 +198,10 @@ func TestWebhooksDeliverSignedInOrder(t *testing.T) {
 			all = append(all, id)
 		}
 		var o1 objectionView
-		e.do(req{method: "POST", path: "/v1/objections", role: objections.RoleIntegrator, body: map[string]string{"org": "acme", "number": "0612345601", "source": "web"}}).
+		e.do(req{method: "POST", path: "/v1/objections", role: access.RoleIntegrator, body: map[string]string{"org": "acme", "number": "0612345601", "source": "web"}}).
 			want(t, http.StatusCreated).json(t, &o1)
 		add(objections.Objection{ID: o1.ID, Org: "acme", Number: o1.Number}, "recorded")
-		e.do(req{method: "POST", path: "/v1/objections/" + o1.ID + "/void", role: objections.RoleAdmin, body: map[string]string{"reason": "typo"}}).want(t, http.StatusOK)
+		e.do(req{method: "POST", path: "/v1/objections/" + o1.ID + "/void", role: access.RoleAdmin, body: map[string]string{"reason": "typo"}}).want(t, http.StatusOK)
 		add(objections.Objection{ID: o1.ID, Org: "acme", Number: o1.Number}, "voided")
 		add(recordVia(t, other, "acme", "0612345601"), "recorded")
 		add(recordVia(t, other, "acme", "0612345602"), "recorded")

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,10 +21,10 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 	}
 	b := &pgx.Batch{}
 	b.Queue(listVersionSQL)
-	b.Queue(orgSelect+` WHERE id = $1`, org)
+	b.Queue(`SELECT `+orgColumns+` FROM orgs WHERE id = $1`, org)
 	b.Queue(objectionSelect+` WHERE o.org = $1 AND o.number = ANY($2) ORDER BY o.id`, org, numbers)
-	b.Queue(`SELECT `+consentCols+` FROM consents WHERE org = $1 AND number = ANY($2) ORDER BY given_at, id`, org, numbers)
-	b.Queue(`SELECT `+relationCols+` FROM relations WHERE org = $1 AND number = ANY($2) ORDER BY id`, org, numbers)
+	b.Queue(`SELECT `+consentColumns+` FROM consents WHERE org = $1 AND number = ANY($2) ORDER BY given_at, id`, org, numbers)
+	b.Queue(`SELECT `+relationColumns+` FROM relations WHERE org = $1 AND number = ANY($2) ORDER BY id`, org, numbers)
 	out, err := readFactsBatch(s.pool.SendBatch(ctx, b), org, numbers)
 	if err != nil {
 		return nil, translate("read facts", err)
@@ -44,51 +42,24 @@ func readFactsBatch(br pgx.BatchResults, org string, numbers []string) (out []ob
 	if err != nil {
 		return nil, err
 	}
-	rows, _ := br.Query()
-	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
-	if errors.Is(err, pgx.ErrNoRows) {
-		o, err = objections.DefaultOrg(org, time.Time{}), nil
-	}
+	o, err := factsOrg(br, org)
 	if err != nil {
 		return nil, err
 	}
-	byNumber := make(map[string]*objections.Facts, len(numbers))
-	for _, n := range numbers {
-		byNumber[n] = &objections.Facts{Org: o, ListVersion: version}
-	}
-	rows, _ = br.Query()
+	rows, _ := br.Query()
 	objs, err := pgx.CollectRows(rows, scanObjection)
 	if err != nil {
 		return nil, err
-	}
-	for _, x := range objs {
-		if f := byNumber[x.Number]; f != nil {
-			f.Objections = append(f.Objections, x)
-		}
 	}
 	rows, _ = br.Query()
 	consents, err := pgx.CollectRows(rows, scanConsent)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range consents {
-		if f := byNumber[c.Number]; f != nil {
-			f.Consents = append(f.Consents, c)
-		}
-	}
 	rows, _ = br.Query()
 	relations, err := pgx.CollectRows(rows, scanRelation)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range relations {
-		if f := byNumber[r.Number]; f != nil {
-			f.Relations = append(f.Relations, r)
-		}
-	}
-	out = make([]objections.Facts, len(numbers))
-	for i, n := range numbers {
-		out[i] = *byNumber[n]
-	}
-	return out, nil
+	return objections.GroupFacts(o, version, numbers, objs, consents, relations), nil
 }

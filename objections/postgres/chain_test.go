@@ -15,7 +15,7 @@ func testObjection(t testing.TB, id, number string) objections.Objection {
 	t.Helper()
 	o := objections.Objection{ID: id, Org: "acme", Number: number, RawNumber: number,
 		ReceivedAt: time.Now(), Source: objections.SourceAPI, Actor: "test"}
-	if err := checkObjection(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		t.Errorf("test objection: %v", err)
 	}
 	return o

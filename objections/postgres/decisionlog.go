@@ -10,8 +10,6 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-var _ objections.DecisionLog = (*Store)(nil)
-
 // insertDecisionsSQL writes a flush's blocked checks with one statement:
 // one array per column, unnested in step. A record written before (a retry
 // after an uncertain commit) is skipped.
@@ -48,16 +46,15 @@ const insertFirstBlocksSQL = `INSERT INTO first_blocks (objection_id, at)
 // last fraction of a second of it either way; the objections themselves
 // are committed synchronously as ever.
 func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
-	if err := objections.CheckDecisionRecords(blocked, counts); err != nil {
+	blocked, counts, firsts, err := objections.PrepareDecisions(blocked, counts)
+	if err != nil {
 		return nil, err
 	}
-	counts = objections.MergeDecisionCounts(counts)
-	firsts := objections.FirstBlocksOf(blocked)
 	if len(blocked) == 0 && len(counts) == 0 {
 		return nil, nil
 	}
 	var out []objections.FirstBlock
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`SET LOCAL synchronous_commit = off`)
 		if len(blocked) > 0 {
@@ -71,7 +68,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 				versions                    = make([]int64, n)
 			)
 			for i, r := range blocked {
-				ids[i], ats[i], orgs[i], numbers[i], persons[i] = r.ID, utc(r.DecidedAt), r.Org, r.Number, r.PersonID
+				ids[i], ats[i], orgs[i], numbers[i], persons[i] = r.ID, r.DecidedAt, r.Org, r.Number, r.PersonID
 				callable[i], bases[i], reasons[i] = r.Callable, string(r.Basis), objections.JoinReasons(r.Reasons)
 				objIDs[i], versions[i], tokens[i] = r.ObjectionID, r.ListVersion, r.TokenName
 			}
@@ -82,14 +79,14 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 			orgs, days, reasons := make([]string, n), make([]string, n), make([]string, n)
 			callable, ns := make([]bool, n), make([]int64, n)
 			for i, c := range counts {
-				orgs[i], days[i], callable[i], reasons[i], ns[i] = c.Org, c.Day.Format("2006-01-02"), c.Callable, string(c.Reason), c.Count
+				orgs[i], days[i], callable[i], reasons[i], ns[i] = c.Org, c.Day.Format(dateLayout), c.Callable, string(c.Reason), c.Count
 			}
 			b.Queue(upsertCountsSQL, orgs, days, callable, reasons, ns)
 		}
 		if len(firsts) > 0 {
 			ids, ats := make([]string, len(firsts)), make([]time.Time, len(firsts))
 			for i, f := range firsts {
-				ids[i], ats[i] = f.ObjectionID, utc(f.At)
+				ids[i], ats[i] = f.ObjectionID, f.At
 			}
 			b.Queue(insertFirstBlocksSQL, ids, ats).Query(func(rows pgx.Rows) error {
 				var err error
@@ -112,8 +109,8 @@ func scanFirstBlock(row pgx.CollectableRow) (objections.FirstBlock, error) {
 	return f, err
 }
 
-// decisionCols are the columns scanDecision reads.
-const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+// decisionColumns are the columns scanDecision reads.
+const decisionColumns = `id, decided_at, org, number, person_id, callable, basis, reasons,
 	coalesce(objection_id, ''), list_version, token_name`
 
 func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
@@ -130,92 +127,61 @@ func scanDecision(row pgx.CollectableRow) (objections.DecisionRecord, error) {
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+`
+	return queryAll(ctx, s.pool, "read decisions", scanDecision, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = $1 AND number = $2
-		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, limit)
-	list, err := pgx.CollectRows(rows, scanDecision)
-	if err != nil {
-		return nil, translate("read decisions", err)
-	}
-	return list, nil
+		ORDER BY decided_at DESC, id DESC LIMIT $3`, org, number, objections.DecisionsLimit(limit))
 }
 
 // ListDecisions returns one page of logged checks matching f, by id.
 func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("objection_id", f.ObjectionID)
-	w.cmp("decided_at >=", f.Since)
-	w.cmp("decided_at <", f.Until)
-	if f.After != "" {
-		w.add("id > " + w.arg(f.After))
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+decisionCols+` FROM decisions`+w.sql()+
+	w := decisionWhere(f)
+	return queryAll(ctx, s.pool, "list decisions", scanDecision, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+
 		` ORDER BY id LIMIT `+strconv.Itoa(f.PageLimit()), w.args...)
-	list, err := pgx.CollectRows(rows, scanDecision)
-	if err != nil {
-		return nil, translate("list decisions", err)
-	}
-	return list, nil
 }
 
 // DecisionCounts returns org's daily counts for the days from..to
 // (inclusive), by day, callable (false first) and reason.
 func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT org, to_char(day, 'YYYY-MM-DD'), callable, reason, count
+	return queryAll(ctx, s.pool, "read decision counts", scanDecisionCount, `SELECT org, to_char(day, 'YYYY-MM-DD'), callable, reason, count
 		FROM decision_counts WHERE org = $1 AND day BETWEEN $2::date AND $3::date
-		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format("2006-01-02"), objections.DateOf(to).Format("2006-01-02"))
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (objections.DecisionCount, error) {
-		var (
-			c           objections.DecisionCount
-			day, reason string
-		)
-		if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
-			return c, err
-		}
-		c.Reason = objections.Reason(reason)
-		var err error
-		c.Day, err = time.Parse("2006-01-02", day)
+		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
+}
+
+// scanDecisionCount is the pgx.RowToFunc of DecisionCounts.
+func scanDecisionCount(row pgx.CollectableRow) (objections.DecisionCount, error) {
+	var (
+		c           objections.DecisionCount
+		day, reason string
+	)
+	if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
 		return c, err
-	})
-	if err != nil {
-		return nil, translate("read decision counts", err)
 	}
-	return list, nil
+	c.Reason = objections.Reason(reason)
+	var err error
+	c.Day, err = time.Parse(dateLayout, day)
+	return c, err
 }
 
 // FirstBlocks returns the first blocked check of those of objectionIDs
 // that have one.
 func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(objectionIDs))
 	if len(objectionIDs) == 0 {
-		return out, nil
+		return map[string]time.Time{}, nil
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT objection_id, at FROM first_blocks WHERE objection_id = ANY($1)`, objectionIDs)
-	list, err := pgx.CollectRows(rows, scanFirstBlock)
+	firsts, err := queryAll(ctx, s.pool, "read first blocks", scanFirstBlock,
+		`SELECT objection_id, at FROM first_blocks WHERE objection_id = ANY($1)`, objectionIDs)
 	if err != nil {
-		return nil, translate("read first blocks", err)
+		return nil, err
 	}
-	for _, f := range list {
-		out[f.ObjectionID] = f.At
-	}
-	return out, nil
+	return objections.FirstBlockTimes(firsts), nil
 }
 
 // PurgeDecisions deletes up to limit of the oldest logged checks decided
 // before before, oldest first.
 func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit <= 0 {
-		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	if err := objections.CheckPurgeLimit(limit); err != nil {
+		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM decisions WHERE id IN (
+	return s.execCount(ctx, "purge decisions", `DELETE FROM decisions WHERE id IN (
 		SELECT id FROM decisions WHERE decided_at < $1 ORDER BY decided_at LIMIT $2)`, before.UTC(), limit)
-	if err != nil {
-		return 0, translate("purge decisions", err)
-	}
-	return tag.RowsAffected(), nil
 }

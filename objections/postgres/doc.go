@@ -29,5 +29,5 @@
 // (see translate); pgconn types never leave the package, and error messages
 // never carry the values of a row (phone numbers).
 //
-// This package imports only objections and pgx.
+// This package imports only objections, objections/access and pgx.
 package postgres

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/verzet/verzet/objections"
@@ -26,11 +27,7 @@ import (
 //
 // An error that already carries a code is returned as it is.
 func translate(doing string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *objections.Error
-	if errors.As(err, &de) {
+	if err == nil || objections.Coded(err) {
 		return err
 	}
 	var ce *pgconn.ConnectError
@@ -62,6 +59,23 @@ func translate(doing string, err error) error {
 		return objections.Internal(doing, fmt.Errorf("%s: %w", flatten(err), context.Canceled))
 	}
 	return objections.Internal(doing, flatten(err))
+}
+
+// notFound maps pgx.ErrNoRows to ENOTFOUND naming field and value.
+func notFound(err error, field, value string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return objections.NotFound(field, value)
+	}
+	return err
+}
+
+// conflictAs returns as when err is ECONFLICT (a unique index refused the
+// write), and err otherwise: the caller knows which index it can be.
+func conflictAs(err, as error) error {
+	if objections.ErrorCode(err) == objections.ECONFLICT {
+		return as
+	}
+	return err
 }
 
 // unavailable reports whether err means the server could not be reached or

@@ -25,17 +25,17 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 	// person_id = '', every record without a person.) An empty number is
 	// passed as NULL, which matches nothing rather than every objection
 	// pending its number.
-	match, omatch, args := `number = $2`, `o.number = $2`, []any{org, null(number)}
+	match, omatch, args := `number = $2`, `o.number = $2`, []any{org, nullable(number)}
 	if person != "" {
 		match, omatch = `(number = $2 OR person_id = $3)`, `(o.number = $2 OR o.person_id = $3)`
 		args = append(args, person)
 	}
 	b := &pgx.Batch{}
 	b.Queue(listVersionSQL)
-	b.Queue(orgSelect+` WHERE id = $1`, org)
+	b.Queue(`SELECT `+orgColumns+` FROM orgs WHERE id = $1`, org)
 	b.Queue(objectionSelect+` WHERE o.org = $1 AND `+omatch+` ORDER BY o.id`, args...)
-	b.Queue(`SELECT `+consentCols+` FROM consents WHERE org = $1 AND `+match+` ORDER BY given_at, id`, args...)
-	b.Queue(`SELECT `+relationCols+` FROM relations WHERE org = $1 AND `+match+` ORDER BY id`, args...)
+	b.Queue(`SELECT `+consentColumns+` FROM consents WHERE org = $1 AND `+match+` ORDER BY given_at, id`, args...)
+	b.Queue(`SELECT `+relationColumns+` FROM relations WHERE org = $1 AND `+match+` ORDER BY id`, args...)
 
 	f, err := readFacts(s.pool.SendBatch(ctx, b), org)
 	if err != nil {
@@ -53,15 +53,10 @@ func readFacts(br pgx.BatchResults, org string) (f objections.Facts, err error) 
 	if f.ListVersion, err = readListVersion(br); err != nil {
 		return f, err
 	}
-	rows, _ := br.Query()
-	f.Org, err = pgx.CollectExactlyOneRow(rows, scanOrg)
-	if errors.Is(err, pgx.ErrNoRows) {
-		f.Org, err = objections.DefaultOrg(org, time.Time{}), nil
-	}
-	if err != nil {
+	if f.Org, err = factsOrg(br, org); err != nil {
 		return f, err
 	}
-	rows, _ = br.Query()
+	rows, _ := br.Query()
 	if f.Objections, err = pgx.CollectRows(rows, scanObjection); err != nil {
 		return f, err
 	}
@@ -83,4 +78,15 @@ func readListVersion(br pgx.BatchResults) (int64, error) {
 	var v int64
 	err := br.QueryRow().Scan(&v)
 	return v, err
+}
+
+// factsOrg reads the org of Facts queued in a batch: DefaultOrg, not
+// stored, when unknown.
+func factsOrg(br pgx.BatchResults, id string) (objections.Org, error) {
+	rows, _ := br.Query()
+	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return objections.DefaultOrg(id, time.Time{}), nil
+	}
+	return o, err
 }

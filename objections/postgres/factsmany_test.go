@@ -40,11 +40,11 @@ func (s viaFactsMany) Facts(ctx context.Context, org, number, person string) (ob
 }
 
 func TestConformanceFactsOne(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) objections.Store { return viaFactsOne{openStore(t)} })
+	storetest.RunRegister(t, func(t *testing.T) objections.Store { return viaFactsOne{openStore(t)} })
 }
 
 func TestConformanceFactsMany(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) objections.Store { return viaFactsMany{openStore(t)} })
+	storetest.RunRegister(t, func(t *testing.T) objections.Store { return viaFactsMany{openStore(t)} })
 }
 
 func TestFactsManyEmpty(t *testing.T) {

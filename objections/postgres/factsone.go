@@ -51,7 +51,7 @@ var (
 // it starts: every write committed before the call is seen, and the facts
 // are exactly those of the list version.
 func (s *Store) FactsOne(ctx context.Context, org, number, person string) (objections.Facts, error) {
-	sql, args := factsOneByNumber, []any{org, null(number)}
+	sql, args := factsOneByNumber, []any{org, nullable(number)}
 	if person != "" {
 		sql, args = factsOneByPerson, append(args, person)
 	}

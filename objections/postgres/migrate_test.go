@@ -35,7 +35,7 @@ func TestMigrateIdempotent(t *testing.T) {
 func TestMigrateConcurrent(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	stores := []*Store{openDSN(t, dsn, false), openDSN(t, dsn, false), openDSN(t, dsn, false)}
+	stores := []*Store{openDSN(t, dsn), openDSN(t, dsn), openDSN(t, dsn)}
 	if v, err := stores[0].SchemaVersion(ctx); err != nil || v != 0 {
 		t.Fatalf("fresh database at version %d, %v", v, err)
 	}

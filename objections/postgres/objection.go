@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,11 +53,11 @@ WHERE o.id = COALESCE(
 	(SELECT objection_id FROM active_objections WHERE org = $1 AND number = $5))`
 
 // RecordObjection stores o, or returns the objection it repeats with
-// created=false (see objections.Store). EINVALID for an objection without
-// id or with a status other than active (with a number) or pending_number
-// (without); EUNAVAILABLE when the database cannot be reached.
+// created=false (see objections.Store). EINVALID for an objection
+// o.CheckStorable refuses; EUNAVAILABLE when the database cannot be
+// reached.
 func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
-	if err := checkObjection(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Objection{}, false, err
 	}
 	var out recorded[objections.Objection]
@@ -72,7 +70,7 @@ func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (ob
 // recordObjection is the chained write of RecordObjection; it sets *out.
 func recordObjection(o objections.Objection, out *recorded[objections.Objection]) chainFunc {
 	return func(ctx context.Context, tx pgx.Tx, h head) (head, error) {
-		rows, _ := tx.Query(ctx, findRepeatSQL, o.Org, null(o.IdempotencyKey), o.Provider, null(o.CallRef), null(o.Number))
+		rows, _ := tx.Query(ctx, findRepeatSQL, o.Org, nullable(o.IdempotencyKey), o.Provider, nullable(o.CallRef), nullable(o.Number))
 		found, err := pgx.CollectRows(rows, scanObjection)
 		if err != nil {
 			return h, err
@@ -93,8 +91,8 @@ func recordObjection(o objections.Objection, out *recorded[objections.Objection]
 				offer_id, note, actor, idempotency_key, status)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, o.ReceivedAt,
-			string(o.Source), o.Provider, null(o.CallRef), o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef,
-			o.OfferID, o.Note, o.Actor, null(o.IdempotencyKey), string(o.Status))
+			string(o.Source), o.Provider, nullable(o.CallRef), o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef,
+			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status))
 		if o.Status == objections.StatusActive {
 			b.Queue(`INSERT INTO active_objections (org, number, objection_id) VALUES ($1, $2, $3)`, o.Org, o.Number, o.ID)
 		}
@@ -107,26 +105,12 @@ func recordObjection(o objections.Objection, out *recorded[objections.Objection]
 	}
 }
 
-// checkObjection applies objections' shared checks and normalises times.
-func checkObjection(o *objections.Objection) error {
-	if err := o.CheckStorable(); err != nil {
-		return err
-	}
-	o.ReceivedAt = utc(o.ReceivedAt)
-	return nil
-}
-
-// VoidObjection records the void of one objection and ends its active row.
-// ENOTFOUND for an unknown id, ECONFLICT when it was voided already,
-// EINVALID for a void without objection id or time.
+// VoidObjection records the void of one objection and ends its active row
+// (see objections.Store).
 func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objections.Objection, error) {
-	if strings.TrimSpace(v.ObjectionID) == "" {
-		return objections.Objection{}, objections.Invalid("id", v.ObjectionID, "is empty")
+	if err := v.CheckStorable(); err != nil {
+		return objections.Objection{}, err
 	}
-	if v.At.IsZero() {
-		return objections.Objection{}, objections.Invalid("at", "", "is required")
-	}
-	v.At = utc(v.At)
 	var out objections.Objection
 	if err := s.chain.do(ctx, voidObjection(v, &out)); err != nil {
 		return objections.Objection{}, translate("void objection", err)
@@ -139,15 +123,11 @@ func voidObjection(v objections.Void, out *objections.Objection) chainFunc {
 	return func(ctx context.Context, tx pgx.Tx, h head) (head, error) {
 		rows, _ := tx.Query(ctx, objectionSelect+` WHERE o.id = $1`, v.ObjectionID)
 		o, err := pgx.CollectExactlyOneRow(rows, scanObjection)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return h, objections.NotFound("id", v.ObjectionID)
-		}
 		if err != nil {
-			return h, err
+			return h, notFound(err, "id", v.ObjectionID)
 		}
 		if o.Void != nil {
-			return h, &objections.Error{Code: objections.ECONFLICT, Field: "id", Value: o.ID,
-				Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
+			return h, objections.VoidedAlready(o)
 		}
 
 		e, err := objections.NewEvent(h.prev(), objections.EventObjectionVoided, o.Org, o.ID, v.At, v)
@@ -171,81 +151,47 @@ func voidObjection(v objections.Void, out *objections.Objection) chainFunc {
 
 // Objection returns one objection with its void; ENOTFOUND.
 func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
-	rows, _ := s.pool.Query(ctx, objectionSelect+` WHERE o.id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanObjection)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return objections.Objection{}, objections.NotFound("id", id)
-	}
-	if err != nil {
-		return objections.Objection{}, translate("read objection", err)
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read objection", "id", id, scanObjection, objectionSelect+` WHERE o.id = $1`, id)
 }
 
 // Objections returns one page of objections matching f, ordered by id.
 // EINVALID for an unknown status in f.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	w, err := objectionWhere(f)
-	if err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	if f.After != "" {
-		w.add("o.id > " + w.arg(f.After))
+	w := objectionWhere(f)
+	w.after("o.id", f.After)
+	return queryAll(ctx, s.pool, "list objections", scanObjection,
+		objectionSelect+w.sql()+" ORDER BY o.id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
+}
+
+// SearchObjections returns the objections f selects newest first: f.Limit
+// of them after skipping offset, and how many match in all, read in one
+// snapshot. f.After is ignored. EINVALID for a search f.CheckSearch
+// refuses.
+func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error) {
+	if err := f.CheckSearch(offset); err != nil {
+		return objections.ObjectionPage{}, err
 	}
-	sql := objectionSelect + w.sql() + " ORDER BY o.id LIMIT " + strconv.Itoa(f.PageLimit())
-	rows, _ := s.pool.Query(ctx, sql, w.args...)
-	list, err := pgx.CollectRows(rows, scanObjection)
+	w := objectionWhere(f)
+	var page objections.ObjectionPage
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM objections o
+			LEFT JOIN objection_voids v ON v.objection_id = o.id`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, objectionSelect+w.sql()+` ORDER BY o.id DESC LIMIT `+strconv.Itoa(f.PageLimit())+
+			` OFFSET `+strconv.Itoa(offset), w.args...)
+		var err error
+		page.Objections, err = pgx.CollectRows(rows, scanObjection)
+		return err
+	})
 	if err != nil {
-		return nil, translate("list objections", err)
+		return objections.ObjectionPage{}, translate("search objections", err)
 	}
-	return list, nil
-}
-
-// where builds a WHERE clause from optional filters.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
-func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
-
-// eq adds col = v when v is set.
-func (w *where) eq(col, v string) {
-	if v != "" {
-		w.add(col + " = " + w.arg(v))
+	if page.Objections == nil {
+		page.Objections = []objections.Objection{}
 	}
-}
-
-// cmp adds "col op" t when t is set.
-func (w *where) cmp(colOp string, t time.Time) {
-	if !t.IsZero() {
-		w.add(colOp + " " + w.arg(t.UTC()))
-	}
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-// null maps "" to SQL NULL, for the optional columns that are unique when set.
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+	return page, nil
 }

@@ -2,21 +2,18 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/verzet/verzet/objections"
 )
 
-const offerSelect = `SELECT id, org, number, presented_number, provider, call_ref, dialer_call_ref,
-	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language,
-	prompt_hash, played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id
-FROM offers`
+const offerColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
+	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
 
-// scanOffer is the pgx.RowToFunc for offerSelect.
+// scanOffer is the pgx.RowToFunc for offerColumns.
 func scanOffer(row pgx.CollectableRow) (objections.Offer, error) {
 	var (
 		o       objections.Offer
@@ -36,11 +33,11 @@ func scanOffer(row pgx.CollectableRow) (objections.Offer, error) {
 }
 
 // RecordOffer stores the evidence of one IVR session, or returns the offer
-// already stored for the same (provider, call ref) with created=false. An
-// unknown org is created with DefaultOrg. EINVALID for an offer without id,
-// provider or call ref; EUNAVAILABLE when the database cannot be reached.
+// already stored for the same (provider, call ref) with created=false (see
+// objections.Store). EINVALID for an offer o.CheckStorable refuses;
+// EUNAVAILABLE when the database cannot be reached.
 func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
-	if err := checkOffer(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Offer{}, false, err
 	}
 	var out recorded[objections.Offer]
@@ -53,7 +50,7 @@ func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections
 // recordOffer is the chained write of RecordOffer; it sets *out.
 func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc {
 	return func(ctx context.Context, tx pgx.Tx, h head) (head, error) {
-		rows, _ := tx.Query(ctx, offerSelect+` WHERE provider = $1 AND call_ref = $2`, o.Provider, o.CallRef)
+		rows, _ := tx.Query(ctx, `SELECT `+offerColumns+` FROM offers WHERE provider = $1 AND call_ref = $2`, o.Provider, o.CallRef)
 		found, err := pgx.CollectRows(rows, scanOffer)
 		if err != nil {
 			return h, err
@@ -71,9 +68,7 @@ func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc 
 		}
 		b := &pgx.Batch{}
 		queueEnsureOrg(b, o.Org, o.EndedAt)
-		b.Queue(`INSERT INTO offers (id, org, number, presented_number, provider, call_ref, dialer_call_ref,
-				campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language,
-				prompt_hash, played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id)
+		b.Queue(`INSERT INTO offers (`+offerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 			o.ID, o.Org, o.Number, o.PresentedNumber, o.Provider, o.CallRef, o.DialerCallRef,
 			o.CampaignRef, o.LeadRef, o.AgentRef, o.Announced, o.PromptID, o.PromptVersion, o.Language,
@@ -87,63 +82,21 @@ func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc 
 	}
 }
 
-// checkOffer validates what the schema relies on and normalises times;
-// Register has prepared the rest.
-func checkOffer(o *objections.Offer) error {
-	if strings.TrimSpace(o.ID) == "" {
-		return objections.Invalid("id", o.ID, "is empty")
-	}
-	if err := objections.ValidateOrgID(o.Org); err != nil {
-		return err
-	}
-	if o.Provider == "" {
-		return objections.Invalid("provider", o.Provider, "is empty")
-	}
-	if o.CallRef == "" {
-		return objections.Invalid("call_ref", o.CallRef, "is empty")
-	}
-	o.StartedAt, o.EndedAt = utc(o.StartedAt), utc(o.EndedAt)
-	// A copy, so that the caller's keys are not changed.
-	keys := make([]objections.Key, len(o.Keys))
-	for i, k := range o.Keys {
-		k.At = utc(k.At)
-		keys[i] = k
-	}
-	o.Keys = keys
-	return nil
-}
-
 // Offer returns one offer; ENOTFOUND.
 func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
-	rows, _ := s.pool.Query(ctx, offerSelect+` WHERE id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanOffer)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return objections.Offer{}, objections.NotFound("id", id)
-	}
-	if err != nil {
-		return objections.Offer{}, translate("read offer", err)
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read offer", "id", id, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE id = $1`, id)
 }
 
 // Offers returns one page of offers matching f, ordered by id. Since and
 // Until bound the start of the session.
 func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
-	var w where
-	w.eq("org", f.Org)
-	w.eq("number", f.Number)
-	w.eq("campaign_ref", f.Campaign)
-	w.eq("outcome", string(f.Outcome))
-	w.cmp("started_at >=", f.Since)
-	w.cmp("started_at <", f.Until)
-	if f.After != "" {
-		w.add("id > " + w.arg(f.After))
-	}
-	sql := offerSelect + w.sql() + " ORDER BY id LIMIT " + strconv.Itoa(f.PageLimit())
-	rows, _ := s.pool.Query(ctx, sql, w.args...)
-	list, err := pgx.CollectRows(rows, scanOffer)
-	if err != nil {
-		return nil, translate("list offers", err)
-	}
-	return list, nil
+	w := offerWhere(f)
+	return queryAll(ctx, s.pool, "list offers", scanOffer,
+		`SELECT `+offerColumns+` FROM offers`+w.sql()+" ORDER BY id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
+}
+
+// OfferByCallRef returns the offer of one call; ENOTFOUND.
+func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
+	return queryOne(ctx, s.pool, "read offer", "call_ref", callRef, scanOffer,
+		`SELECT `+offerColumns+` FROM offers WHERE provider = $1 AND call_ref = $2`, provider, callRef)
 }

@@ -3,18 +3,16 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/verzet/verzet/objections"
 )
 
-const orgSelect = `SELECT id, name, sector, relation_term_months, term_justification, language,
-	auto_created, created_at, updated_at, ivr
-FROM orgs`
+const orgColumns = `id, name, sector, relation_term_months, term_justification, language,
+	auto_created, created_at, updated_at, ivr`
 
-// scanOrg is the pgx.RowToFunc for orgSelect.
+// scanOrg is the pgx.RowToFunc for orgColumns.
 func scanOrg(row pgx.CollectableRow) (objections.Org, error) {
 	var (
 		o      objections.Org
@@ -37,46 +35,26 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 		return objections.Org{}, err
 	}
 	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
-	rows, _ := s.pool.Query(ctx, `INSERT INTO orgs (id, name, sector, relation_term_months,
-			term_justification, language, auto_created, created_at, updated_at, ivr)
+	return queryOne(ctx, s.pool, "store org", "org", o.ID, scanOrg, `INSERT INTO orgs (`+orgColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,
 			relation_term_months = EXCLUDED.relation_term_months,
 			term_justification = EXCLUDED.term_justification, language = EXCLUDED.language,
 			auto_created = EXCLUDED.auto_created, created_at = EXCLUDED.created_at,
 			updated_at = EXCLUDED.updated_at, ivr = EXCLUDED.ivr
-		RETURNING id, name, sector, relation_term_months, term_justification, language,
-			auto_created, created_at, updated_at, ivr`,
+		RETURNING `+orgColumns,
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
 		o.AutoCreated, o.CreatedAt, o.UpdatedAt, ivrJSON(o.IVR))
-	stored, err := pgx.CollectExactlyOneRow(rows, scanOrg)
-	if err != nil {
-		return objections.Org{}, translate("store org", err)
-	}
-	return stored, nil
 }
 
 // Org returns one org; ENOTFOUND when it does not exist.
 func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
-	rows, _ := s.pool.Query(ctx, orgSelect+` WHERE id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return objections.Org{}, objections.NotFound("org", id)
-	}
-	if err != nil {
-		return objections.Org{}, translate("read org", err)
-	}
-	return o, nil
+	return queryOne(ctx, s.pool, "read org", "org", id, scanOrg, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`, id)
 }
 
 // Orgs lists all orgs by id.
 func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
-	rows, _ := s.pool.Query(ctx, orgSelect+` ORDER BY id`)
-	list, err := pgx.CollectRows(rows, scanOrg)
-	if err != nil {
-		return nil, translate("list orgs", err)
-	}
-	return list, nil
+	return queryAll(ctx, s.pool, "list orgs", scanOrg, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 }
 
 // ivrJSON encodes an org's IVR settings; the struct has no field that can

@@ -63,42 +63,41 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, now time.
 		return nil, nil
 	}
 	now = utc(now)
-	rows, _ := s.pool.Query(ctx, claimSQL, targets, now, limit, objections.NewID(now), now.Add(lease))
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (objections.Delivery, error) {
-		var (
-			d    objections.Delivery
-			kind string
-		)
-		err := row.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &d.At, &d.Attempts, &d.Lease)
-		d.Kind = objections.EventKind(kind)
-		return d, err
-	})
+	list, err := queryAll(ctx, s.pool, "claim deliveries", scanDelivery, claimSQL, targets, now, limit, objections.NewID(now), now.Add(lease))
 	if err != nil {
-		return nil, translate("claim deliveries", err)
+		return nil, err
 	}
+	// RETURNING does not keep the subquery's order.
 	slices.SortFunc(list, func(a, b objections.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return list, nil
+}
+
+// scanDelivery is the pgx.RowToFunc of claimSQL.
+func scanDelivery(row pgx.CollectableRow) (objections.Delivery, error) {
+	var (
+		d    objections.Delivery
+		kind string
+	)
+	err := row.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &d.At, &d.Attempts, &d.Lease)
+	d.Kind = objections.EventKind(kind)
+	return d, err
 }
 
 // AckDelivery marks a delivery as delivered at now, whichever claim holds
 // it: a receiver that acknowledged has the event.
 func (s *Store) AckDelivery(ctx context.Context, id int64, now time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1,
+	return s.exec(ctx, "acknowledge delivery", `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1,
 			lease_id = NULL, lease_until = NULL, last_error = ''
 		WHERE id = $1 AND delivered_at IS NULL`, id, utc(now))
-	return translate("acknowledge delivery", err)
 }
 
 // RetryDelivery records a failed attempt of d and makes it due again at
 // next. It changes nothing when d's lease was lost to another claim.
 func (s *Store) RetryDelivery(ctx context.Context, d objections.Delivery, next time.Time, lastError string) error {
-	if len(lastError) > 1000 {
-		lastError = lastError[:1000]
-	}
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_at = $3, last_error = $4,
+	return s.exec(ctx, "retry delivery", `UPDATE outbox SET attempts = attempts + 1, next_at = $3, last_error = $4,
 			lease_id = NULL, lease_until = NULL
-		WHERE id = $1 AND lease_id = $2 AND delivered_at IS NULL`, d.ID, d.Lease, utc(next), lastError)
-	return translate("retry delivery", err)
+		WHERE id = $1 AND lease_id = $2 AND delivered_at IS NULL`,
+		d.ID, d.Lease, utc(next), objections.ClipDeliveryError(lastError))
 }
 
 // OutboxStats counts the undelivered deliveries of targets and finds the
@@ -122,10 +121,6 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 // PruneDeliveries deletes deliveries acknowledged before before, at most
 // limit at a time, and returns how many it deleted.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id IN (
+	return s.execCount(ctx, "prune deliveries", `DELETE FROM outbox WHERE id IN (
 		SELECT id FROM outbox WHERE delivered_at < $1 ORDER BY delivered_at LIMIT $2)`, utc(before), limit)
-	if err != nil {
-		return 0, translate("prune deliveries", err)
-	}
-	return tag.RowsAffected(), nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/tracelog"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // DefaultConnectTimeout bounds how long Open and every new connection wait
@@ -37,7 +37,13 @@ type Store struct {
 // few batches at once (objections/httpapi's CheckFlights, default 4).
 const checkConns = 8
 
-var _ objections.Store = (*Store)(nil)
+// The capabilities declared in the packages a store may import. Those its
+// users declare (httpapi.Outbox, review.Records, twilio.Calls, …) are
+// checked where cmd/verzet wires them (stores.go).
+var (
+	_ objections.Store = (*Store)(nil)
+	_ access.Store     = (*Store)(nil)
+)
 
 // Option changes how Open sets up the pool.
 type Option func(*pgxpool.Config)
@@ -144,6 +150,22 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// exec runs one statement on the pool.
+func (s *Store) exec(ctx context.Context, doing, sql string, args ...any) error {
+	_, err := s.pool.Exec(ctx, sql, args...)
+	return translate(doing, err)
+}
+
+// execCount runs one statement on the pool and returns how many rows it
+// changed.
+func (s *Store) execCount(ctx context.Context, doing, sql string, args ...any) (int64, error) {
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, translate(doing, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Close stops taking writes, lets the batch being committed finish, and
 // closes the pool, waiting for connections in use to be returned. Writes
 // after Close are EUNAVAILABLE.
@@ -157,65 +179,3 @@ func (s *Store) Close() error {
 	})
 	return nil
 }
-
-// head is the tip of the event chain, read under its row lock.
-type head struct {
-	seq  int64
-	hash string
-}
-
-// lockHeadSQL takes the chain head; the lock is held until the transaction
-// ends, so that events chain in commit order. Every statement that checks
-// for a repeat must come after it in its own statement: in READ COMMITTED a
-// statement sees what was committed before it started, so a check in the
-// same statement as the lock could miss a row committed while it waited.
-const lockHeadSQL = `SELECT seq, hash FROM event_head WHERE id FOR UPDATE`
-
-// prev returns the event before the next one, nil for the first.
-func (h head) prev() *objections.Event {
-	if h.seq == 0 {
-		return nil
-	}
-	return &objections.Event{Seq: h.seq, Hash: h.hash}
-}
-
-// queueAppend adds the event insert and the head move to b.
-func queueAppend(b *pgx.Batch, e objections.Event) {
-	b.Queue(`INSERT INTO events (seq, kind, org, subject_id, at, payload, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		e.Seq, string(e.Kind), e.Org, e.SubjectID, e.At, []byte(e.Payload), e.PrevHash, e.Hash)
-	b.Queue(`UPDATE event_head SET seq = $1, hash = $2 WHERE id AND seq = $3`, e.Seq, e.Hash, e.Seq-1)
-}
-
-// queueEnsureOrg adds the insert of DefaultOrg for id, when id is unknown.
-func queueEnsureOrg(b *pgx.Batch, id string, now time.Time) {
-	o := objections.DefaultOrg(id, now)
-	b.Queue(`INSERT INTO orgs (id, name, sector, relation_term_months, term_justification, language, auto_created, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language, o.AutoCreated, o.CreatedAt, o.UpdatedAt)
-}
-
-// execBatch sends b in one round trip and checks every result. The head
-// move must change exactly one row: anything else means the chain moved
-// without this transaction holding the lock, and the transaction must not
-// commit.
-func execBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	br := tx.SendBatch(ctx, b)
-	for range b.QueuedQueries {
-		tag, err := br.Exec()
-		if err != nil {
-			br.Close()
-			return err
-		}
-		// The only UPDATE in a write batch is the head move.
-		if tag.Update() && tag.RowsAffected() != 1 {
-			br.Close()
-			// A plain error: it must abort the transaction.
-			return errors.New("move event head: the head moved while locked")
-		}
-	}
-	return br.Close()
-}
-
-// utc returns t in UTC truncated to microseconds, what timestamptz keeps.
-func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

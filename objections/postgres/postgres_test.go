@@ -23,42 +23,30 @@ import (
 // openStore returns a store on a fresh, migrated database of t's own.
 func openStore(t testing.TB) *Store {
 	t.Helper()
-	return openDSN(t, pgtest.DSN(t), true)
+	s, err := open(pgtest.DSN(t))
+	return storetest.Migrated(t, s, err)
 }
 
-// openDSN opens a store (a pool of its own: another process, as far as the
-// database can tell) on dsn, closed when t ends. The connect timeout is
-// generous: `go test ./...` runs many packages at once on two cores.
-func openDSN(t testing.TB, dsn string, migrate bool) *Store {
+// open opens a store (a pool of its own: another process, as far as the
+// database can tell) on dsn. The connect timeout is generous: `go test
+// ./...` runs many packages at once on two cores.
+func open(dsn string) (*Store, error) {
+	return Open(context.Background(), dsn, WithConnectTimeout(30*time.Second))
+}
+
+// openDSN opens a store on dsn without migrating it, closed when t ends.
+func openDSN(t testing.TB, dsn string) *Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Open(ctx, dsn, WithConnectTimeout(30*time.Second))
+	s, err := open(dsn)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if migrate {
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-	}
 	return s
 }
 
 func newRegister(s objections.Store) *objections.Register {
 	return objections.NewRegister(s, objections.Numbers{Region: "NL"}, nil)
-}
-
-func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) objections.Store { return openStore(t) })
-}
-
-func TestAPIStore(t *testing.T) {
-	storetest.RunAPI(t, func(t *testing.T) storetest.APIStore { return openStore(t) })
-}
-
-func TestUsers(t *testing.T) {
-	storetest.RunUsers(t, func(t *testing.T) storetest.UserStore { return openStore(t) })
 }
 
 // Sixteen writers record the same number at once, as sixteen dialer
@@ -67,7 +55,7 @@ func TestConcurrentRecordSameNumber(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
 	// Two pools, as two processes would have.
-	other := openDSN(t, dsnOf(s), false)
+	other := openDSN(t, dsnOf(s))
 	regs := []*objections.Register{newRegister(s), newRegister(other)}
 	var (
 		wg      sync.WaitGroup
@@ -107,7 +95,7 @@ func TestConcurrentRecordSameNumber(t *testing.T) {
 func TestConcurrentChain(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	other := openDSN(t, dsnOf(s), false)
+	other := openDSN(t, dsnOf(s))
 	regs := []*objections.Register{newRegister(s), newRegister(other)}
 	const writers, each = 16, 10
 	var wg sync.WaitGroup
@@ -199,7 +187,7 @@ func TestSchemaEnforces(t *testing.T) {
 func TestSecondProcessSees(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	other := openDSN(t, dsnOf(s), false)
+	other := openDSN(t, dsnOf(s))
 	a, b := newRegister(s), newRegister(other)
 	if d, err := b.Decide(ctx, "acme", "0612345678", "", time.Time{}); err != nil || d.Objection != nil {
 		t.Fatalf("before: %+v, %v", d, err)
@@ -260,7 +248,7 @@ func TestRelationUnknownOrg(t *testing.T) {
 func TestTimesUTC(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	tokyo := openDSN(t, dsnOf(s)+" timezone=Asia/Tokyo", false)
+	tokyo := openDSN(t, dsnOf(s)+" timezone=Asia/Tokyo")
 	o, _, err := newRegister(s).Record(ctx, objections.Objection{Org: "acme", RawNumber: "0612345678", Source: objections.SourceAgent})
 	if err != nil {
 		t.Fatal(err)

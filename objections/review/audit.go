@@ -5,21 +5,21 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 type auditData struct {
 	Actor   string
 	Action  string
-	Actions []objections.AuditAction
-	Entries []objections.AuditEntry
+	Actions []access.AuditAction
+	Entries []access.AuditEntry
 	NextURL string
 	Error   string
 }
 
-var allActions = []objections.AuditAction{objections.AuditSignIn, objections.AuditSignInFailed,
-	objections.AuditSignInLocked, objections.AuditSignOut, objections.AuditView, objections.AuditExport,
-	objections.AuditVoid, objections.AuditPasswordChanged, objections.AuditUserCreated, objections.AuditBootstrap}
+var allActions = []access.AuditAction{access.AuditSignIn, access.AuditSignInFailed,
+	access.AuditSignInLocked, access.AuditSignOut, access.AuditView, access.AuditExport,
+	access.AuditVoid, access.AuditPasswordChanged, access.AuditUserCreated, access.AuditBootstrap}
 
 const auditPageSize = 100
 
@@ -33,13 +33,13 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		actor = strings.ToLower(actor)
 	}
 	d := auditData{Actor: actor, Action: q.Get("action"), Actions: allActions}
-	f := objections.AuditFilter{Actor: d.Actor, Action: objections.AuditAction(d.Action), Before: q.Get("before"), Limit: auditPageSize}
+	f := access.AuditFilter{Actor: d.Actor, Action: access.AuditAction(d.Action), Before: q.Get("before"), Limit: auditPageSize}
 	if d.Action != "" && !f.Action.Valid() {
 		d.Error = s.lexicon(r).T("audit.badAction", d.Action)
 		s.render(w, r, http.StatusUnprocessableEntity, "audit", s.newPage(r, "audit.title", "audit", d))
 		return
 	}
-	entries, err := s.store.AuditLog(r.Context(), f)
+	entries, err := s.access.AuditLog(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, "read audit log", err)
 		return

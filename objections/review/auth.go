@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // DefaultBcryptCost is the cost of new password hashes: about a quarter
@@ -104,7 +105,7 @@ const BootstrapName = "admin"
 // new password (the old one was only ever printed), so a restart does not
 // lock the operator out. Otherwise it returns empty strings. There is no
 // fixed default password.
-func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name, password string, err error) {
+func Bootstrap(ctx context.Context, store Access, cost int, now time.Time) (name, password string, err error) {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return "", "", err
@@ -120,7 +121,7 @@ func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name,
 	detail := "first admin created"
 	switch {
 	case len(users) == 0:
-		u, err := objections.NewUser(BootstrapName, objections.RoleAdmin, hash, "serve", now)
+		u, err := access.NewUser(BootstrapName, access.RoleAdmin, hash, "serve", now)
 		if err != nil {
 			return "", "", err
 		}
@@ -139,7 +140,7 @@ func Bootstrap(ctx context.Context, store Store, cost int, now time.Time) (name,
 	default:
 		return "", "", nil
 	}
-	e, err := objections.NewAuditEntry(now, "serve", objections.AuditBootstrap, BootstrapName, detail, "")
+	e, err := access.NewAuditEntry(now, "serve", access.AuditBootstrap, BootstrapName, detail, "")
 	if err != nil {
 		return "", "", err
 	}
@@ -186,7 +187,7 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, nil
 	}
 	ctx := r.Context()
-	ss, err := s.store.Session(ctx, objections.HashSessionSecret(c.Value))
+	ss, err := s.access.Session(ctx, access.HashSessionSecret(c.Value))
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
 		return nil, nil
 	}
@@ -195,12 +196,12 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 	}
 	now := s.now()
 	if !now.Before(ss.ExpiresAt) || now.Sub(ss.SeenAt) > s.cfg.IdleTimeout {
-		if err := s.store.DeleteSession(ctx, ss.ID); err != nil {
+		if err := s.access.DeleteSession(ctx, ss.ID); err != nil {
 			s.log.Warn("delete expired session", zap.Error(err))
 		}
 		return nil, nil
 	}
-	u, err := s.store.User(ctx, ss.UserID)
+	u, err := s.access.User(ctx, ss.UserID)
 	if objections.ErrorCode(err) == objections.ENOTFOUND {
 		return nil, nil
 	}
@@ -208,7 +209,7 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	if now.Sub(ss.SeenAt) > touchEvery {
-		if err := s.store.TouchSession(ctx, ss.ID, now); err != nil {
+		if err := s.access.TouchSession(ctx, ss.ID, now); err != nil {
 			s.log.Warn("touch session", zap.Error(err))
 		}
 	}
@@ -255,13 +256,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	d := signInData{Next: r.PostFormValue("next"), Name: name}
 	now := s.now()
 
-	u, err := s.store.UserByName(ctx, name)
+	u, err := s.access.UserByName(ctx, name)
 	switch {
 	case objections.ErrorCode(err) == objections.ENOTFOUND || name == "":
 		// As slow as a real check, so that timing does not tell which
 		// names exist. The name typed is not logged: it may be a password.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
-		if err := s.audit(r, "unknown", objections.AuditSignInFailed, "", "unknown user name"); err != nil {
+		if err := s.audit(r, "unknown", access.AuditSignInFailed, "", "unknown user name"); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -280,9 +281,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// A locked name answers as a wrong password does (and as an
 		// unknown name): the lock must not tell which names exist.
-		action := objections.AuditSignInFailed
+		action := access.AuditSignInFailed
 		if locked {
-			action = objections.AuditSignInLocked
+			action = access.AuditSignInLocked
 		}
 		if err := s.audit(r, u.Name, action, u.Name, ""); err != nil {
 			s.fail(w, r, "audit sign-in", err)
@@ -292,11 +293,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	if err := s.audit(r, u.Name, objections.AuditSignIn, u.Name, ""); err != nil {
+	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, ""); err != nil {
 		s.fail(w, r, "audit sign-in", err)
 		return
 	}
-	if _, err := s.store.SignedIn(ctx, u.ID, now); err != nil {
+	if _, err := s.access.SignedIn(ctx, u.ID, now); err != nil {
 		s.fail(w, r, "record sign-in", err)
 		return
 	}
@@ -316,8 +317,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 // startSession creates a new session (never reusing one the browser
 // brought: no fixation) and sets its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID string, now time.Time) error {
-	ss, secret := objections.NewSession(userID, now, s.cfg.SessionTTL)
-	if err := s.store.CreateSession(r.Context(), ss); err != nil {
+	ss, secret := access.NewSession(userID, now, s.cfg.SessionTTL)
+	if err := s.access.CreateSession(r.Context(), ss); err != nil {
 		return err
 	}
 	s.setCookie(w, r, sessionCookie, secret, 0) // a browser-session cookie; the server ends it
@@ -326,11 +327,11 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID str
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	if err := s.store.DeleteSession(r.Context(), v.Session.ID); err != nil {
+	if err := s.access.DeleteSession(r.Context(), v.Session.ID); err != nil {
 		s.fail(w, r, "delete session", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditSignOut, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, ""); err != nil {
 		s.log.Warn("audit sign-out", zap.Error(err)) // the session is gone either way
 	}
 	s.setCookie(w, r, sessionCookie, "", -1)
@@ -378,16 +379,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if _, err := s.store.SetPassword(ctx, v.User.ID, hash, false); err != nil {
+	if _, err := s.access.SetPassword(ctx, v.User.ID, hash, false); err != nil {
 		s.fail(w, r, "set password", err)
 		return
 	}
 	// Every other browser signed in as this user is signed out.
-	if _, err := s.store.DeleteUserSessions(ctx, v.User.ID); err != nil {
+	if _, err := s.access.DeleteUserSessions(ctx, v.User.ID); err != nil {
 		s.fail(w, r, "end sessions", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditPasswordChanged, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, ""); err != nil {
 		s.log.Warn("audit password change", zap.Error(err))
 	}
 	if err := s.startSession(w, r, v.User.ID, s.now()); err != nil {
@@ -406,7 +407,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // PruneSessions deletes expired sessions; serve runs it now and then.
 func (s *Server) PruneSessions(ctx context.Context) (int64, error) {
-	n, err := s.store.PruneSessions(ctx, s.now())
+	n, err := s.access.PruneSessions(ctx, s.now())
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return n, err
 	}

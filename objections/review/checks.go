@@ -8,15 +8,6 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-// DecisionCounter is what the dashboard reads of a store's log of
-// dial-time checks (objections.DecisionLog): the daily counts of one org.
-// A store without it shows no "Dial-time checks".
-type DecisionCounter interface {
-	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
-}
-
-var _ DecisionCounter = objections.DecisionLog(nil)
-
 // checksData is the dashboard's "Dial-time checks" section: the honour
 // evidence of domain.md §3.3 in aggregate. The counts are kept per org
 // and day only, so the campaign filter does not apply to them.
@@ -43,13 +34,13 @@ type reasonCount struct {
 // checksOf reads the counts of org for the days from..to (Amsterdam
 // midnights); nil when the store keeps no decision log.
 func (s *Server) checksOf(ctx context.Context, l lexicon, org string, from, to time.Time) (*checksData, error) {
-	if s.checks == nil {
+	if s.decisions == nil {
 		return nil, nil
 	}
 	if org == "" {
 		return &checksData{NeedOrg: true}, nil
 	}
-	counts, err := s.checks.DecisionCounts(ctx, org, from, to)
+	counts, err := s.decisions.DecisionCounts(ctx, org, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		form.From = today.AddDate(0, 0, -29).Format(dateLayout)
 	}
 	d := dashData{Form: form}
-	orgs, err := s.store.Orgs(ctx)
+	orgs, err := s.reg.Store().Orgs(ctx)
 	if err != nil {
 		s.fail(w, r, "list orgs", err)
 		return
@@ -106,7 +106,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	until := to.AddDate(0, 0, 1)
-	stats, err := s.store.Stats(ctx, objections.StatsFilter{Org: form.Org, Campaign: form.Campaign,
+	stats, err := s.records.Stats(ctx, objections.StatsFilter{Org: form.Org, Campaign: form.Campaign,
 		Since: from, Until: until, Location: loc})
 	if err != nil {
 		s.fail(w, r, "count per day", err)

@@ -8,16 +8,15 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-// DecisionLog is what the detail page reads of a store's log of dial-time
-// checks (objections.DecisionLog; both objections/sqlite and
-// objections/postgres keep one): the checks one objection blocked, and the
-// first of them. A store without it shows no "Dial attempts stopped".
+// DecisionLog is what the UI reads of the log of dial-time checks (both
+// objections/sqlite and objections/postgres keep one): on an objection's
+// page the checks it blocked and the first of them ("Dial attempts
+// stopped"), on the dashboard one org's daily counts ("Dial-time checks").
 type DecisionLog interface {
 	ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error)
 	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
+	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
 }
-
-var _ DecisionLog = objections.DecisionLog(nil)
 
 const (
 	// recentStops is how many of an objection's blocked checks the detail

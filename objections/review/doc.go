@@ -25,8 +25,9 @@
 // The interface speaks Dutch and English (Accept-Language, with a switch
 // kept in a cookie) and shows times in Europe/Amsterdam.
 //
-// Main types: Server (New, Handler), Store (what it needs of a store),
-// the optional DecisionLog, Config. Bootstrap makes the first admin. The package imports only
-// objections, zap and golang.org/x/crypto/bcrypt besides the standard
-// library (STYLE.md §1).
+// Main types: Server (New, Handler), Stores (what it needs of a store
+// besides the register's objections.Store, wired by cmd: Access, Records
+// and the optional DecisionLog), Config. Bootstrap makes the first admin.
+// The package imports only objections, objections/access, zap and
+// golang.org/x/crypto/bcrypt besides the standard library (STYLE.md §1).
 package review

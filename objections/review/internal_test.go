@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Every text exists in both languages, and every key a template or the
@@ -42,7 +43,7 @@ func TestMessagesComplete(t *testing.T) {
 	for _, e := range []string{objections.EndedByCaller, objections.EndedBySystem, objections.EndedByProvider} {
 		keys = append(keys, "endedBy."+e)
 	}
-	for _, r := range []objections.Role{objections.RoleSupervisor, objections.RoleAdmin} {
+	for _, r := range []access.Role{access.RoleSupervisor, access.RoleAdmin} {
 		keys = append(keys, "role."+string(r))
 	}
 	// Keys written literally in templates and Go code.
@@ -210,7 +211,7 @@ func TestPasswordRules(t *testing.T) {
 		t.Fatalf("dummyHash12 has cost %d (%v)", c, err)
 	}
 	for _, cost := range []int{3, 32} {
-		if _, err := New(nil, nil, nil, Config{BcryptCost: cost}); objections.ErrorCode(err) != objections.EINVALID {
+		if _, err := New(nil, Stores{}, nil, Config{BcryptCost: cost}); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("cost %d: %v", cost, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // filterForm is the list's filter as typed, so that the form shows it back.
@@ -130,7 +131,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form := readFilterForm(r.URL.Query())
 	d := listData{Form: form, Sources: allSources, Statuses: allStatuses}
-	orgs, err := s.store.Orgs(ctx)
+	orgs, err := s.reg.Store().Orgs(ctx)
 	if err != nil {
 		s.fail(w, r, "list orgs", err)
 		return
@@ -148,7 +149,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	if offset > objections.MaxSearchOffset {
 		offset = objections.MaxSearchOffset
 	}
-	page, err := s.store.SearchObjections(ctx, f, offset)
+	page, err := s.records.SearchObjections(ctx, f, offset)
 	if err != nil {
 		s.fail(w, r, "search objections", err)
 		return
@@ -212,31 +213,31 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	id := r.PathValue("id")
-	o, err := s.store.Objection(ctx, id)
+	o, err := s.reg.Store().Objection(ctx, id)
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
 	}
 	// Looking at the evidence about a person is itself recorded; if it
 	// cannot be, the page is not shown.
-	if err := s.audit(r, v.User.Name, objections.AuditView, o.ID, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditView, o.ID, ""); err != nil {
 		s.fail(w, r, "audit view", err)
 		return
 	}
 	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
-		CanVoid: o.Void == nil && v.User.Role.Can(objections.PermManage)}
+		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage)}
 	offer, err := s.offerOf(r, o)
 	if err != nil {
 		s.fail(w, r, "read offer", err)
 		return
 	}
 	d.Offer = offer
-	if d.Events, err = s.store.EventsFor(ctx, o.ID); err != nil {
+	if d.Events, err = s.records.EventsFor(ctx, o.ID); err != nil {
 		s.fail(w, r, "read events", err)
 		return
 	}
 	if offer != nil {
-		evs, err := s.store.EventsFor(ctx, offer.ID)
+		evs, err := s.records.EventsFor(ctx, offer.ID)
 		if err != nil {
 			s.fail(w, r, "read events", err)
 			return
@@ -254,7 +255,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 
 // orgName is the org's display name, or its id when it cannot be read.
 func (s *Server) orgName(r *http.Request, id string) string {
-	if org, err := s.store.Org(r.Context(), id); err == nil {
+	if org, err := s.reg.Store().Org(r.Context(), id); err == nil {
 		return org.Name
 	}
 	return id
@@ -278,9 +279,9 @@ func (s *Server) offerOf(r *http.Request, o objections.Objection) (*objections.O
 	)
 	switch {
 	case o.OfferID != "":
-		off, err = s.store.Offer(r.Context(), o.OfferID)
+		off, err = s.reg.Store().Offer(r.Context(), o.OfferID)
 	case o.Provider != "" && o.CallRef != "":
-		off, err = s.store.OfferByCallRef(r.Context(), o.Provider, o.CallRef)
+		off, err = s.records.OfferByCallRef(r.Context(), o.Provider, o.CallRef)
 	default:
 		return nil, nil
 	}
@@ -367,7 +368,7 @@ type voidData struct {
 }
 
 func (s *Server) voidPage(w http.ResponseWriter, r *http.Request) {
-	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
+	o, err := s.reg.Store().Objection(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
@@ -383,7 +384,7 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	l := s.lexicon(r)
-	o, err := s.store.Objection(ctx, r.PathValue("id"))
+	o, err := s.reg.Store().Objection(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
@@ -410,7 +411,7 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "void objection", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditVoid, o.ID, reason); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditVoid, o.ID, reason); err != nil {
 		// The void itself is in the chained event log with its actor.
 		s.log.Error("audit void", zap.String("objection_id", o.ID), zap.Error(err))
 	}
@@ -430,7 +431,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
-	if err := s.audit(r, v.User.Name, objections.AuditExport, "", describeFilter(f)); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f)); err != nil {
 		s.fail(w, r, "audit export", err)
 		return
 	}
@@ -444,7 +445,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	f.Limit = 1000
 	n := 0
 	for {
-		page, err := s.store.Objections(ctx, f)
+		page, err := s.reg.Store().Objections(ctx, f)
 		if err != nil {
 			// Headers are sent: the truncated file is all the client gets.
 			s.log.Error("export objections", zap.Int("rows", n), zap.Error(err))

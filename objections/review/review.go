@@ -19,38 +19,40 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Prefix is where the UI is mounted.
 const Prefix = "/ui/"
 
-// Store is what the UI needs of a store besides objections.Store. Both
-// objections/sqlite and objections/postgres implement it.
-type Store interface {
-	objections.Store
+// Access is what the UI keeps of the people who use it: users, their
+// sessions and the audit log of what they did.
+type Access interface {
+	access.UserStore
+	access.SessionStore
+	access.AuditStore
+}
 
-	CreateUser(ctx context.Context, u objections.User) (objections.User, error)
-	User(ctx context.Context, id string) (objections.User, error)
-	UserByName(ctx context.Context, name string) (objections.User, error)
-	Users(ctx context.Context) ([]objections.User, error)
-	SetPassword(ctx context.Context, id, hash string, mustChange bool) (objections.User, error)
-	SignInFailed(ctx context.Context, id string, at time.Time) (objections.User, error)
-	SignedIn(ctx context.Context, id string, at time.Time) (objections.User, error)
-
-	CreateSession(ctx context.Context, s objections.Session) error
-	Session(ctx context.Context, id string) (objections.Session, error)
-	TouchSession(ctx context.Context, id string, at time.Time) error
-	DeleteSession(ctx context.Context, id string) error
-	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
-	PruneSessions(ctx context.Context, before time.Time) (int64, error)
-
-	AppendAudit(ctx context.Context, e objections.AuditEntry) error
-	AuditLog(ctx context.Context, f objections.AuditFilter) ([]objections.AuditEntry, error)
-
+// Records is what the UI reads of the register besides objections.Store:
+// the newest-first search with its total, the offer of a call, the events
+// of one record, and the dashboard's counts per day.
+type Records interface {
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
 	EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error)
 	Stats(ctx context.Context, f objections.StatsFilter) ([]objections.DayStat, error)
+}
+
+// Stores are the stores the UI uses besides the register's
+// objections.Store, each a capability of objections/sqlite and
+// objections/postgres; cmd wires them.
+type Stores struct {
+	Access  Access
+	Records Records
+	// Decisions is the log of dial-time checks; nil shows neither "Dial
+	// attempts stopped" on an objection nor "Dial-time checks" on the
+	// dashboard.
+	Decisions DecisionLog
 }
 
 // PromptText is the wording of a prompt as an offer played it.
@@ -108,21 +110,18 @@ var staticFS embed.FS
 
 // Server serves the UI.
 type Server struct {
-	reg   *objections.Register
-	store Store
-	log   *zap.Logger
-	cfg   Config
-	pages map[string]*template.Template
+	reg     *objections.Register
+	access  Access
+	records Records
+	log     *zap.Logger
+	cfg     Config
+	pages   map[string]*template.Template
 	// dummyHash is compared against when a user name is unknown, so that
 	// a failed sign-in takes as long whether or not the user exists. Made
 	// on first use: hashing at start-up would delay serve.
 	dummyHash func() []byte
-	// decisions is the store's log of dial-time checks; nil when it keeps
-	// none.
+	// decisions is the log of dial-time checks; nil when there is none.
 	decisions DecisionLog
-	// checks are the store's daily counts of dial-time checks; nil when
-	// it keeps none.
-	checks DecisionCounter
 	// devices throttles sign-ins through device cookies (signin.go).
 	devices deviceThrottle
 }
@@ -131,17 +130,11 @@ type Server struct {
 // nobody knows; with the default cost it saves hashing one at start.
 const dummyHash12 = "$2a$12$dlyB4KQ2Q2cXYeL3tdT/guNn13KmlwSqGfew2AgsWTlluHzOMAnr."
 
-// New returns the UI over reg, whose store is store. The templates are
-// parsed here, so that a broken one fails at start-up.
-func New(reg *objections.Register, store Store, log *zap.Logger, cfg Config) (*Server, error) {
+// New returns the UI over reg and st. The templates are parsed here, so
+// that a broken one fails at start-up.
+func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	s := &Server{reg: reg, store: store, log: log, cfg: cfg}
-	if dl, ok := store.(DecisionLog); ok {
-		s.decisions = dl
-	}
-	if dc, ok := store.(DecisionCounter); ok {
-		s.checks = dc
-	}
+	s := &Server{reg: reg, access: st.Access, records: st.Records, decisions: st.Decisions, log: log, cfg: cfg}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -194,16 +187,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /ui/lang/{lang}", s.setLang)
 	mux.HandleFunc("GET /ui/signin", s.signInPage)
 	mux.HandleFunc("POST /ui/signin", s.signIn)
-	mux.Handle("POST /ui/signout", s.auth(objections.PermRead, s.signOut))
-	mux.Handle("GET /ui/password", s.auth(objections.PermRead, s.passwordPage))
-	mux.Handle("POST /ui/password", s.auth(objections.PermRead, s.changePassword))
-	mux.Handle("GET /ui/objections", s.auth(objections.PermRead, s.listPage))
-	mux.Handle("GET /ui/objections/{id}", s.auth(objections.PermRead, s.detailPage))
-	mux.Handle("GET /ui/objections/{id}/void", s.auth(objections.PermManage, s.voidPage))
-	mux.Handle("POST /ui/objections/{id}/void", s.auth(objections.PermManage, s.void))
-	mux.Handle("GET /ui/export.csv", s.auth(objections.PermRead, s.export))
-	mux.Handle("GET /ui/dashboard", s.auth(objections.PermRead, s.dashboardPage))
-	mux.Handle("GET /ui/audit", s.auth(objections.PermManage, s.auditPage))
+	mux.Handle("POST /ui/signout", s.auth(access.PermRead, s.signOut))
+	mux.Handle("GET /ui/password", s.auth(access.PermRead, s.passwordPage))
+	mux.Handle("POST /ui/password", s.auth(access.PermRead, s.changePassword))
+	mux.Handle("GET /ui/objections", s.auth(access.PermRead, s.listPage))
+	mux.Handle("GET /ui/objections/{id}", s.auth(access.PermRead, s.detailPage))
+	mux.Handle("GET /ui/objections/{id}/void", s.auth(access.PermManage, s.voidPage))
+	mux.Handle("POST /ui/objections/{id}/void", s.auth(access.PermManage, s.void))
+	mux.Handle("GET /ui/export.csv", s.auth(access.PermRead, s.export))
+	mux.Handle("GET /ui/dashboard", s.auth(access.PermRead, s.dashboardPage))
+	mux.Handle("GET /ui/audit", s.auth(access.PermManage, s.auditPage))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.notFound")
 	})
@@ -238,8 +231,8 @@ func cacheForever(h http.Handler) http.Handler {
 
 // viewer is the signed-in user of a request.
 type viewer struct {
-	User    objections.User
-	Session objections.Session
+	User    access.User
+	Session access.Session
 	secret  string // the cookie's secret, from which the form token derives
 }
 
@@ -254,7 +247,7 @@ func viewerFrom(ctx context.Context) *viewer {
 // are sent to the sign-in page (and back afterwards); a user who must
 // change their password is sent to do so; a role without perm gets 403.
 // Every POST must carry the session's form token.
-func (s *Server) auth(perm objections.Permission, h http.HandlerFunc) http.Handler {
+func (s *Server) auth(perm access.Permission, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.session(r)
 		if err != nil {
@@ -320,7 +313,7 @@ func (s *Server) newPage(r *http.Request, titleKey, nav string, data any) page {
 	p := page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, Data: data}
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer, p.Token = v, formToken(v.secret)
-		p.IsAdmin = v.User.Role.Can(objections.PermManage)
+		p.IsAdmin = v.User.Role.Can(access.PermManage)
 	}
 	return p
 }
@@ -371,12 +364,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, doing string, err 
 
 // audit appends an entry for the request's user. The UI fails closed:
 // when the entry cannot be written, the action is not done.
-func (s *Server) audit(r *http.Request, actor string, action objections.AuditAction, subject, detail string) error {
-	e, err := objections.NewAuditEntry(s.cfg.Now(), actor, action, subject, detail, remoteAddr(r))
+func (s *Server) audit(r *http.Request, actor string, action access.AuditAction, subject, detail string) error {
+	e, err := access.NewAuditEntry(s.cfg.Now(), actor, action, subject, detail, remoteAddr(r))
 	if err != nil {
 		return err
 	}
-	return s.store.AppendAudit(r.Context(), e)
+	return s.access.AppendAudit(r.Context(), e)
 }
 
 // remoteAddr is the client's address without the port.

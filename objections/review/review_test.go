@@ -22,43 +22,40 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/postgres/pgtest"
 	"github.com/verzet/verzet/objections/review"
 	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/objections/storetest"
 )
+
+// testStore is what the UI uses of a store, and the decision log's
+// writer the tests fill it with.
+type testStore interface {
+	objections.Store
+	review.Access
+	review.Records
+	review.DecisionLog
+	AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error)
+}
 
 type backend struct {
 	name string
-	open func(t *testing.T) review.Store
+	open func(t *testing.T) testStore
 }
 
 // backends are the stores every handler test runs on.
 func backends() []backend {
+	ctx := context.Background()
 	return []backend{
-		{"sqlite", func(t *testing.T) review.Store {
-			ctx := context.Background()
+		{"sqlite", func(t *testing.T) testStore {
 			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "verzet.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return storetest.Migrated(t, s, err)
 		}},
-		{"postgres", func(t *testing.T) review.Store {
-			ctx := context.Background()
+		{"postgres", func(t *testing.T) testStore {
 			s, err := postgres.Open(ctx, pgtest.DSN(t), postgres.WithConnectTimeout(30*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return storetest.Migrated(t, s, err)
 		}},
 	}
 }
@@ -90,7 +87,7 @@ func (c *clock) Add(d time.Duration) {
 
 type env struct {
 	t     *testing.T
-	store review.Store
+	store testStore
 	reg   *objections.Register
 	clk   *clock
 	h     http.Handler
@@ -98,11 +95,18 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T, st review.Store) *env {
+// newEnv is the UI over st with all its capabilities.
+func newEnv(t *testing.T, st testStore) *env {
+	t.Helper()
+	return newEnvStores(t, st, review.Stores{Access: st, Records: st, Decisions: st})
+}
+
+// newEnvStores is the UI over the register of st and stores.
+func newEnvStores(t *testing.T, st testStore, stores review.Stores) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, clk.Now)
-	srv, err := review.New(reg, st, zaptest.NewLogger(t), review.Config{
+	srv, err := review.New(reg, stores, zaptest.NewLogger(t), review.Config{
 		BcryptCost: bcrypt.MinCost, Now: clk.Now, PageSize: 3,
 		PromptText: func(_ context.Context, o objections.Offer) (review.PromptText, bool) {
 			if o.PromptVersion != "v1" {
@@ -115,18 +119,18 @@ func newEnv(t *testing.T, st review.Store) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, reg: reg, clk: clk, h: srv.Handler()}
-	e.user("sam", objections.RoleSupervisor)
-	e.user("ada", objections.RoleAdmin)
+	e.user("sam", access.RoleSupervisor)
+	e.user("ada", access.RoleAdmin)
 	return e
 }
 
-func (e *env) user(name string, role objections.Role) objections.User {
+func (e *env) user(name string, role access.Role) access.User {
 	e.t.Helper()
 	hash, err := review.HashPassword(password, name, bcrypt.MinCost)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := objections.NewUser(name, role, hash, "test", e.clk.Now())
+	u, err := access.NewUser(name, role, hash, "test", e.clk.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -266,7 +270,7 @@ func wantBody(t *testing.T, r resp, parts ...string) {
 
 func auditActions(t *testing.T, e *env) []string {
 	t.Helper()
-	list, err := e.store.AuditLog(context.Background(), objections.AuditFilter{})
+	list, err := e.store.AuditLog(context.Background(), access.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -589,7 +593,7 @@ func TestExportCSV(t *testing.T) {
 		if note := rows[1][len(rows[1])-1]; note != "'=HYPERLINK(\"x\")" {
 			t.Fatalf("a formula in a note is not defused: %q", note)
 		}
-		list, _ := e.store.AuditLog(context.Background(), objections.AuditFilter{Action: objections.AuditExport})
+		list, _ := e.store.AuditLog(context.Background(), access.AuditFilter{Action: access.AuditExport})
 		if len(list) != 1 || list[0].Actor != "sam" || list[0].Detail != "campaign=spring" {
 			t.Fatalf("export audit = %+v", list)
 		}
@@ -604,7 +608,7 @@ func TestExportCSV(t *testing.T) {
 func TestSignInLockout(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		b := e.browser()
-		for i := 1; i < objections.FreeSignInFailures; i++ {
+		for i := 1; i < access.FreeSignInFailures; i++ {
 			r := b.signIn("sam", "wrong password")
 			wantStatus(t, r, http.StatusUnauthorized)
 			wantBody(t, r, "do not match")
@@ -617,7 +621,7 @@ func TestSignInLockout(t *testing.T) {
 		r = b.signIn("sam", password)
 		wantStatus(t, r, http.StatusUnauthorized)
 		wantBody(t, r, "do not match")
-		e.clk.Add(objections.FirstLock + time.Second)
+		e.clk.Add(access.FirstLock + time.Second)
 		wantRedirect(t, b.signIn("sam", password), "/ui/objections")
 		u, _ := e.store.UserByName(context.Background(), "sam")
 		if u.FailedSignIns != 0 || !u.LockedUntil.IsZero() {
@@ -651,7 +655,7 @@ func TestBootstrapAndForcedPasswordChange(t *testing.T) {
 			}
 			e := &env{t: t, store: st, clk: &clock{t: now}}
 			e.reg = objections.NewRegister(st, objections.Numbers{}, e.clk.Now)
-			srv, err := review.New(e.reg, st, zaptest.NewLogger(t), review.Config{BcryptCost: bcrypt.MinCost, Now: e.clk.Now})
+			srv, err := review.New(e.reg, review.Stores{Access: st, Records: st, Decisions: st}, zaptest.NewLogger(t), review.Config{BcryptCost: bcrypt.MinCost, Now: e.clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -923,10 +927,6 @@ func TestStaticAssetsAndHeaders(t *testing.T) {
 // writes them.
 func (e *env) block(o objections.Objection, n int, first time.Duration) {
 	e.t.Helper()
-	dl, ok := e.store.(objections.DecisionLog)
-	if !ok {
-		e.t.Fatal("the store keeps no decision log")
-	}
 	recs := make([]objections.DecisionRecord, n)
 	for i := range recs {
 		at := o.ReceivedAt.Add(first + time.Duration(i)*time.Minute)
@@ -934,7 +934,7 @@ func (e *env) block(o objections.Objection, n int, first time.Duration) {
 			Basis: objections.BasisNone, Reasons: []objections.Reason{objections.ReasonObjection, objections.ReasonNoBasis},
 			ObjectionID: o.ID, ListVersion: int64(100 + i), TokenName: fmt.Sprintf("dialer-%d", i)}
 	}
-	if _, err := dl.AppendDecisions(context.Background(), recs, nil); err != nil {
+	if _, err := e.store.AppendDecisions(context.Background(), recs, nil); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -1036,17 +1036,17 @@ func TestDetailCountsStoppedDialAttemptsInPages(t *testing.T) {
 	})
 }
 
-// noDecisionLog hides the store's decision log, as a store without one.
-type noDecisionLog struct{ review.Store }
+// newEnvNoDecisionLog is the UI over st wired without a decision log, as
+// over a store that keeps none.
+func newEnvNoDecisionLog(t *testing.T, st testStore) *env {
+	t.Helper()
+	return newEnvStores(t, st, review.Stores{Access: st, Records: st})
+}
 
 // A store that keeps no decision log still shows the page, without the
 // section: it cannot tell whether a dial attempt was stopped.
 func TestDetailWithoutDecisionLog(t *testing.T) {
-	st := backends()[0].open(t)
-	if _, ok := st.(objections.DecisionLog); !ok {
-		t.Fatal("sqlite keeps a decision log: this test needs one to hide")
-	}
-	e := newEnv(t, noDecisionLog{st})
+	e := newEnvNoDecisionLog(t, backends()[0].open(t))
 	o := e.record(objections.Objection{RawNumber: "0612345678"})
 	r := e.signedIn("sam").get("/ui/objections/" + o.ID)
 	wantStatus(t, r, http.StatusOK)
@@ -1060,7 +1060,7 @@ func TestDetailWithoutDecisionLog(t *testing.T) {
 // id included (user names are matched in lower case).
 func TestAuditFilterByToken(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		entry, err := objections.NewAuditEntry(e.clk.Now(), "token:01ABCDEFGH (dialer eu-1)", objections.AuditExport, "objections", "format=csv org=acme", "192.0.2.9")
+		entry, err := access.NewAuditEntry(e.clk.Now(), "token:01ABCDEFGH (dialer eu-1)", access.AuditExport, "objections", "format=csv org=acme", "192.0.2.9")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1107,11 +1107,7 @@ var (
 
 func TestDashboardShowsDialTimeChecks(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		dl, ok := e.store.(objections.DecisionLog)
-		if !ok {
-			t.Fatal("the store keeps no decision log")
-		}
-		if _, err := dl.AppendDecisions(context.Background(), nil, []objections.DecisionCount{
+		if _, err := e.store.AppendDecisions(context.Background(), nil, []objections.DecisionCount{
 			count("acme", "2026-03-01", true, objections.ReasonConsent, 5),
 			count("acme", "2026-03-01", false, objections.ReasonObjection, 2),
 			count("acme", "2026-03-01", false, objections.ReasonNoBasis, 1),
@@ -1181,7 +1177,7 @@ func TestDashboardShowsDialTimeChecks(t *testing.T) {
 // A store that keeps no decision log shows the dashboard without the
 // section or its hint.
 func TestDashboardWithoutDecisionLog(t *testing.T) {
-	e := newEnv(t, noDecisionLog{backends()[0].open(t)})
+	e := newEnvNoDecisionLog(t, backends()[0].open(t))
 	b := e.signedIn("sam")
 	for _, path := range []string{"/ui/dashboard?org=acme", "/ui/dashboard"} {
 		r := b.get(path)

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Sign-in throttling. Guessing is limited per user name, in the store
@@ -33,27 +33,27 @@ const deviceCookieAge = 180 * 24 * time.Hour
 // deviceToken is the device cookie's value for u: a MAC of the user keyed
 // with the password hash, which only the store knows. It needs no storage,
 // and a new password voids every device cookie of the old one.
-func deviceToken(u objections.User) string {
+func deviceToken(u access.User) string {
 	m := hmac.New(sha256.New, []byte(u.PasswordHash))
 	m.Write([]byte("verzet-device\x00" + u.ID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // setDeviceCookie marks the browser as one that signed in as u.
-func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, u objections.User) {
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, u access.User) {
 	s.setCookie(w, r, deviceCookie, deviceToken(u), deviceCookieAge)
 }
 
 // knownDevice reports whether r comes from a browser that signed in as u
 // with u's current password.
-func knownDevice(r *http.Request, u objections.User) bool {
+func knownDevice(r *http.Request, u access.User) bool {
 	c, err := r.Cookie(deviceCookie)
 	return err == nil && validToken(c.Value, deviceToken(u))
 }
 
 // deviceThrottle bounds guessing through a device cookie while the name
 // is locked (the cookie may be copied off a shared computer): after
-// objections.FreeSignInFailures failures a user's device cookies no longer
+// access.FreeSignInFailures failures a user's device cookies no longer
 // pass the lock on this instance until that user signs in. It holds one
 // count per user at most.
 type deviceThrottle struct {
@@ -64,7 +64,7 @@ type deviceThrottle struct {
 func (d *deviceThrottle) allowed(userID string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.fails[userID] < objections.FreeSignInFailures
+	return d.fails[userID] < access.FreeSignInFailures
 }
 
 func (d *deviceThrottle) failed(userID string) {
@@ -94,17 +94,17 @@ func (d *deviceThrottle) reset(userID string) {
 // by reading the user before any of them has failed. A good password
 // clears the count again (SignedIn, by the caller). A refused attempt is
 // compared against a dummy hash, so that it takes as long as any other.
-func (s *Server) checkPassword(ctx context.Context, r *http.Request, u objections.User, password string, now time.Time) (ok, locked bool, err error) {
+func (s *Server) checkPassword(ctx context.Context, r *http.Request, u access.User, password string, now time.Time) (ok, locked bool, err error) {
 	device := knownDevice(r, u) && s.devices.allowed(u.ID)
 	open, bypass := false, false
 	if !u.Locked(now) || device {
-		counted, err := s.store.SignInFailed(ctx, u.ID, now)
+		counted, err := s.access.SignInFailed(ctx, u.ID, now)
 		if err != nil {
 			return false, false, err
 		}
 		// Not locked before this attempt: no more than the free failures
 		// counted with it, or nobody failed since u was read unlocked.
-		open = counted.FailedSignIns <= objections.FreeSignInFailures ||
+		open = counted.FailedSignIns <= access.FreeSignInFailures ||
 			(counted.FailedSignIns == u.FailedSignIns+1 && !u.Locked(now))
 		bypass = !open && device
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/review"
 )
 
@@ -22,7 +23,7 @@ import (
 func TestSignInAnswersAlike(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		attacker := e.browser()
-		for range objections.FreeSignInFailures {
+		for range access.FreeSignInFailures {
 			wantStatus(t, attacker.signIn("sam", "wrong password"), http.StatusUnauthorized)
 		}
 		answers := map[string]resp{
@@ -53,13 +54,13 @@ func TestSignInLockedIsAsSlow(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, clk.Now)
 	const cost = 10 // slow enough to tell a hash from none
-	srv, err := review.New(reg, st, zaptest.NewLogger(t), review.Config{BcryptCost: cost, Now: clk.Now})
+	srv, err := review.New(reg, review.Stores{Access: st, Records: st, Decisions: st}, zaptest.NewLogger(t), review.Config{BcryptCost: cost, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, reg: reg, clk: clk, h: srv.Handler()}
-	e.user("sam", objections.RoleSupervisor)
-	for range objections.FreeSignInFailures {
+	e.user("sam", access.RoleSupervisor)
+	for range access.FreeSignInFailures {
 		wantStatus(t, e.browser().signIn("sam", "wrong password"), http.StatusUnauthorized)
 	}
 	fastest := func(name string) time.Duration {
@@ -82,13 +83,13 @@ func TestSignInLockedIsAsSlow(t *testing.T) {
 // barrierStore holds every UserByName until n have been made, so that
 // parallel sign-ins all read the user before any of them fails.
 type barrierStore struct {
-	review.Store
+	testStore
 	armed   atomic.Bool
 	arrived sync.WaitGroup
 }
 
-func (s *barrierStore) UserByName(ctx context.Context, name string) (objections.User, error) {
-	u, err := s.Store.UserByName(ctx, name)
+func (s *barrierStore) UserByName(ctx context.Context, name string) (access.User, error) {
+	u, err := s.testStore.UserByName(ctx, name)
 	if s.armed.Load() {
 		s.arrived.Done()
 		s.arrived.Wait()
@@ -102,7 +103,7 @@ func TestSignInParallelFailuresCounted(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			const n = 12
-			st := &barrierStore{Store: b.open(t)}
+			st := &barrierStore{testStore: b.open(t)}
 			e := newEnv(t, st)
 			browsers := make([]*browser, n)
 			forms := make([]url.Values, n)
@@ -128,9 +129,9 @@ func TestSignInParallelFailuresCounted(t *testing.T) {
 					refused++
 				}
 			}
-			if tried != objections.FreeSignInFailures || refused != n-objections.FreeSignInFailures {
+			if tried != access.FreeSignInFailures || refused != n-access.FreeSignInFailures {
 				t.Fatalf("%d passwords tried and %d refused (statuses %v), want %d and %d",
-					tried, refused, status, objections.FreeSignInFailures, n-objections.FreeSignInFailures)
+					tried, refused, status, access.FreeSignInFailures, n-access.FreeSignInFailures)
 			}
 			for i, s := range status {
 				if s != http.StatusUnauthorized {
@@ -150,7 +151,7 @@ func TestSignInKnownDeviceWhileLocked(t *testing.T) {
 		other := e.signedIn("ada") // ada's device cookie does not open sam's lock
 		wantRedirect(t, other.submit("/ui/objections", "/ui/signout", url.Values{}), "/ui/signin")
 		attacker := e.browser()
-		for range objections.FreeSignInFailures + 1 {
+		for range access.FreeSignInFailures + 1 {
 			wantStatus(t, attacker.signIn("sam", "wrong password"), http.StatusUnauthorized)
 		}
 		wantStatus(t, attacker.signIn("sam", password), http.StatusUnauthorized)
@@ -160,15 +161,15 @@ func TestSignInKnownDeviceWhileLocked(t *testing.T) {
 		wantRedirect(t, own.submit("/ui/objections", "/ui/signout", url.Values{}), "/ui/signin")
 
 		// Through a device cookie too, guessing stops after a few tries.
-		for range objections.FreeSignInFailures + 1 {
+		for range access.FreeSignInFailures + 1 {
 			wantStatus(t, attacker.signIn("sam", "wrong password"), http.StatusUnauthorized)
 		}
-		for range objections.FreeSignInFailures {
+		for range access.FreeSignInFailures {
 			wantStatus(t, own.signIn("sam", "wrong password"), http.StatusUnauthorized)
 		}
 		wantStatus(t, own.signIn("sam", password), http.StatusUnauthorized)
 		// When the lock ends, the right password works again.
-		e.clk.Add(objections.MaxLock + time.Second)
+		e.clk.Add(access.MaxLock + time.Second)
 		wantRedirect(t, own.signIn("sam", password), "/ui/objections")
 	})
 }

@@ -2,10 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"time"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -23,70 +19,37 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 	if err != nil {
 		return nil, err
 	}
-	byNumber := make(map[string]*objections.Facts, len(numbers))
+	var out []objections.Facts
 	err = s.read(ctx, "read facts", func(tx dbtx) error {
 		version, err := listVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
-		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, org))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			o = objections.DefaultOrg(org, time.Time{})
-		case err != nil:
-			return fmt.Errorf("read org: %w", err)
-		}
-		for _, n := range numbers {
-			byNumber[n] = &objections.Facts{Org: o, ListVersion: version}
+		o, err := factsOrg(ctx, tx, org)
+		if err != nil {
+			return err
 		}
 		const in = ` IN (SELECT value FROM json_each(?))`
-		rows, err := tx.QueryContext(ctx, objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)
+		objs, err := queryAll(ctx, tx, "read facts: read objections", scanObjection,
+			objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+			return err
 		}
-		objs, err := collectObjections(rows)
+		consents, err := queryAll(ctx, tx, "read facts: read consents", scanConsent,
+			`SELECT `+consentColumns+` FROM consents WHERE org = ? AND number`+in+` ORDER BY given_at, id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+			return err
 		}
-		for _, x := range objs {
-			if f := byNumber[x.Number]; f != nil {
-				f.Objections = append(f.Objections, x)
-			}
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT `+consentColumns+` FROM consents WHERE org = ? AND number`+in+` ORDER BY given_at, id`, org, list)
+		relations, err := queryAll(ctx, tx, "read facts: read relations", scanRelation,
+			`SELECT `+relationColumns+` FROM relations WHERE org = ? AND number`+in+` ORDER BY peildatum, id`, org, list)
 		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
+			return err
 		}
-		consents, err := collect(rows, scanConsent)
-		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
-		}
-		for _, c := range consents {
-			if f := byNumber[c.Number]; f != nil {
-				f.Consents = append(f.Consents, c)
-			}
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT `+relationColumns+` FROM relations WHERE org = ? AND number`+in+` ORDER BY peildatum, id`, org, list)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		relations, err := collect(rows, scanRelation)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		for _, r := range relations {
-			if f := byNumber[r.Number]; f != nil {
-				f.Relations = append(f.Relations, r)
-			}
-		}
+		out = objections.GroupFacts(o, version, numbers, objs, consents, relations)
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	out := make([]objections.Facts, len(numbers))
-	for i, n := range numbers {
-		out[i] = *byNumber[n]
 	}
 	return out, nil
 }

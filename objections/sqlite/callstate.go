@@ -12,17 +12,16 @@ import (
 // LoadCall returns the state of one call. ENOTFOUND when there is none,
 // EUNAVAILABLE when the database cannot be read.
 func (s *Store) LoadCall(ctx context.Context, provider, ref string) (objections.CallState, error) {
-	st := objections.CallState{Provider: provider, Ref: ref}
-	var updated string
-	err := s.q().QueryRowContext(ctx, `SELECT version, data, updated_at FROM call_states WHERE provider = ? AND ref = ?`,
-		provider, ref).Scan(&st.Version, &st.Data, &updated)
-	if err != nil {
-		return objections.CallState{}, storeError("load call state", notFound(err, "call", ref))
-	}
-	if st.UpdatedAt, err = parseTime(updated); err != nil {
-		return objections.CallState{}, objections.Internal("load call state", err)
-	}
-	return st, nil
+	return queryOne(ctx, s.q(), "load call state", "call", ref, scanCallState,
+		`SELECT `+callStateColumns+` FROM call_states WHERE provider = ? AND ref = ?`, provider, ref)
+}
+
+const callStateColumns = `provider, ref, version, data, updated_at`
+
+func scanCallState(r rowScanner) (objections.CallState, error) {
+	var st objections.CallState
+	err := r.Scan(&st.Provider, &st.Ref, &st.Version, &st.Data, at(&st.UpdatedAt))
+	return st, err
 }
 
 // SaveCall stores st: Version 1 creates the call's state, Version n
@@ -31,32 +30,25 @@ func (s *Store) LoadCall(ctx context.Context, provider, ref string) (objections.
 // the state is gone (purged), EINVALID for a bad st. A zero UpdatedAt is
 // the current time.
 func (s *Store) SaveCall(ctx context.Context, st objections.CallState) error {
-	if err := st.Validate(); err != nil {
+	if err := st.CheckStorable(); err != nil {
 		return err
-	}
-	if st.UpdatedAt.IsZero() {
-		st.UpdatedAt = time.Now()
-	}
-	data := st.Data
-	if data == nil {
-		data = []byte{} // NOT NULL: an empty blob, not SQL NULL
 	}
 	return s.write(ctx, "save call state", func(tx dbtx) error {
 		if st.Version == 1 {
 			res, err := tx.ExecContext(ctx, `INSERT INTO call_states (provider, ref, version, data, updated_at)
 				VALUES (?, ?, 1, ?, ?) ON CONFLICT (provider, ref) DO NOTHING`,
-				st.Provider, st.Ref, data, formatTime(st.UpdatedAt))
+				st.Provider, st.Ref, st.Data, formatTime(st.UpdatedAt))
 			if err != nil {
 				return err
 			}
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return objections.Errorf(objections.ECONFLICT, "create call state %s: another writer created it first", st.Ref)
+				return objections.CallStateExists(st)
 			}
 			return nil
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE call_states SET version = ?, data = ?, updated_at = ?
 			WHERE provider = ? AND ref = ? AND version = ?`,
-			st.Version, data, formatTime(st.UpdatedAt), st.Provider, st.Ref, st.Version-1)
+			st.Version, st.Data, formatTime(st.UpdatedAt), st.Provider, st.Ref, st.Version-1)
 		if err != nil {
 			return err
 		}
@@ -71,7 +63,7 @@ func (s *Store) SaveCall(ctx context.Context, st objections.CallState) error {
 		if err != nil {
 			return err
 		}
-		return objections.Errorf(objections.ECONFLICT, "save call state %s version %d: stored version is %d", st.Ref, st.Version, stored)
+		return objections.CallStateMoved(st, stored)
 	})
 }
 
@@ -79,14 +71,5 @@ func (s *Store) SaveCall(ctx context.Context, st objections.CallState) error {
 // before, and returns how many it deleted. EUNAVAILABLE when the database
 // cannot be written.
 func (s *Store) PurgeCalls(ctx context.Context, provider string, before time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, "purge call states", func(tx dbtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM call_states WHERE provider = ? AND updated_at < ?`, provider, formatTime(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "purge call states", `DELETE FROM call_states WHERE provider = ? AND updated_at < ?`, provider, formatTime(before))
 }

@@ -3,13 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/verzet/verzet/objections"
 )
-
-var _ objections.DecisionLog = (*Store)(nil)
 
 // AppendDecisions writes blocked records, adds counts and notes first
 // blocks in one write transaction (migration 007). A record written before
@@ -18,16 +15,15 @@ var _ objections.DecisionLog = (*Store)(nil)
 // prepared once and run per row: inside one transaction SQLite inserts
 // rows faster than it would parse one statement per flush.
 func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error) {
-	if err := objections.CheckDecisionRecords(blocked, counts); err != nil {
+	blocked, counts, firsts, err := objections.PrepareDecisions(blocked, counts)
+	if err != nil {
 		return nil, err
 	}
-	counts = objections.MergeDecisionCounts(counts)
-	firsts := objections.FirstBlocksOf(blocked)
 	if len(blocked) == 0 && len(counts) == 0 {
 		return nil, nil
 	}
 	var out []objections.FirstBlock
-	err := s.write(ctx, "append decisions", func(tx dbtx) error {
+	err = s.write(ctx, "append decisions", func(tx dbtx) error {
 		for _, r := range blocked {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (id, decided_at, org, number, person_id, callable, basis,
 					reasons, objection_id, list_version, token_name)
@@ -54,7 +50,7 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 			if n, err := res.RowsAffected(); err != nil {
 				return fmt.Errorf("insert first block: %w", err)
 			} else if n == 1 {
-				out = append(out, objections.FirstBlock{ObjectionID: f.ObjectionID, At: micro(f.At)})
+				out = append(out, f)
 			}
 		}
 		return nil
@@ -65,155 +61,88 @@ func (s *Store) AppendDecisions(ctx context.Context, blocked []objections.Decisi
 	return out, nil
 }
 
-// decisionCols are the columns scanDecision reads.
-const decisionCols = `id, decided_at, org, number, person_id, callable, basis, reasons,
+func scanFirstBlock(row rowScanner) (objections.FirstBlock, error) {
+	var f objections.FirstBlock
+	err := row.Scan(&f.ObjectionID, at(&f.At))
+	return f, err
+}
+
+// decisionColumns are the columns scanDecision reads.
+const decisionColumns = `id, decided_at, org, number, person_id, callable, basis, reasons,
 	coalesce(objection_id, ''), list_version, token_name`
 
 func scanDecision(row rowScanner) (objections.DecisionRecord, error) {
 	var (
-		r                  objections.DecisionRecord
-		at, basis, reasons string
-		callable           int
+		r              objections.DecisionRecord
+		basis, reasons string
 	)
-	if err := row.Scan(&r.ID, &at, &r.Org, &r.Number, &r.PersonID, &callable, &basis, &reasons,
-		&r.ObjectionID, &r.ListVersion, &r.TokenName); err != nil {
-		return r, err
-	}
-	var err error
-	r.DecidedAt, err = parseTime(at)
-	r.Callable, r.Basis, r.Reasons = callable == 1, objections.Basis(basis), objections.SplitReasons(reasons)
+	err := row.Scan(&r.ID, at(&r.DecidedAt), &r.Org, &r.Number, &r.PersonID, &r.Callable, &basis, &reasons,
+		&r.ObjectionID, &r.ListVersion, &r.TokenName)
+	r.Basis, r.Reasons = objections.Basis(basis), objections.SplitReasons(reasons)
 	return r, err
 }
 
 // Decisions returns up to limit (1–1000, otherwise 100) logged checks of
 // org on number, newest first.
 func (s *Store) Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+`
+	return queryAll(ctx, s.q(), "read decisions", scanDecision, `SELECT `+decisionColumns+`
 		FROM decisions WHERE org = ? AND number = ?
-		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, limit)
-	if err != nil {
-		return nil, storeError("read decisions", err)
-	}
-	list, err := collect(rows, scanDecision)
-	if err != nil {
-		return nil, storeError("read decisions", err)
-	}
-	return list, nil
+		ORDER BY decided_at DESC, id DESC LIMIT ?`, org, number, objections.DecisionsLimit(limit))
 }
 
 // ListDecisions returns one page of logged checks matching f, by id.
 func (s *Store) ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error) {
-	var w where
-	for _, c := range []struct{ col, v string }{{"org", f.Org}, {"number", f.Number}, {"objection_id", f.ObjectionID}} {
-		if c.v != "" {
-			w.add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.Since.IsZero() {
-		w.add("decided_at >= ?", formatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("decided_at < ?", formatTime(f.Until))
-	}
-	if f.After != "" {
-		w.add("id > ?", f.After)
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+decisionCols+` FROM decisions`+w.String()+` ORDER BY id LIMIT ?`,
+	w := decisionWhere(f)
+	return queryAll(ctx, s.q(), "list decisions", scanDecision, `SELECT `+decisionColumns+` FROM decisions`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
-	if err != nil {
-		return nil, storeError("list decisions", err)
-	}
-	list, err := collect(rows, scanDecision)
-	if err != nil {
-		return nil, storeError("list decisions", err)
-	}
-	return list, nil
 }
 
 // DecisionCounts returns org's daily counts for the days from..to
 // (inclusive), by day, callable (false first) and reason.
 func (s *Store) DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT org, day, callable, reason, count
+	return queryAll(ctx, s.q(), "read decision counts", scanDecisionCount, `SELECT org, day, callable, reason, count
 		FROM decision_counts WHERE org = ? AND day BETWEEN ? AND ?
 		ORDER BY day, callable, reason`, org, objections.DateOf(from).Format(dateLayout), objections.DateOf(to).Format(dateLayout))
-	if err != nil {
-		return nil, storeError("read decision counts", err)
-	}
-	list, err := collect(rows, func(row rowScanner) (objections.DecisionCount, error) {
-		var (
-			c           objections.DecisionCount
-			day, reason string
-			callable    int
-		)
-		if err := row.Scan(&c.Org, &day, &callable, &reason, &c.Count); err != nil {
-			return c, err
-		}
-		var err error
-		c.Day, err = time.Parse(dateLayout, day)
-		c.Callable, c.Reason = callable == 1, objections.Reason(reason)
+}
+
+func scanDecisionCount(row rowScanner) (objections.DecisionCount, error) {
+	var (
+		c           objections.DecisionCount
+		day, reason string
+	)
+	if err := row.Scan(&c.Org, &day, &c.Callable, &reason, &c.Count); err != nil {
 		return c, err
-	})
-	if err != nil {
-		return nil, storeError("read decision counts", err)
 	}
-	return list, nil
+	var err error
+	c.Day, err = time.Parse(dateLayout, day)
+	c.Reason = objections.Reason(reason)
+	return c, err
 }
 
 // FirstBlocks returns the first blocked check of those of objectionIDs
 // that have one.
 func (s *Store) FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(objectionIDs))
 	if len(objectionIDs) == 0 {
-		return out, nil
+		return map[string]time.Time{}, nil
 	}
 	list, err := jsonList(objectionIDs)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q().QueryContext(ctx, `SELECT objection_id, at FROM first_blocks
+	firsts, err := queryAll(ctx, s.q(), "read first blocks", scanFirstBlock, `SELECT objection_id, at FROM first_blocks
 		WHERE objection_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
-		return nil, storeError("read first blocks", err)
+		return nil, err
 	}
-	firsts, err := collect(rows, func(row rowScanner) (objections.FirstBlock, error) {
-		var (
-			f  objections.FirstBlock
-			at string
-		)
-		if err := row.Scan(&f.ObjectionID, &at); err != nil {
-			return f, err
-		}
-		var err error
-		f.At, err = parseTime(at)
-		return f, err
-	})
-	if err != nil {
-		return nil, storeError("read first blocks", err)
-	}
-	for _, f := range firsts {
-		out[f.ObjectionID] = f.At
-	}
-	return out, nil
+	return objections.FirstBlockTimes(firsts), nil
 }
 
 // PurgeDecisions deletes up to limit of the oldest logged checks decided
 // before before, oldest first.
 func (s *Store) PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit <= 0 {
-		return 0, objections.Invalid("limit", strconv.Itoa(limit), "must be positive")
+	if err := objections.CheckPurgeLimit(limit); err != nil {
+		return 0, err
 	}
-	var n int64
-	err := s.write(ctx, "purge decisions", func(tx dbtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE id IN (
-			SELECT id FROM decisions WHERE decided_at < ? ORDER BY decided_at LIMIT ?)`, formatTime(before), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "purge decisions", `DELETE FROM decisions WHERE id IN (
+		SELECT id FROM decisions WHERE decided_at < ? ORDER BY decided_at LIMIT ?)`, formatTime(before), limit)
 }

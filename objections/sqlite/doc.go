@@ -18,6 +18,6 @@
 // constraint, EUNAVAILABLE for a busy, locked or failing database, EINTERNAL
 // otherwise) carrying the driver's message only.
 //
-// The package imports objections and modernc.org/sqlite, nothing else of
-// this module.
+// The package imports objections, objections/access and
+// modernc.org/sqlite, nothing else of this module.
 package sqlite

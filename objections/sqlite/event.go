@@ -36,45 +36,26 @@ func appendEvent(ctx context.Context, tx dbtx, kind objections.EventKind, org, s
 	return nil
 }
 
-// Events returns up to limit events with Seq > after, in sequence order. A
-// limit of 0 or less means 100; more than 1000 means 1000.
+// Events returns up to limit events with Seq > after, in sequence order;
+// objections.PageLimit bounds limit.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]objections.Event, error) {
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, storeError("list events", err)
-	}
-	defer rows.Close()
-	out := []objections.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, storeError("list events", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list events", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.q(), "list events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+		after, objections.PageLimit(limit))
+}
+
+// EventsFor returns the events of the log about one objection or offer, in
+// sequence order.
+func (s *Store) EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error) {
+	return queryAll(ctx, s.q(), "read events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE subject_id = ? ORDER BY seq LIMIT 100`, subjectID)
 }
 
 func scanEvent(r rowScanner) (objections.Event, error) {
 	var (
-		e        objections.Event
-		kind, at string
-		payload  []byte
+		e       objections.Event
+		kind    string
+		payload []byte
 	)
-	if err := r.Scan(&e.Seq, &kind, &e.Org, &e.SubjectID, &at, &payload, &e.PrevHash, &e.Hash); err != nil {
-		return objections.Event{}, err
-	}
-	var err error
-	if e.At, err = parseTime(at); err != nil {
+	if err := r.Scan(&e.Seq, &kind, &e.Org, &e.SubjectID, at(&e.At), &payload, &e.PrevHash, &e.Hash); err != nil {
 		return objections.Event{}, err
 	}
 	e.Kind, e.Payload = objections.EventKind(kind), payload

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/verzet/verzet/objections"
@@ -18,18 +17,37 @@ const objectionSelect = `SELECT o.id, o.org, o.number, o.raw_number, o.person_id
 	v.actor, v.reason, v.at
 FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
 
+// scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
+// unwrapped so that callers can compare it.
+func scanObjection(r rowScanner) (objections.Objection, error) {
+	var (
+		o               objections.Objection
+		source, status  string
+		vActor, vReason sql.NullString
+		vAt             *time.Time
+	)
+	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, at(&o.ReceivedAt),
+		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
+		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
+		&vActor, &vReason, nullAt(&vAt)); err != nil {
+		return objections.Objection{}, err
+	}
+	o.Source, o.Status = objections.Source(source), objections.Status(status)
+	if vAt != nil {
+		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: *vAt}
+		o.Status = objections.StatusVoided
+	}
+	return o, nil
+}
+
 // RecordObjection stores o and appends its event in one IMMEDIATE
-// transaction, or returns the stored objection with created=false when o
-// repeats one: the same (org, idempotency key), then the same (provider,
-// call ref), then an active objection on the same org and number. An unknown
-// org is created with DefaultOrg. EINVALID for an objection the schema cannot
-// hold (see checkObjection); ECONFLICT when the write clashes otherwise (an
-// id in use).
+// transaction, or returns the objection o repeats with created=false (see
+// objections.Store). EINVALID for an objection o.CheckStorable refuses;
+// ECONFLICT when the write clashes otherwise (an id in use).
 func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (objections.Objection, bool, error) {
-	if err := checkObjection(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Objection{}, false, err
 	}
-
 	var (
 		rec     objections.Objection
 		created bool
@@ -71,15 +89,6 @@ func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (ob
 	return rec, created, nil
 }
 
-// checkObjection applies objections' shared checks and normalises times.
-func checkObjection(o *objections.Objection) error {
-	if err := o.CheckStorable(); err != nil {
-		return err
-	}
-	o.ReceivedAt = micro(o.ReceivedAt)
-	return nil
-}
-
 // repeatOf looks for the stored objection that o repeats, in the order the
 // Store contract gives. It runs inside the write transaction, so nothing can
 // slip in between the check and the insert.
@@ -112,120 +121,86 @@ func repeatOf(ctx context.Context, tx dbtx, o objections.Objection) (objections.
 }
 
 // VoidObjection records the void of an objection, frees its org and number
-// for a new objection and appends the void event. It returns the objection
-// with Status voided and Void set. ENOTFOUND for an unknown id, ECONFLICT when
-// it was voided already, EINVALID for a void without objection id or time.
+// for a new objection and appends the void event (see objections.Store).
 func (s *Store) VoidObjection(ctx context.Context, v objections.Void) (objections.Objection, error) {
-	if strings.TrimSpace(v.ObjectionID) == "" {
-		return objections.Objection{}, objections.Invalid("id", v.ObjectionID, "is empty")
+	if err := v.CheckStorable(); err != nil {
+		return objections.Objection{}, err
 	}
-	if v.At.IsZero() {
-		return objections.Objection{}, objections.Invalid("at", "", "is required")
-	}
-	v.At = micro(v.At)
-	var out objections.Objection
-	err := s.write(ctx, "void objection", func(tx dbtx) error {
+	return writeOne(ctx, s, "void objection", func(tx dbtx) (objections.Objection, error) {
 		o, err := scanObjection(tx.QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, v.ObjectionID))
 		if err != nil {
-			return notFound(err, "id", v.ObjectionID)
+			return o, notFound(err, "id", v.ObjectionID)
 		}
 		if o.Void != nil {
-			return &objections.Error{Code: objections.ECONFLICT, Field: "id", Value: v.ObjectionID,
-				Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
+			return o, objections.VoidedAlready(o)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO objection_voids (objection_id, actor, reason, at) VALUES (?, ?, ?, ?)`,
 			v.ObjectionID, v.Actor, v.Reason, formatTime(v.At)); err != nil {
-			return fmt.Errorf("insert void: %w", err)
+			return o, fmt.Errorf("insert void: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM active_objections WHERE objection_id = ?`, v.ObjectionID); err != nil {
-			return fmt.Errorf("delete active objection: %w", err)
+			return o, fmt.Errorf("delete active objection: %w", err)
 		}
 		if err := appendEvent(ctx, tx, objections.EventObjectionVoided, o.Org, o.ID, v.At, v); err != nil {
-			return err
+			return o, err
 		}
-		vv := v
-		o.Status, o.Void = objections.StatusVoided, &vv
-		out = o
-		return nil
+		o.Status, o.Void = objections.StatusVoided, &v
+		return o, nil
 	})
-	if err != nil {
-		return objections.Objection{}, err
-	}
-	return out, nil
 }
 
 // Objection returns one objection with its void; ENOTFOUND.
 func (s *Store) Objection(ctx context.Context, id string) (objections.Objection, error) {
-	o, err := scanObjection(s.q().QueryRowContext(ctx, objectionSelect+` WHERE o.id = ?`, id))
-	if err != nil {
-		return objections.Objection{}, storeError("read objection", notFound(err, "id", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read objection", "id", id, scanObjection, objectionSelect+` WHERE o.id = ?`, id)
 }
 
 // Objections returns one page of the objections f selects, ordered by id
 // (the time of receipt). f.After is the last id of the previous page.
 // EINVALID for an unknown status.
 func (s *Store) Objections(ctx context.Context, f objections.ObjectionFilter) ([]objections.Objection, error) {
-	w, err := objectionWhere(f)
-	if err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	if f.After != "" {
-		w.add("o.id > ?", f.After)
-	}
-	rows, err := s.q().QueryContext(ctx, objectionSelect+w.String()+" ORDER BY o.id LIMIT ?",
+	w := objectionWhere(f)
+	w.after("o.id", f.After)
+	rows, err := s.q().QueryContext(ctx, objectionSelect+w.sql()+" ORDER BY o.id LIMIT ?",
 		append(w.args, f.PageLimit())...)
 	if err != nil {
-		return nil, storeError("list objections", err)
+		return nil, translate("list objections", err)
 	}
-	out, err := collectObjections(rows)
+	out, err := collect(rows, scanObjection)
 	if err != nil {
-		return nil, storeError("list objections", err)
+		return nil, translate("list objections", err)
 	}
 	return out, nil
 }
 
-func collectObjections(rows *sql.Rows) ([]objections.Objection, error) {
-	defer rows.Close()
-	out := []objections.Objection{}
-	for rows.Next() {
-		o, err := scanObjection(rows)
-		if err != nil {
-			return nil, err
+// SearchObjections returns the objections f selects newest first: f.Limit
+// of them after skipping offset, and how many match in all, read in one
+// snapshot. f.After is ignored. EINVALID for a search f.CheckSearch
+// refuses.
+func (s *Store) SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error) {
+	if err := f.CheckSearch(offset); err != nil {
+		return objections.ObjectionPage{}, err
+	}
+	w := objectionWhere(f)
+	var page objections.ObjectionPage
+	err := s.read(ctx, "search objections", func(tx dbtx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM objections o
+			LEFT JOIN objection_voids v ON v.objection_id = o.id`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
 		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
-// scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
-// unwrapped so that callers can compare it.
-func scanObjection(r rowScanner) (objections.Objection, error) {
-	var (
-		o                        objections.Objection
-		received, source, status string
-		vActor, vReason, vAt     sql.NullString
-	)
-	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &received,
-		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
-		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
-		&vActor, &vReason, &vAt); err != nil {
-		return objections.Objection{}, err
-	}
-	var err error
-	if o.ReceivedAt, err = parseTime(received); err != nil {
-		return objections.Objection{}, err
-	}
-	o.Source, o.Status = objections.Source(source), objections.Status(status)
-	if vAt.Valid {
-		at, err := parseTime(vAt.String)
+		rows, err := tx.QueryContext(ctx, objectionSelect+w.sql()+` ORDER BY o.id DESC LIMIT ? OFFSET ?`,
+			append(append([]any{}, w.args...), f.PageLimit(), offset)...)
 		if err != nil {
-			return objections.Objection{}, err
+			return err
 		}
-		o.Void = &objections.Void{ObjectionID: o.ID, Actor: vActor.String, Reason: vReason.String, At: at}
-		o.Status = objections.StatusVoided
+		page.Objections, err = collect(rows, scanObjection)
+		return err
+	})
+	if err != nil {
+		return objections.ObjectionPage{}, err
 	}
-	return o, nil
+	return page, nil
 }

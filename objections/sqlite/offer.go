@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -16,11 +15,11 @@ const offerColumns = `id, org, number, presented_number, provider, call_ref, dia
 	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
 
 // RecordOffer stores an offer and appends its event, or returns the stored
-// one with created=false when one with the same (provider, call ref) exists.
-// An unknown org is created with DefaultOrg. EINVALID for an offer without
-// id, org, provider or call ref; ECONFLICT when the id is in use.
+// one with created=false when one with the same (provider, call ref) exists
+// (see objections.Store). EINVALID for an offer o.CheckStorable refuses;
+// ECONFLICT when the id is in use.
 func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
-	if err := checkOffer(&o); err != nil {
+	if err := o.CheckStorable(); err != nil {
 		return objections.Offer{}, false, err
 	}
 	keysJSON, err := json.Marshal(o.Keys)
@@ -65,98 +64,36 @@ func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections
 	return rec, created, nil
 }
 
-// checkOffer validates what the schema relies on and normalises times;
-// Register has prepared the rest.
-func checkOffer(o *objections.Offer) error {
-	if strings.TrimSpace(o.ID) == "" {
-		return objections.Invalid("id", o.ID, "is empty")
-	}
-	if err := objections.ValidateOrgID(o.Org); err != nil {
-		return err
-	}
-	if o.Provider == "" {
-		return objections.Invalid("provider", o.Provider, "is empty")
-	}
-	if o.CallRef == "" {
-		return objections.Invalid("call_ref", o.CallRef, "is empty")
-	}
-	o.StartedAt, o.EndedAt = micro(o.StartedAt), micro(o.EndedAt)
-	// A copy, so that the caller's keys are not changed.
-	keys := make([]objections.Key, len(o.Keys))
-	for i, k := range o.Keys {
-		k.At = micro(k.At)
-		keys[i] = k
-	}
-	o.Keys = keys
-	return nil
-}
-
 // Offer returns one offer; ENOTFOUND.
 func (s *Store) Offer(ctx context.Context, id string) (objections.Offer, error) {
-	o, err := scanOffer(s.q().QueryRowContext(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id))
-	if err != nil {
-		return objections.Offer{}, storeError("read offer", notFound(err, "id", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read offer", "id", id, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE id = ?`, id)
 }
 
 // Offers returns one page of the offers f selects, ordered by id. Since and
 // Until bound started_at.
 func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objections.Offer, error) {
-	var w where
-	if f.Org != "" {
-		w.add("org = ?", f.Org)
-	}
-	if f.Number != "" {
-		w.add("number = ?", f.Number)
-	}
-	if f.Campaign != "" {
-		w.add("campaign_ref = ?", f.Campaign)
-	}
-	if f.Outcome != "" {
-		w.add("outcome = ?", string(f.Outcome))
-	}
-	if !f.Since.IsZero() {
-		w.add("started_at >= ?", formatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("started_at < ?", formatTime(f.Until))
-	}
-	if f.After != "" {
-		w.add("id > ?", f.After)
-	}
-	rows, err := s.q().QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.String()+` ORDER BY id LIMIT ?`,
+	w := offerWhere(f)
+	return queryAll(ctx, s.q(), "list offers", scanOffer, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id LIMIT ?`,
 		append(w.args, f.PageLimit())...)
-	if err != nil {
-		return nil, storeError("list offers", err)
-	}
-	defer rows.Close()
-	out := []objections.Offer{}
-	for rows.Next() {
-		o, err := scanOffer(rows)
-		if err != nil {
-			return nil, storeError("list offers", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list offers", err)
-	}
-	return out, nil
+}
+
+// OfferByCallRef returns the offer of one call; ENOTFOUND.
+func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
+	return queryOne(ctx, s.q(), "read offer", "call_ref", callRef, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`,
+		provider, callRef)
 }
 
 func scanOffer(r rowScanner) (objections.Offer, error) {
 	var (
-		o                             objections.Offer
-		announced, bargeIn            int
-		keys, outcome, started, ended string
+		o             objections.Offer
+		keys, outcome string
 	)
 	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.PresentedNumber, &o.Provider, &o.CallRef, &o.DialerCallRef,
-		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
-		&o.PlayedMS, &bargeIn, &keys, &outcome, &o.EndedBy, &started, &ended, &o.ObjectionID); err != nil {
+		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &o.Announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
+		&o.PlayedMS, &o.BargeIn, &keys, &outcome, &o.EndedBy, at(&o.StartedAt), at(&o.EndedAt), &o.ObjectionID); err != nil {
 		return objections.Offer{}, err
 	}
-	o.Announced, o.BargeIn, o.Outcome = announced != 0, bargeIn != 0, objections.Outcome(outcome)
+	o.Outcome = objections.Outcome(outcome)
 	if err := json.Unmarshal([]byte(keys), &o.Keys); err != nil {
 		return objections.Offer{}, fmt.Errorf("stored offer keys: %w", err)
 	}
@@ -165,13 +102,6 @@ func scanOffer(r rowScanner) (objections.Offer, error) {
 	}
 	for i := range o.Keys {
 		o.Keys[i].At = o.Keys[i].At.UTC()
-	}
-	var err error
-	if o.StartedAt, err = parseTime(started); err != nil {
-		return objections.Offer{}, err
-	}
-	if o.EndedAt, err = parseTime(ended); err != nil {
-		return objections.Offer{}, err
 	}
 	return o, nil
 }

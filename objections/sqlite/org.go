@@ -18,9 +18,8 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 	if err := o.Normalize(); err != nil {
 		return objections.Org{}, err
 	}
-	var out objections.Org
-	err := s.write(ctx, "set org", func(tx dbtx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
+	return writeOne(ctx, s, "set org", func(tx dbtx) (objections.Org, error) {
+		return scanOrg(tx.QueryRowContext(ctx, `INSERT INTO orgs (`+orgColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				name = excluded.name, sector = excluded.sector,
@@ -30,42 +29,18 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 				updated_at = excluded.updated_at, ivr = excluded.ivr
 			RETURNING `+orgColumns,
 			o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR))
-		var err error
-		out, err = scanOrg(row)
-		return err
+			boolInt(o.AutoCreated), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), ivrJSON(o.IVR)))
 	})
-	return out, err
 }
 
 // Org returns one org; ENOTFOUND when it does not exist.
 func (s *Store) Org(ctx context.Context, id string) (objections.Org, error) {
-	o, err := scanOrg(s.q().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
-	if err != nil {
-		return objections.Org{}, storeError("read org", notFound(err, "org", id))
-	}
-	return o, nil
+	return queryOne(ctx, s.q(), "read org", "org", id, scanOrg, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id)
 }
 
 // Orgs lists all orgs by id.
 func (s *Store) Orgs(ctx context.Context) ([]objections.Org, error) {
-	rows, err := s.q().QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
-	if err != nil {
-		return nil, storeError("list orgs", err)
-	}
-	defer rows.Close()
-	out := []objections.Org{}
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, storeError("list orgs", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError("list orgs", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.q(), "list orgs", scanOrg, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 }
 
 // ensureOrg creates the DefaultOrg for id when no org has it, so that no key
@@ -84,29 +59,18 @@ func ensureOrg(ctx context.Context, tx dbtx, id string, now time.Time) error {
 
 func scanOrg(r rowScanner) (objections.Org, error) {
 	var (
-		o              objections.Org
-		sector         string
-		auto           int
-		created, updat string
-		ivr            string
+		o           objections.Org
+		sector, ivr string
 	)
 	if err := r.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
-		&auto, &created, &updat, &ivr); err != nil {
+		&o.AutoCreated, at(&o.CreatedAt), at(&o.UpdatedAt), &ivr); err != nil {
 		return objections.Org{}, err
 	}
+	o.Sector = objections.Sector(sector)
 	if ivr != "" {
 		if err := json.Unmarshal([]byte(ivr), &o.IVR); err != nil {
 			return objections.Org{}, err
 		}
-	}
-	o.Sector = objections.Sector(sector)
-	o.AutoCreated = auto != 0
-	var err error
-	if o.CreatedAt, err = parseTime(created); err != nil {
-		return objections.Org{}, err
-	}
-	if o.UpdatedAt, err = parseTime(updat); err != nil {
-		return objections.Org{}, err
 	}
 	return o, nil
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -88,42 +87,30 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, now time.
 
 func scanDelivery(r rowScanner) (objections.Delivery, error) {
 	var (
-		d        objections.Delivery
-		kind, at string
-		lease    sql.NullString
+		d     objections.Delivery
+		kind  string
+		lease sql.NullString
 	)
-	if err := r.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, &at, &d.Attempts, &lease); err != nil {
-		return d, err
-	}
+	err := r.Scan(&d.ID, &d.Target, &d.EventID, &kind, &d.ObjectionID, &d.Org, &d.Key, at(&d.At), &d.Attempts, &lease)
 	d.Kind, d.Lease = objections.EventKind(kind), lease.String
-	var err error
-	d.At, err = parseTime(at)
 	return d, err
 }
 
 // AckDelivery marks a delivery as delivered at now, whichever claim holds
 // it: a receiver that acknowledged has the event.
 func (s *Store) AckDelivery(ctx context.Context, id int64, now time.Time) error {
-	return s.write(ctx, "acknowledge delivery", func(tx dbtx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outbox SET delivered_at = ?, attempts = attempts + 1,
-				lease_id = NULL, lease_until = NULL, last_error = ''
-			WHERE id = ? AND delivered_at IS NULL`, formatTime(now), id)
-		return err
-	})
+	return s.exec(ctx, "acknowledge delivery", `UPDATE outbox SET delivered_at = ?, attempts = attempts + 1,
+			lease_id = NULL, lease_until = NULL, last_error = ''
+		WHERE id = ? AND delivered_at IS NULL`, formatTime(now), id)
 }
 
 // RetryDelivery records a failed attempt of d and makes it due again at
 // next. It changes nothing when d's lease was lost to another claim.
 func (s *Store) RetryDelivery(ctx context.Context, d objections.Delivery, next time.Time, lastError string) error {
-	if len(lastError) > 1000 {
-		lastError = lastError[:1000]
-	}
-	return s.write(ctx, "retry delivery", func(tx dbtx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?,
-				lease_id = NULL, lease_until = NULL
-			WHERE id = ? AND lease_id = ? AND delivered_at IS NULL`, formatTime(next), lastError, d.ID, d.Lease)
-		return err
-	})
+	return s.exec(ctx, "retry delivery", `UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?,
+			lease_id = NULL, lease_until = NULL
+		WHERE id = ? AND lease_id = ? AND delivered_at IS NULL`,
+		formatTime(next), objections.ClipDeliveryError(lastError), d.ID, d.Lease)
 }
 
 // OutboxStats counts the undelivered deliveries of targets and finds the
@@ -134,15 +121,9 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 	if err != nil {
 		return st, err
 	}
-	var oldest sql.NullString
-	if err := s.q().QueryRowContext(ctx, `SELECT count(*), min(at) FROM outbox
-		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, &oldest); err != nil {
-		return st, storeError("read outbox stats", err)
-	}
-	if oldest.Valid {
-		if st.Oldest, err = parseTime(oldest.String); err != nil {
-			return st, storeError("read outbox stats", err)
-		}
+	if err := s.q().QueryRowContext(ctx, `SELECT count(*), coalesce(min(at), '') FROM outbox
+		WHERE target IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`, list).Scan(&st.Pending, optAt(&st.Oldest)); err != nil {
+		return st, translate("read outbox stats", err)
 	}
 	return st, nil
 }
@@ -150,28 +131,6 @@ func (s *Store) OutboxStats(ctx context.Context, targets []string) (objections.O
 // PruneDeliveries deletes deliveries acknowledged before before, at most
 // limit at a time, and returns how many it deleted.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
-	var n int64
-	err := s.write(ctx, "prune deliveries", func(tx dbtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (
-			SELECT id FROM outbox WHERE delivered_at < ? ORDER BY delivered_at LIMIT ?)`, formatTime(before), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
-}
-
-// jsonList encodes a list of strings as the JSON array json_each reads: one
-// parameter, so that the statement cache holds one statement for any length.
-func jsonList(v []string) (string, error) {
-	if v == nil {
-		v = []string{}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", objections.Internal("encode list", err)
-	}
-	return string(b), nil
+	return s.execCount(ctx, "prune deliveries", `DELETE FROM outbox WHERE id IN (
+		SELECT id FROM outbox WHERE delivered_at < ? ORDER BY delivered_at LIMIT ?)`, formatTime(before), limit)
 }

@@ -72,36 +72,12 @@ func mustOpen(tb testing.TB, path string) *Store {
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "verzet.db")
 	}
-	ctx := context.Background()
-	s, err := Open(ctx, path)
-	if err != nil {
-		tb.Fatalf("open %s: %v", path, err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("close: %v", err)
-		}
-	})
-	if err := s.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return s
+	s, err := Open(context.Background(), path)
+	return storetest.Migrated(tb, s, err)
 }
 
 func newRegister(s objections.Store) *objections.Register {
 	return objections.NewRegister(s, objections.Numbers{Region: "NL"}, nil)
-}
-
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) objections.Store { return mustOpen(t, "") })
-}
-
-func TestAPIStore(t *testing.T) {
-	storetest.RunAPI(t, func(t *testing.T) storetest.APIStore { return mustOpen(t, "") })
-}
-
-func TestUsers(t *testing.T) {
-	storetest.RunUsers(t, func(t *testing.T) storetest.UserStore { return mustOpen(t, "") })
 }
 
 func TestOpenCreatesDirectory(t *testing.T) {
@@ -431,78 +407,6 @@ func TestEventPayloadIsRecord(t *testing.T) {
 	}
 }
 
-func TestFactsUnknownOrgAndEmptyNumber(t *testing.T) {
-	s := mustOpen(t, "")
-	ctx := context.Background()
-	// A pending objection (number '') must not match a lookup by person only.
-	if _, _, err := newRegister(s).Record(ctx, objections.Objection{Org: "acme", Source: objections.SourceAgent, LeadRef: "l1"}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := s.Facts(ctx, "acme", "", "p1")
-	if err != nil || len(f.Objections) != 0 {
-		t.Fatalf("facts by person = %+v, %v", f, err)
-	}
-	f, err = s.Facts(ctx, "nobody", "+31612345678", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Org != objections.DefaultOrg("nobody", time.Time{}) {
-		t.Fatalf("unknown org = %+v", f.Org)
-	}
-	if _, err := s.Org(ctx, "nobody"); objections.ErrorCode(err) != objections.ENOTFOUND {
-		t.Fatalf("facts stored the unknown org: %v", err)
-	}
-}
-
-func TestConsentWithdrawalKept(t *testing.T) {
-	s := mustOpen(t, "")
-	ctx := context.Background()
-	r := newRegister(s)
-	given := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	if _, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given}); objections.ErrorCode(err) != objections.EINVALID {
-		t.Fatalf("consent of an org not set up: %v", err)
-	}
-	if _, err := r.PutRelation(ctx, objections.Relation{Org: "acme", Number: "0612345678", Kind: objections.RelationPurchase, Peildatum: given}); objections.ErrorCode(err) != objections.EINVALID {
-		t.Fatalf("relation of an org not set up: %v", err)
-	}
-	if _, err := r.SetOrg(ctx, objections.Org{ID: "acme", Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given, EvidenceRef: "form-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !c.GivenAt.Equal(given.Truncate(time.Microsecond)) || c.WithdrawnAt != nil {
-		t.Fatalf("consent = %+v", c)
-	}
-	w := given.Add(time.Hour)
-	c2, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given, WithdrawnAt: &w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c2.ID != c.ID || c2.WithdrawnAt == nil || !c2.WithdrawnAt.Equal(w.Truncate(time.Microsecond)) || c2.EvidenceRef != "form-1" {
-		t.Fatalf("withdrawn consent = %+v (first %+v)", c2, c)
-	}
-	// Putting it again without the withdrawal, or with a later one, does not
-	// change it; an earlier withdrawal stands.
-	c3, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given})
-	if err != nil || c3.WithdrawnAt == nil || !c3.WithdrawnAt.Equal(*c2.WithdrawnAt) {
-		t.Fatalf("re-put consent = %+v, %v", c3, err)
-	}
-	later := w.Add(time.Hour)
-	if c3, err = r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given, WithdrawnAt: &later}); err != nil || !c3.WithdrawnAt.Equal(*c2.WithdrawnAt) {
-		t.Fatalf("later withdrawal = %+v, %v", c3, err)
-	}
-	earlier := w.Add(-time.Minute)
-	if c3, err = r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given, WithdrawnAt: &earlier}); err != nil || !c3.WithdrawnAt.Equal(earlier.Truncate(time.Microsecond)) {
-		t.Fatalf("earlier withdrawal = %+v, %v", c3, err)
-	}
-	f, err := s.Facts(ctx, "acme", "+31612345678", "")
-	if err != nil || len(f.Consents) != 1 {
-		t.Fatalf("facts consents = %+v, %v", f.Consents, err)
-	}
-}
-
 func TestTimeFormatSortsAndRoundTrips(t *testing.T) {
 	base := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	times := []time.Time{
@@ -520,7 +424,7 @@ func TestTimeFormatSortsAndRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.Equal(micro(tt)) || got.Location() != time.UTC {
+		if !got.Equal(objections.StoredTime(tt)) || got.Location() != time.UTC {
 			t.Errorf("%v: round trip %v", tt, got)
 		}
 		if i > 0 && formatTime(times[i-1]) > s {
@@ -538,7 +442,7 @@ type codeErr int
 func (e codeErr) Error() string { return "sqlite code " + strconv.Itoa(int(e)) }
 func (e codeErr) Code() int     { return int(e) }
 
-func TestStoreError(t *testing.T) {
+func TestTranslate(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
@@ -563,7 +467,7 @@ func TestStoreError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := storeError("doing", tc.err)
+			err := translate("doing", tc.err)
 			if got := objections.ErrorCode(err); got != tc.want {
 				t.Fatalf("code = %s, want %s (%v)", got, tc.want, err)
 			}
@@ -575,8 +479,8 @@ func TestStoreError(t *testing.T) {
 	}
 }
 
-func TestStoreErrorKeepsContextErrors(t *testing.T) {
-	err := storeError("doing", fmt.Errorf("x: %w", context.Canceled))
+func TestTranslateKeepsCanceled(t *testing.T) {
+	err := translate("doing", fmt.Errorf("x: %w", context.Canceled))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v does not match context.Canceled", err)
 	}

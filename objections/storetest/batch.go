@@ -9,10 +9,37 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
+// FactsBatchStore is the register with the read of many numbers' facts at
+// once that objections/httpapi's scrub uses.
+type FactsBatchStore interface {
+	objections.Store
+	FactsBatch(ctx context.Context, org string, numbers []string) ([]objections.Facts, error)
+}
+
+// RunFactsBatch runs the suite of FactsBatch against the store open
+// returns.
+func RunFactsBatch(t *testing.T, open func(t *testing.T) FactsBatchStore) {
+	suite[FactsBatchStore]{
+		{"FactsBatchMatchesFacts", testFactsBatch},
+		{"ListVersion", testFactsBatchListVersion},
+	}.run(t, open)
+}
+
+// The list version of batched facts is the event log's head, as Facts'.
+func testFactsBatchListVersion(t *testing.T, s FactsBatchStore) {
+	listVersionSteps(t, s, func(ctx context.Context, org, number string) (objections.Facts, error) {
+		fs, err := s.FactsBatch(ctx, org, []string{number})
+		if err != nil || len(fs) != 1 {
+			return objections.Facts{}, err
+		}
+		return fs[0], nil
+	})
+}
+
 // FactsBatch answers for many numbers what Facts answers for each: the
 // scrub's decisions equal the callability check's.
-func testFactsBatch(t *testing.T, open OpenAPI) {
-	r, s, _ := apiRegister(t, open)
+func testFactsBatch(t *testing.T, s FactsBatchStore) {
+	r, _ := newRegister(s)
 	ctx := context.Background()
 	setOrg(t, r, "acme", objections.SectorCharity)
 	must[objections.Org](t)(r.SetOrg(ctx, objections.Org{ID: "beta", Name: "Beta", Sector: objections.SectorPress, RelationTermMonths: 24,

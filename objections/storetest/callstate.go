@@ -13,36 +13,24 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
-// CallStore is what a store offers webhook-driven adapters: the working
-// state of live calls (objections.CallState).
+// CallStore is the working state of live calls (objections.CallState)
+// that webhook-driven adapters keep (telephony/twilio's Calls) and serve
+// purges.
 type CallStore interface {
 	LoadCall(ctx context.Context, provider, ref string) (objections.CallState, error)
 	SaveCall(ctx context.Context, st objections.CallState) error
 	PurgeCalls(ctx context.Context, provider string, before time.Time) (int64, error)
 }
 
-// RunCallStates runs the call-state suite against the store open returns;
-// the store must implement CallStore.
-func RunCallStates(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s CallStore)
-	}{
+// RunCallStates runs the call-state suite against the store open returns.
+func RunCallStates(t *testing.T, open func(t *testing.T) CallStore) {
+	suite[CallStore]{
 		{"CreateLoadReplace", testCallCreateLoadReplace},
 		{"Conflicts", testCallConflicts},
 		{"Invalid", testCallInvalid},
 		{"ConcurrentWriters", testCallConcurrentWriters},
 		{"Purge", testCallPurge},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, ok := open(t).(CallStore)
-			if !ok {
-				t.Fatalf("the store does not implement storetest.CallStore")
-			}
-			tc.fn(t, s)
-		})
-	}
+	}.run(t, open)
 }
 
 var callT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)

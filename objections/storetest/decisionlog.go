@@ -10,14 +10,21 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
+// DecisionLog is the log of dial-time checks (migration 007) as
+// objections/httpapi writes and reads it and objections/review reads it.
+type DecisionLog interface {
+	AppendDecisions(ctx context.Context, blocked []objections.DecisionRecord, counts []objections.DecisionCount) ([]objections.FirstBlock, error)
+	Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error)
+	ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error)
+	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
+	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
+	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
 // RunDecisionLog runs the suite of the dial-time decision log (domain.md
-// §3.3 honour evidence) against the store open returns; the store must
-// implement objections.DecisionLog.
-func RunDecisionLog(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s objections.DecisionLog)
-	}{
+// §3.3 honour evidence) against the store open returns.
+func RunDecisionLog(t *testing.T, open func(t *testing.T) DecisionLog) {
+	suite[DecisionLog]{
 		{"AppendAndRead", testDecisionsAppendRead},
 		{"ListFiltersAndCursor", testListDecisions},
 		{"Purge", testPurgeDecisions},
@@ -26,16 +33,7 @@ func RunDecisionLog(t *testing.T, open Open) {
 		{"ConcurrentCounts", testDecisionCountsConcurrent},
 		{"FirstBlocks", testFirstBlocks},
 		{"Invalid", testDecisionsInvalid},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, ok := open(t).(objections.DecisionLog)
-			if !ok {
-				t.Fatalf("the store does not implement objections.DecisionLog")
-			}
-			tc.fn(t, s)
-		})
-	}
+	}.run(t, open)
 }
 
 var decT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -51,7 +49,7 @@ func blockedRecord(org, number, objection string, ms int) objections.DecisionRec
 	return r
 }
 
-func testDecisionsAppendRead(t *testing.T, s objections.DecisionLog) {
+func testDecisionsAppendRead(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	if got, err := s.AppendDecisions(ctx, nil, nil); err != nil || len(got) != 0 {
 		t.Fatalf("empty append = %v, %v", got, err)
@@ -97,7 +95,7 @@ func testDecisionsAppendRead(t *testing.T, s objections.DecisionLog) {
 }
 
 // A flush retried after an uncertain commit does not log a check twice.
-func testDecisionsRetry(t *testing.T, s objections.DecisionLog) {
+func testDecisionsRetry(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	recs := []objections.DecisionRecord{blockedRecord("acme", "+31612345678", "", 1), blockedRecord("acme", "+31612345678", "", 2)}
 	for range 2 {
@@ -110,7 +108,7 @@ func testDecisionsRetry(t *testing.T, s objections.DecisionLog) {
 	}
 }
 
-func testDecisionCountsAdd(t *testing.T, s objections.DecisionLog) {
+func testDecisionCountsAdd(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	day1, day2 := objections.DateOf(decT0), objections.DateOf(decT0.AddDate(0, 0, 1))
 	counts := []objections.DecisionCount{
@@ -146,7 +144,7 @@ func testDecisionCountsAdd(t *testing.T, s objections.DecisionLog) {
 
 // Writers of several instances add to the same rows at once: no count is
 // lost and none deadlocks (the keys are written in one order).
-func testDecisionCountsConcurrent(t *testing.T, s objections.DecisionLog) {
+func testDecisionCountsConcurrent(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	day := objections.DateOf(decT0)
 	const writers, rounds = 4, 10
@@ -186,7 +184,7 @@ func testDecisionCountsConcurrent(t *testing.T, s objections.DecisionLog) {
 	}
 }
 
-func testFirstBlocks(t *testing.T, s objections.DecisionLog) {
+func testFirstBlocks(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	a1, a2 := blockedRecord("acme", "+31612345678", "01OBJECTIONA", 20), blockedRecord("acme", "+31612345678", "01OBJECTIONA", 10)
 	noObj := blockedRecord("acme", "+31687654321", "", 5)
@@ -214,7 +212,7 @@ func testFirstBlocks(t *testing.T, s objections.DecisionLog) {
 	}
 }
 
-func testDecisionsInvalid(t *testing.T, s objections.DecisionLog) {
+func testDecisionsInvalid(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	good := blockedRecord("acme", "+31612345678", "", 1)
 	noID := good
@@ -246,7 +244,7 @@ func testDecisionsInvalid(t *testing.T, s objections.DecisionLog) {
 
 // ListDecisions filters by org, number, objection and time, pages by id
 // with the cursor, and lists every org when none is given.
-func testListDecisions(t *testing.T, s objections.DecisionLog) {
+func testListDecisions(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	var recs []objections.DecisionRecord
 	for i := range 25 {
@@ -323,7 +321,7 @@ func testListDecisions(t *testing.T, s objections.DecisionLog) {
 
 // PurgeDecisions deletes the oldest records before the cutoff, at most
 // limit at a time, and leaves the rest, the counts and the first blocks.
-func testPurgeDecisions(t *testing.T, s objections.DecisionLog) {
+func testPurgeDecisions(t *testing.T, s DecisionLog) {
 	ctx := context.Background()
 	var recs []objections.DecisionRecord
 	for i := range 10 {

@@ -9,10 +9,33 @@ import (
 	"github.com/verzet/verzet/objections"
 )
 
+// OutboxStore is the register with its transactional outbox of webhook
+// deliveries (migration 005), as objections/httpapi's relay uses it.
+type OutboxStore interface {
+	objections.Store
+	SetWebhookTargets(ctx context.Context, urls []string, now time.Time) error
+	ClaimDeliveries(ctx context.Context, targets []string, now time.Time, lease time.Duration, limit int) ([]objections.Delivery, error)
+	AckDelivery(ctx context.Context, id int64, now time.Time) error
+	RetryDelivery(ctx context.Context, d objections.Delivery, next time.Time, lastError string) error
+	OutboxStats(ctx context.Context, targets []string) (objections.OutboxStats, error)
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// RunOutbox runs the suite of the outbox against the store open returns.
+func RunOutbox(t *testing.T, open func(t *testing.T) OutboxStore) {
+	suite[OutboxStore]{
+		{"OutboxWrittenWithTheRecord", testOutboxWritten},
+		{"OutboxOrderPerKey", testOutboxOrder},
+		{"OutboxLeaseAndRetry", testOutboxLease},
+		{"OutboxTargets", testOutboxTargets},
+		{"OutboxStatsAndPrune", testOutboxStatsPrune},
+	}.run(t, open)
+}
+
 const lease = time.Minute
 
 // claim claims every due head of targets at now.
-func claim(t *testing.T, s APIStore, now time.Time, targets ...string) []objections.Delivery {
+func claim(t *testing.T, s OutboxStore, now time.Time, targets ...string) []objections.Delivery {
 	t.Helper()
 	ds, err := s.ClaimDeliveries(context.Background(), targets, now, lease, 100)
 	if err != nil {
@@ -30,7 +53,7 @@ func events(ds []objections.Delivery) string {
 	return s
 }
 
-func ack(t *testing.T, s APIStore, now time.Time, ds ...objections.Delivery) {
+func ack(t *testing.T, s OutboxStore, now time.Time, ds ...objections.Delivery) {
 	t.Helper()
 	for _, d := range ds {
 		if err := s.AckDelivery(context.Background(), d.ID, now); err != nil {
@@ -42,8 +65,8 @@ func ack(t *testing.T, s APIStore, now time.Time, ds ...objections.Delivery) {
 // The outbox row is written by the store in the objection's own
 // transaction: a recorded objection has its delivery, a repeat adds none,
 // a void adds one.
-func testOutboxWritten(t *testing.T, open OpenAPI) {
-	r, s, clk := apiRegister(t, open)
+func testOutboxWritten(t *testing.T, s OutboxStore) {
+	r, clk := newRegister(s)
 	ctx := context.Background()
 	if err := s.SetWebhookTargets(ctx, []string{"http://a"}, clk.Now()); err != nil {
 		t.Fatal(err)
@@ -85,8 +108,8 @@ func testOutboxWritten(t *testing.T, open OpenAPI) {
 
 // Only the oldest undelivered event of a key is handed out; other keys are
 // not held up.
-func testOutboxOrder(t *testing.T, open OpenAPI) {
-	r, s, clk := apiRegister(t, open)
+func testOutboxOrder(t *testing.T, s OutboxStore) {
+	r, clk := newRegister(s)
 	ctx := context.Background()
 	if err := s.SetWebhookTargets(ctx, []string{"http://a"}, clk.Now()); err != nil {
 		t.Fatal(err)
@@ -118,8 +141,8 @@ func testOutboxOrder(t *testing.T, open OpenAPI) {
 
 // A leased delivery is not handed out again until its lease runs out; a
 // failed one waits for its retry time and holds back its key meanwhile.
-func testOutboxLease(t *testing.T, open OpenAPI) {
-	r, s, clk := apiRegister(t, open)
+func testOutboxLease(t *testing.T, s OutboxStore) {
+	r, clk := newRegister(s)
 	ctx := context.Background()
 	if err := s.SetWebhookTargets(ctx, []string{"http://a"}, clk.Now()); err != nil {
 		t.Fatal(err)
@@ -163,8 +186,8 @@ func testOutboxLease(t *testing.T, open OpenAPI) {
 
 // Each active target gets its own delivery; an inactive one gets none for
 // new events and keeps what it had.
-func testOutboxTargets(t *testing.T, open OpenAPI) {
-	r, s, clk := apiRegister(t, open)
+func testOutboxTargets(t *testing.T, s OutboxStore) {
+	r, clk := newRegister(s)
 	ctx := context.Background()
 	record(t, r, objections.Objection{Org: "acme", RawNumber: "0612345600", Source: objections.SourceAgent})
 	if ds := claim(t, s, clk.Now(), "http://a"); len(ds) != 0 {
@@ -188,8 +211,8 @@ func testOutboxTargets(t *testing.T, open OpenAPI) {
 	}
 }
 
-func testOutboxStatsPrune(t *testing.T, open OpenAPI) {
-	r, s, clk := apiRegister(t, open)
+func testOutboxStatsPrune(t *testing.T, s OutboxStore) {
+	r, clk := newRegister(s)
 	ctx := context.Background()
 	if err := s.SetWebhookTargets(ctx, []string{"http://a"}, clk.Now()); err != nil {
 		t.Fatal(err)

@@ -23,43 +23,21 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 		if f.ListVersion, err = listVersion(ctx, tx); err != nil {
 			return err
 		}
-		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, org))
-		switch {
-		case err == nil:
-			f.Org = o
-		case errors.Is(err, sql.ErrNoRows):
-			f.Org = objections.DefaultOrg(org, time.Time{})
-		default:
-			return fmt.Errorf("read org: %w", err)
+		if f.Org, err = factsOrg(ctx, tx, org); err != nil {
+			return err
 		}
 
 		q, args := scoped(objectionSelect, "o.", org, number, person, "id")
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read objections: %w", err)
+		if f.Objections, err = queryAll(ctx, tx, "read facts: read objections", scanObjection, q, args...); err != nil {
+			return err
 		}
-		if f.Objections, err = collectObjections(rows); err != nil {
-			return fmt.Errorf("read objections: %w", err)
-		}
-
 		q, args = scoped(`SELECT `+consentColumns+` FROM consents`, "", org, number, person, "given_at, id")
-		rows, err = tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read consents: %w", err)
+		if f.Consents, err = queryAll(ctx, tx, "read facts: read consents", scanConsent, q, args...); err != nil {
+			return err
 		}
-		if f.Consents, err = collect(rows, scanConsent); err != nil {
-			return fmt.Errorf("read consents: %w", err)
-		}
-
 		q, args = scoped(`SELECT `+relationColumns+` FROM relations`, "", org, number, person, "peildatum, id")
-		rows, err = tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		if f.Relations, err = collect(rows, scanRelation); err != nil {
-			return fmt.Errorf("read relations: %w", err)
-		}
-		return nil
+		f.Relations, err = queryAll(ctx, tx, "read facts: read relations", scanRelation, q, args...)
+		return err
 	})
 	if err != nil {
 		return objections.Facts{}, err
@@ -92,20 +70,6 @@ func scoped(sel, p, org, number, person, order string) (string, []any) {
 	return strings.Join(parts, " UNION ") + " ORDER BY " + order, args
 }
 
-// collect scans every row with scan and closes rows.
-func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // listVersion reads the list version of objections.Facts in tx's snapshot:
 // the seq of the event log's last event, 0 for an empty log (seq is the
 // rowid: max is one step down the table's b-tree).
@@ -115,4 +79,16 @@ func listVersion(ctx context.Context, tx dbtx) (int64, error) {
 		return 0, fmt.Errorf("read list version: %w", err)
 	}
 	return v, nil
+}
+
+// factsOrg reads the org of Facts: DefaultOrg, not stored, when unknown.
+func factsOrg(ctx context.Context, tx dbtx, id string) (objections.Org, error) {
+	o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return objections.DefaultOrg(id, time.Time{}), nil
+	case err != nil:
+		return objections.Org{}, fmt.Errorf("read org: %w", err)
+	}
+	return o, nil
 }

@@ -1,4 +1,4 @@
-package objections
+package access
 
 import (
 	"crypto/rand"
@@ -9,64 +9,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/verzet/verzet/objections"
 )
-
-// Role is what an API token may do. Roles are not a ladder: each grants a
-// fixed set of permissions (see Role.Can).
-type Role string
-
-// Roles.
-const (
-	// RoleDialer asks whether a number may be called, one at a time or a
-	// whole list.
-	RoleDialer Role = "dialer"
-	// RoleIntegrator is a dialer that also writes relations, consents and
-	// objections (a CRM, a web form).
-	RoleIntegrator Role = "integrator"
-	// RoleSupervisor reads and exports everything; it writes nothing.
-	RoleSupervisor Role = "supervisor"
-	// RoleAdmin may do everything, including voiding objections and
-	// managing orgs and tokens.
-	RoleAdmin Role = "admin"
-)
-
-// Roles lists every role, least to most powerful.
-func Roles() []Role { return []Role{RoleDialer, RoleIntegrator, RoleSupervisor, RoleAdmin} }
-
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool {
-	switch r {
-	case RoleDialer, RoleIntegrator, RoleSupervisor, RoleAdmin:
-		return true
-	}
-	return false
-}
-
-// Permission is one thing a role may do.
-type Permission string
-
-// Permissions.
-const (
-	PermCheck  Permission = "check"  // callability and scrub
-	PermWrite  Permission = "write"  // relations, consents, objections
-	PermRead   Permission = "read"   // objections, offers, evidence packs, orgs
-	PermManage Permission = "manage" // void objections, set orgs, manage tokens
-)
-
-// Can reports whether role r has permission p.
-func (r Role) Can(p Permission) bool {
-	switch r {
-	case RoleAdmin:
-		return true
-	case RoleSupervisor:
-		return p == PermCheck || p == PermRead
-	case RoleIntegrator:
-		return p == PermCheck || p == PermWrite
-	case RoleDialer:
-		return p == PermCheck
-	}
-	return false
-}
 
 // TokenPrefix starts every API token, so that a leaked one is recognisable
 // (secret scanners, logs).
@@ -103,18 +48,56 @@ func NewToken(name string, role Role, createdBy string, now time.Time) (Token, s
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return Token{}, "", Invalid("name", name, "is empty")
+		return Token{}, "", objections.Invalid("name", name, "is empty")
 	case utf8.RuneCountInString(name) > 128:
-		return Token{}, "", Invalid("name", name, "is longer than 128 characters")
+		return Token{}, "", objections.Invalid("name", name, "is longer than 128 characters")
 	case !role.Valid():
-		return Token{}, "", Invalid("role", string(role), "must be one of dialer, integrator, supervisor, admin")
+		return Token{}, "", objections.Invalid("role", string(role), "must be one of dialer, integrator, supervisor, admin")
 	}
 	var secret [tokenSecretBytes]byte
 	_, _ = rand.Read(secret[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	s := base64.RawURLEncoding.EncodeToString(secret[:])
-	now = now.UTC().Truncate(time.Microsecond)
-	t := Token{ID: NewID(now), Name: name, Role: role, Hash: HashTokenSecret(s), CreatedAt: now, CreatedBy: createdBy}
+	now = objections.StoredTime(now)
+	t := Token{ID: objections.NewID(now), Name: name, Role: role, Hash: HashTokenSecret(s), CreatedAt: now, CreatedBy: createdBy}
 	return t, TokenPrefix + t.ID + "_" + s, nil
+}
+
+// CheckStorable validates what a store's schema relies on in a token made
+// by NewToken, and brings its times to what the stores keep (UTC,
+// microseconds). EINVALID names the field.
+func (t *Token) CheckStorable() error {
+	switch {
+	case t.ID == "":
+		return objections.Invalid("id", t.ID, "is empty")
+	case t.Name == "":
+		return objections.Invalid("name", t.Name, "is empty")
+	case !t.Role.Valid():
+		return objections.Invalid("role", string(t.Role), "must be one of dialer, integrator, supervisor, admin")
+	case len(t.Hash) != 64:
+		return objections.Invalid("hash", "", "must be a hex SHA-256")
+	case t.CreatedAt.IsZero():
+		return objections.Invalid("created_at", "", "is required")
+	}
+	t.CreatedAt = objections.StoredTime(t.CreatedAt)
+	if t.RevokedAt != nil {
+		r := objections.StoredTime(*t.RevokedAt)
+		t.RevokedAt = &r
+	}
+	return nil
+}
+
+// TokenNameTaken is the ECONFLICT of storing a token under name, the name
+// of an active token.
+func TokenNameTaken(name string) error {
+	return &objections.Error{Code: objections.ECONFLICT, Field: "name", Value: name,
+		Message: "is the name of an active token: revoke it or choose another name"}
+}
+
+// TokenRevokedAlready is the ECONFLICT of revoking t, which was revoked
+// already.
+func TokenRevokedAlready(t Token) error {
+	return &objections.Error{Code: objections.ECONFLICT, Field: "token", Value: t.ID,
+		Message: "was revoked already at " + t.RevokedAt.Format(time.RFC3339)}
 }
 
 // HashTokenSecret returns the stored form of a token secret.
@@ -132,7 +115,7 @@ func ParseToken(bearer string) (id, secret string, err error) {
 		id, secret, ok = strings.Cut(rest, "_")
 	}
 	if !ok || len(id) != 26 || len(secret) != base64.RawURLEncoding.EncodedLen(tokenSecretBytes) {
-		return "", "", Invalid("token", "", "is not a verzet API token (vzt_…)")
+		return "", "", objections.Invalid("token", "", "is not a verzet API token (vzt_…)")
 	}
 	return id, secret, nil
 }

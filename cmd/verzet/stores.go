@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
+	"github.com/verzet/verzet/objections/httpapi"
+	"github.com/verzet/verzet/objections/postgres"
+	"github.com/verzet/verzet/objections/review"
+	"github.com/verzet/verzet/objections/sqlite"
+)
+
+// This file is where the store meets the rest of verzet. A store is one
+// object with many capabilities; each part of verzet declares the few it
+// uses (objections.Store, access.Store, httpapi.Outbox, review.Records,
+// twilio.Calls, …). Opening the configured store fills a stores with
+// every capability, typed as its user declares it, from the concrete
+// store: the compiler checks that the store has each one, and nothing
+// asks the store at run time what else it can do.
+
+// stores holds the capabilities of the opened store, in the order the
+// parts of serve use them.
+type stores struct {
+	// Register is the register's storage (objections.Register).
+	Register objections.Store
+	// Calls keeps the state of live Twilio calls between webhooks, and
+	// purges it (twilio feature).
+	Calls twilioCalls
+	// Access keeps users, sessions, the audit log and API tokens (api
+	// and ui features, the tokens and users commands).
+	Access access.Store
+	// Outbox hands out webhook deliveries (api feature).
+	Outbox httpapi.Outbox
+	// Decisions is the log of dial-time checks (api and ui features).
+	Decisions httpapi.DecisionLog
+	// FactsBatch reads a scrub's numbers at once (api feature).
+	FactsBatch httpapi.FactsBatch
+	// FactsMany answers concurrent dial-time checks together (api
+	// feature); nil for SQLite, whose reads are local.
+	FactsMany httpapi.FactsMany
+	// Records are the register's reads for the supervisors' UI (ui
+	// feature).
+	Records review.Records
+
+	migrate func(ctx context.Context) error
+	close   func() error
+}
+
+// postgresStores wires every capability of a PostgreSQL store.
+func postgresStores(s *postgres.Store) *stores {
+	return &stores{
+		Register:   s,
+		Calls:      s,
+		Access:     s,
+		Outbox:     s,
+		Decisions:  s,
+		FactsBatch: s,
+		FactsMany:  s,
+		Records:    s,
+		migrate:    s.Migrate,
+		close:      s.Close,
+	}
+}
+
+// sqliteStores wires every capability of the embedded SQLite store.
+func sqliteStores(s *sqlite.Store) *stores {
+	return &stores{
+		Register:   s,
+		Calls:      s,
+		Access:     s,
+		Outbox:     s,
+		Decisions:  s,
+		FactsBatch: s,
+		Records:    s,
+		migrate:    s.Migrate,
+		close:      s.Close,
+	}
+}
+
+// openStores opens the configured store: PostgreSQL when a database URL is
+// set, else the embedded SQLite file. The embedded store is always
+// migrated (it must work with one command); PostgreSQL is migrated when
+// migrate is true.
+func openStores(ctx context.Context, cfg *Config, migrate bool) (*stores, error) {
+	var st *stores
+	switch {
+	case cfg.DatabaseURL != "":
+		octx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		pg, err := postgres.Open(octx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		st = postgresStores(pg)
+	default:
+		lite, err := sqlite.Open(ctx, cfg.SQLitePath())
+		if err != nil {
+			return nil, err
+		}
+		st = sqliteStores(lite)
+		migrate = true
+	}
+	if migrate {
+		if err := st.migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// Close releases the store.
+func (s *stores) Close() error { return s.close() }
+
+// newRegister returns the register over the store, with the configured
+// default region for numbers.
+func (s *stores) newRegister(cfg *Config) (*objections.Register, error) {
+	nums, err := objections.NewNumbers(cfg.DefaultRegion)
+	if err != nil {
+		return nil, err
+	}
+	return objections.NewRegister(s.Register, nums, nil), nil
+}
+
+// api is what the /v1 API uses besides the register.
+func (s *stores) api() httpapi.Stores {
+	return httpapi.Stores{Tokens: s.Access, Audit: s.Access, Outbox: s.Outbox, Decisions: s.Decisions,
+		FactsBatch: s.FactsBatch, FactsMany: s.FactsMany}
+}
+
+// ui is what the supervisors' UI uses besides the register.
+func (s *stores) ui() review.Stores {
+	return review.Stores{Access: s.Access, Records: s.Records, Decisions: s.Decisions}
+}
