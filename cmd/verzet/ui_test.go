@@ -529,6 +529,7 @@ func TestUIInChromium(t *testing.T) {
 
 func TestUsersCommand(t *testing.T) {
 	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_UI_BCRYPT_COST=4"}
+	initStore(t, env)
 	users := func(stdin string, args ...string) (string, int) {
 		t.Helper()
 		cmd := exec.Command(binary, append([]string{"users"}, args...)...)
