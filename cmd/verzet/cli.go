@@ -338,6 +338,11 @@ func (a *App) versionCmd() *cobra.Command {
 	}
 }
 
+// releaseVersion, when set at build time (go build -ldflags
+// "-X main.releaseVersion=v1.4.0"), names a build made without module or
+// VCS information, such as one from a source tarball.
+var releaseVersion string
+
 // version describes the build from debug.ReadBuildInfo.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
@@ -345,6 +350,9 @@ func version() string {
 		return "verzet (no build information)"
 	}
 	v := bi.Main.Version
+	if releaseVersion != "" {
+		v = releaseVersion
+	}
 	if v == "" {
 		v = "(devel)"
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,12 +200,19 @@ func maskDSN(dsn string) string {
 }
 
 // errCause is the message of the error a store error wraps (connection
-// refused, password authentication failed, …) on one line. pgx's messages
-// name the host, user and database, never the password.
+// refused, password authentication failed, …) on one line, each distinct
+// attempt once. pgx's messages name the host, user and database, never the
+// password.
 func errCause(err error) string {
 	var e *objections.Error
 	if errors.As(err, &e) && e.Err != nil {
 		err = e.Err
 	}
-	return strings.Join(strings.Fields(err.Error()), " ")
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.Join(strings.Fields(line), " "); line != "" && !slices.Contains(parts, line) {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
