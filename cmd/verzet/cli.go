@@ -166,7 +166,7 @@ func usage(c *cobra.Command) error {
 		printCommands(w, c)
 	}
 	if c.HasAvailableLocalFlags() {
-		fmt.Fprintf(w, "\nFlags:\n%s", c.LocalFlags().FlagUsagesWrapped(100))
+		printFlags(w, c.LocalFlags())
 	}
 	if c.HasAvailableInheritedFlags() {
 		fmt.Fprintf(w, "\nGlobal flags:\n%s", c.InheritedFlags().FlagUsagesWrapped(100))
@@ -175,6 +175,32 @@ func usage(c *cobra.Command) error {
 		fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags and examples.\n", c.CommandPath())
 	}
 	return nil
+}
+
+// printFlags lists the command's own flags, then its settings' flags by
+// section.
+func printFlags(w io.Writer, fs *pflag.FlagSet) {
+	groups := map[string]*pflag.FlagSet{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		title := "Flags"
+		if t := f.Annotations[sectionAnnotation]; len(t) > 0 {
+			title = t[0] + " settings"
+		}
+		if groups[title] == nil {
+			groups[title] = pflag.NewFlagSet(title, pflag.ContinueOnError)
+		}
+		groups[title].AddFlag(f)
+	})
+	titles := []string{"Flags"}
+	for _, s := range (&Config{}).sections() {
+		t, _ := s.about()
+		titles = append(titles, t+" settings")
+	}
+	for _, t := range titles {
+		if g := groups[t]; g != nil && g.HasAvailableFlags() {
+			fmt.Fprintf(w, "\n%s:\n%s", t, g.FlagUsagesWrapped(100))
+		}
+	}
 }
 
 func flagsHint(c *cobra.Command) string {

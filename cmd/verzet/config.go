@@ -106,6 +106,10 @@ func (o origin) String() string {
 	return o.env + " not set: the default"
 }
 
+// sectionAnnotation marks a setting's flag with its section's title, by
+// which --help groups the flags.
+const sectionAnnotation = "verzet_section"
+
 // binding ties sections to one command: some with flags, some read from
 // the environment only. load reads and validates them after the command
 // line is parsed.
@@ -128,6 +132,7 @@ func newBinding(env Env, fs *pflag.FlagSet) *binding { return &binding{env: env,
 // given). The flag's default shows the variable's value when it is set
 // (never a secret's).
 func (b *binding) flags(s section, only ...string) *binding {
+	title, _ := s.about()
 	for _, st := range b.pick(s, only) {
 		def := st.def
 		if v := b.env[st.env]; v != "" && !st.secret {
@@ -135,6 +140,7 @@ func (b *binding) flags(s section, only ...string) *binding {
 		}
 		raw := new(string)
 		b.fs.StringVar(raw, st.flag, def, st.help+" ["+st.env+"]")
+		_ = b.fs.SetAnnotation(st.flag, sectionAnnotation, []string{title}) // the flag was just defined
 		b.items = append(b.items, bound{setting: st, raw: raw, flagSet: b.fs})
 	}
 	return b

@@ -106,7 +106,8 @@ does not exist. serve does the same at start-up unless --no-migrate is given.`,
 // known ids. On the command line an org is typed by a person: a typo must
 // not start a new org, nor answer for one that has no objections. (Calls
 // still create the org they name: a key press is never refused.)
-func knownOrg(ctx context.Context, st objections.Store, org string) error {
+// field names where the org came from: "org", or VERZET_DEFAULT_ORG.
+func knownOrg(ctx context.Context, st objections.Store, field, org string) error {
 	_, err := st.Org(ctx, org)
 	if err == nil || objections.ErrorCode(err) != objections.ENOTFOUND {
 		return err
@@ -121,25 +122,41 @@ func knownOrg(ctx context.Context, st objections.Store, org string) error {
 	}
 	add := fmt.Sprintf("'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
 	if len(ids) == 0 {
-		return objections.Invalid("org", org, "is not known: the store has no orgs yet; %s", add)
+		return objections.Invalid(field, org, "is not known: the store has no orgs yet; %s", add)
 	}
 	if near := closest(org, ids, max(2, len(org)/3)); len(near) > 0 {
-		return objections.Invalid("org", org, "is not known%s; 'verzet orgs list' shows the orgs, %s", didYouMean(near), add)
+		return objections.Invalid(field, org, "is not known%s; 'verzet orgs list' shows the orgs, %s", didYouMean(near), add)
 	}
 	if len(ids) > 8 {
 		ids = append(ids[:8], "…")
 	}
-	return objections.Invalid("org", org, "is not known (the store knows %s); %s", strings.Join(ids, ", "), add)
+	return objections.Invalid(field, org, "is not known (the store knows %s); %s", strings.Join(ids, ", "), add)
 }
 
-// orgArg returns the org a command works on (--org, else
-// VERZET_DEFAULT_ORG) once the store knows it.
-func orgArg(ctx context.Context, reg *objections.Register, cfg *Config, flagValue string) (string, error) {
-	org, err := cfg.Orgs.org(flagValue)
+// registerFor checks the org (--org, else VERZET_DEFAULT_ORG) and the
+// number a command was given, opens the existing store, and refuses an
+// org the store does not know.
+func (a *App) registerFor(ctx context.Context, cfg *Config, orgFlag, number string) (*objections.Register, string, func(), error) {
+	org, err := cfg.Orgs.org(orgFlag)
 	if err != nil {
-		return "", err
+		return nil, "", nil, err
 	}
-	return org, knownOrg(ctx, reg.Store(), org)
+	if _, err := (objections.Numbers{Region: cfg.Numbers.Region}).Normalize(number); err != nil {
+		return nil, "", nil, err
+	}
+	reg, done, err := a.register(ctx, cfg)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	field := "org"
+	if strings.TrimSpace(orgFlag) == "" {
+		field = "VERZET_DEFAULT_ORG"
+	}
+	if err := knownOrg(ctx, reg.Store(), field, org); err != nil {
+		done()
+		return nil, "", nil, err
+	}
+	return reg, org, done, nil
 }
 
 func (a *App) checkCmd() *cobra.Command {
@@ -164,21 +181,11 @@ know, no store).`,
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("NUMBER", strings.Join(args, " "), "check takes exactly one number")
 		}
-		o, err := cfg.Orgs.org(*org)
-		if err != nil {
-			return exitFailure, err
-		}
-		if _, err := (objections.Numbers{Region: cfg.Numbers.Region}).Normalize(args[0]); err != nil {
-			return exitFailure, err
-		}
-		reg, done, err := a.register(ctx, &cfg)
+		reg, o, done, err := a.registerFor(ctx, &cfg, *org, args[0])
 		if err != nil {
 			return exitFailure, err
 		}
 		defer done()
-		if err := knownOrg(ctx, reg.Store(), o); err != nil {
-			return exitFailure, err
-		}
 		d, err := reg.Decide(ctx, o, args[0], *person, time.Time{})
 		if err != nil {
 			return exitFailure, err
@@ -329,7 +336,7 @@ func (l listFlags) filter(ctx context.Context, reg *objections.Register) (object
 		if err := objections.ValidateOrgID(f.Org); err != nil {
 			return f, err
 		}
-		if err := knownOrg(ctx, reg.Store(), f.Org); err != nil {
+		if err := knownOrg(ctx, reg.Store(), "org", f.Org); err != nil {
 			return f, err
 		}
 	}
@@ -467,21 +474,11 @@ recorded". Prints the objection's id and the store it was written to.`,
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("NUMBER", strings.Join(args, " "), "record takes exactly one number")
 		}
-		o, err := cfg.Orgs.org(*org)
-		if err != nil {
-			return exitFailure, err
-		}
-		if _, err := (objections.Numbers{Region: cfg.Numbers.Region}).Normalize(args[0]); err != nil {
-			return exitFailure, err
-		}
-		reg, done, err := a.register(ctx, &cfg)
+		reg, o, done, err := a.registerFor(ctx, &cfg, *org, args[0])
 		if err != nil {
 			return exitFailure, err
 		}
 		defer done()
-		if err := knownOrg(ctx, reg.Store(), o); err != nil {
-			return exitFailure, err
-		}
 		rec, created, err := reg.Record(ctx, objections.Objection{Org: o, RawNumber: args[0], Source: objections.Source(*source),
 			CampaignRef: *campaign, PersonID: *person, LeadRef: *lead, AgentRef: *agent, Note: *note, Actor: *actor})
 		if err != nil {

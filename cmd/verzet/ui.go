@@ -210,6 +210,15 @@ func (a *App) readPassword() (string, error) {
 	return line, nil
 }
 
+// passwordHash reads the new password of user name and hashes it.
+func (a *App) passwordHash(name string, cost int) (string, error) {
+	password, err := a.readPassword()
+	if err != nil {
+		return "", err
+	}
+	return review.HashPassword(password, name, cost)
+}
+
 func (a *App) usersCreateCmd() *cobra.Command {
 	var cfg Config
 	cmd := &cobra.Command{
@@ -238,11 +247,7 @@ shown; from a pipe it is read as one line. Prints the store it was written to.`,
 			return exitFailure, err
 		}
 		defer done()
-		password, err := a.readPassword()
-		if err != nil {
-			return exitFailure, err
-		}
-		hash, err := review.HashPassword(password, name, cfg.UI.BcryptCost)
+		hash, err := a.passwordHash(name, cfg.UI.BcryptCost)
 		if err != nil {
 			return exitFailure, err
 		}
@@ -289,11 +294,7 @@ lock.`,
 		if err != nil {
 			return exitFailure, err
 		}
-		password, err := a.readPassword()
-		if err != nil {
-			return exitFailure, err
-		}
-		hash, err := review.HashPassword(password, name, cfg.UI.BcryptCost)
+		hash, err := a.passwordHash(name, cfg.UI.BcryptCost)
 		if err != nil {
 			return exitFailure, err
 		}
