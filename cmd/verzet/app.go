@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -141,15 +140,6 @@ func parseTime(field, v string) (time.Time, error) {
 		return time.Now().Add(-d), nil
 	}
 	return time.Time{}, objections.Invalid(field, v, "must be a date (2026-03-01), an RFC 3339 time, or a duration ago (24h)")
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func oneOf(field, v string, allowed ...string) error {
