@@ -135,11 +135,8 @@ func TestAPIEndToEnd(t *testing.T) {
 			defer hook.Close()
 
 			env := append(b.env(t), "VERZET_WEBHOOK_URLS="+hook.URL, "VERZET_WEBHOOK_SECRET="+secret)
-			if b.name == "postgres" {
-				if out, errOut, code := run(t, env, "migrate"); code != 0 {
-					t.Fatalf("migrate: %d %s %s", code, out, errOut)
-				}
-			}
+			initStore(t, env)
+			setOrg(t, env, "acme")
 			out, errOut, code := run(t, env, "tokens", "create", "--role", "dialer", "--name", "dialer-1")
 			token := strings.TrimSpace(out)
 			if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(token, "vzt_") {

@@ -1,10 +1,12 @@
 package main
 
 import (
-	"flag"
-	"path/filepath"
-	"strconv"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/verzet/verzet/objections"
 )
@@ -28,189 +30,285 @@ func (e Env) with(list []string) Env {
 	return out
 }
 
-// Config is verzet's configuration, read once from VERZET_* variables and
-// flags, validated, then passed down as values.
+// Config is verzet's configuration: typed sections, each read from its
+// VERZET_* variables (and the flags of the same names where a command has
+// them), validated once when loaded, then passed down as values. Every
+// setting is defined in sections.go; the README's table and `verzet help
+// settings` are generated from those definitions.
 type Config struct {
-	DatabaseURL   string // VERZET_DATABASE_URL; empty: embedded SQLite
-	DataDir       string // VERZET_DATA_DIR
-	HTTPAddr      string // VERZET_HTTP_ADDR
-	DefaultOrg    string // VERZET_DEFAULT_ORG
-	DefaultRegion string // VERZET_DEFAULT_REGION
-	RelationTerm  int    // VERZET_RELATION_TERM, in months
-	LogFormat     string // VERZET_LOG_FORMAT: json, console or auto
-	PromptsDir    string // VERZET_PROMPTS_DIR: override texts and audio
-	NoMigrate     bool   // --no-migrate
-
-	// Twilio (twilio.go).
-	TwilioAuthToken  string // VERZET_TWILIO_AUTH_TOKEN; comma-separated during a rotation
-	PublicURL        string // VERZET_PUBLIC_URL: the base URL as Twilio requests it
-	TwilioTTS        string // VERZET_TWILIO_TTS: voices for <Say>
-	TwilioAccountSID string // VERZET_TWILIO_ACCOUNT_SID, for the REST API
-	TwilioAPIKey     string // VERZET_TWILIO_API_KEY
-	TwilioAPISecret  string // VERZET_TWILIO_API_SECRET
-	TwilioAPIURL     string // VERZET_TWILIO_API_URL: the REST API's base URL, when not Twilio's
-	Demo             bool   // serve --demo: Twilio webhooks with a local token
-
-	// API and webhooks (api.go).
-	WebhookURLs       string // VERZET_WEBHOOK_URLS, comma-separated
-	WebhookSecret     string // VERZET_WEBHOOK_SECRET
-	APIRate           string // VERZET_API_RATE: requests per second per token
-	APIBurst          string // VERZET_API_BURST
-	APIBodyLimit      string // VERZET_API_BODY_LIMIT
-	APIStreamLimit    string // VERZET_API_STREAM_LIMIT
-	APITokenTTL       string // VERZET_API_TOKEN_TTL
-	APICheckFlights   string // VERZET_API_CHECK_FLIGHTS
-	DecisionRetention string // VERZET_DECISION_RETENTION
-
-	// Asterisk (ari.go).
-	ARIURL      string // VERZET_ARI_URL: ARI base URLs, comma-separated
-	ARIUser     string // VERZET_ARI_USER
-	ARIPassword string // VERZET_ARI_PASSWORD
-	ARIApp      string // VERZET_ARI_APP: Stasis application name
-	ARIMediaURL string // VERZET_ARI_MEDIA_URL: verzet's base URL for HTTP prompt audio
-
-	// Supervisor UI (ui.go).
-	UIBcryptCost string // VERZET_UI_BCRYPT_COST
+	Store    StoreConfig
+	Numbers  NumbersConfig
+	Orgs     OrgsConfig
+	Log      LogConfig
+	Prompts  PromptsConfig
+	HTTP     HTTPConfig
+	API      APIConfig
+	Webhooks WebhooksConfig
+	Twilio   TwilioConfig
+	ARI      ARIConfig
+	UI       UIConfig
 }
 
-// setting documents one configuration variable; serve --help lists them.
+// section is one typed part of the configuration.
+type section interface {
+	// about names the section and says who reads it (for the docs).
+	about() (title, usedBy string)
+	// settings returns the section's settings, bound to its fields.
+	settings() []setting
+	// check validates the settings together, after each was parsed.
+	check() error
+}
+
+// sections lists every section in the order the docs show them.
+func (c *Config) sections() []section {
+	return []section{&c.Store, &c.Numbers, &c.Orgs, &c.Prompts, &c.Log, &c.HTTP, &c.API, &c.Webhooks, &c.Twilio, &c.ARI, &c.UI}
+}
+
+// setting is one VERZET_* variable and the flag of the same name.
 type setting struct {
-	env, flag, def, help string
-	dst                  *string
+	env  string // VERZET_DATA_DIR
+	flag string // data-dir
+	def  string // the default, as one would type it
+	help string
+	// secret marks passwords, tokens and credentials: never shown as a
+	// default in --help, never quoted in an error.
+	secret bool
+	// parse checks the value and sets the section's typed field. An error
+	// without a field of its own is reported as "VERZET_X "value": error".
+	parse func(v string) error
+	// from, when set, receives where the value came from (flag, variable
+	// or default), for messages such as "in /srv/verzet/verzet.db
+	// (VERZET_DATA_DIR)".
+	from *origin
 }
 
-func (c *Config) settings() []setting {
-	return []setting{
-		{"VERZET_DATABASE_URL", "database-url", "", "PostgreSQL URL (postgres://…); empty uses the embedded SQLite store in the data dir", &c.DatabaseURL},
-		{"VERZET_DATA_DIR", "data-dir", "./data", "folder for the embedded store (verzet.db) and the key-press spool", &c.DataDir},
-		{"VERZET_HTTP_ADDR", "http-addr", ":8080", "address the HTTP server listens on", &c.HTTPAddr},
-		{"VERZET_DEFAULT_ORG", "default-org", "", "org used when a request or command names none", &c.DefaultOrg},
-		{"VERZET_DEFAULT_REGION", "default-region", "NL", "ISO region for numbers written without country code", &c.DefaultRegion},
-		{"VERZET_PROMPTS_DIR", "prompts-dir", "", "folder overriding prompt texts and audio ({lang}/{id}.txt, .wav; org/{org}.wav); checked at start-up", &c.PromptsDir},
-		{"VERZET_LOG_FORMAT", "log-format", "auto", "json, console, or auto (console on a terminal, json otherwise)", &c.LogFormat},
+// origin says where a setting's value came from.
+type origin struct {
+	env, flag string
+	source    int // sourceDefault, sourceEnv or sourceFlag
+}
+
+const (
+	sourceDefault = iota
+	sourceEnv
+	sourceFlag
+)
+
+// String names the origin: "--data-dir", "VERZET_DATA_DIR", or "the
+// default; VERZET_DATA_DIR sets it".
+func (o origin) String() string {
+	switch o.source {
+	case sourceFlag:
+		return "--" + o.flag
+	case sourceEnv:
+		return o.env
 	}
+	return o.env + " not set: the default"
 }
 
-// allSettings are the core settings followed by every feature's.
-func (c *Config) allSettings() []setting {
-	all := c.settings()
-	for _, f := range features() {
-		if f.settings != nil {
-			all = append(all, f.settings(c)...)
+// sectionAnnotation marks a setting's flag with its section's title, by
+// which --help groups the flags.
+const sectionAnnotation = "verzet_section"
+
+// binding ties sections to one command: some with flags, some read from
+// the environment only. load reads and validates them after the command
+// line is parsed.
+type binding struct {
+	env      Env
+	fs       *pflag.FlagSet
+	sections []section
+	items    []bound
+}
+
+type bound struct {
+	setting
+	raw     *string // the flag's value; nil when the setting has no flag here
+	flagSet *pflag.FlagSet
+}
+
+func newBinding(env Env, fs *pflag.FlagSet) *binding { return &binding{env: env, fs: fs} }
+
+// flags binds s with a flag per setting (only the named variables, when
+// given). The flag's default shows the variable's value when it is set
+// (never a secret's).
+func (b *binding) flags(s section, only ...string) *binding {
+	title, _ := s.about()
+	for _, st := range b.pick(s, only) {
+		def := st.def
+		if v := b.env[st.env]; v != "" && !st.secret {
+			def = v
+		}
+		raw := new(string)
+		b.fs.StringVar(raw, st.flag, def, st.help+" ["+st.env+"]")
+		_ = b.fs.SetAnnotation(st.flag, sectionAnnotation, []string{title}) // the flag was just defined
+		b.items = append(b.items, bound{setting: st, raw: raw, flagSet: b.fs})
+	}
+	return b
+}
+
+// envOnly binds s (or only the named variables of s) to the environment
+// alone: the command reads them but has no flags for them; `verzet help
+// environment` documents them.
+func (b *binding) envOnly(s section, only ...string) *binding {
+	for _, st := range b.pick(s, only) {
+		b.items = append(b.items, bound{setting: st})
+	}
+	return b
+}
+
+// pick returns the settings of s to bind. A section bound whole is checked
+// as a whole when loaded.
+func (b *binding) pick(s section, only []string) []setting {
+	all := s.settings()
+	if len(only) == 0 {
+		b.sections = append(b.sections, s)
+		return all
+	}
+	var out []setting
+	for _, st := range all {
+		if slices.Contains(only, st.env) {
+			out = append(out, st)
 		}
 	}
-	return all
+	if len(out) != len(only) {
+		panic(fmt.Sprintf("binding names unknown settings: %v", only)) // a programming error, caught by any test
+	}
+	return out
 }
 
-// relationTermSetting is parsed separately because it is a number.
-const relationTermHelp = "default customer-relation term for new orgs: months (36), or 36m / 3y; over 36 needs a justification per org"
+// envNames lists the variables bound without a flag.
+func (b *binding) envNames() []string {
+	var out []string
+	for _, it := range b.items {
+		if it.raw == nil {
+			out = append(out, it.env)
+		}
+	}
+	return out
+}
 
-// bindConfig registers the configuration flags on fs, with defaults from env.
-// It returns a function that validates the result after fs.Parse.
-func bindConfig(fs *flag.FlagSet, env Env) (*Config, func() error) {
-	c := &Config{}
-	var secrets []setting
-	for _, s := range c.allSettings() {
-		def := s.def
-		if v, ok := env[s.env]; ok && v != "" {
-			if isSecret(s.env) {
-				// Taken after parsing, so that --help never prints it.
-				secrets = append(secrets, s)
-			} else {
-				def = v
+// load reads every bound setting (flag, else variable, else default),
+// parses it and checks each section. Errors name the variable.
+func (b *binding) load() error {
+	for _, it := range b.items {
+		v, src := it.def, sourceDefault
+		if ev := b.env[it.env]; ev != "" {
+			v, src = ev, sourceEnv
+		}
+		if it.raw != nil && it.flagSet.Changed(it.flag) {
+			v, src = *it.raw, sourceFlag
+		}
+		if it.from != nil {
+			*it.from = origin{env: it.env, flag: it.flag, source: src}
+			if it.raw == nil {
+				it.from.flag = ""
 			}
 		}
-		fs.StringVar(s.dst, s.flag, def, s.help+" ["+s.env+"]")
-	}
-	term := env["VERZET_RELATION_TERM"]
-	if term == "" {
-		term = "36"
-	}
-	fs.Func("relation-term", relationTermHelp+" [VERZET_RELATION_TERM] (default 36)", func(v string) error {
-		term = v
-		return nil
-	})
-	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply schema migrations at start-up")
-	fs.BoolVar(&c.Demo, "demo", false, "serve: turn on the Twilio webhooks with a local token kept in the data dir, and print the verzet simulate twilio command to try them")
-	return c, func() error {
-		for _, s := range secrets {
-			if *s.dst == "" {
-				*s.dst = env[s.env]
-			}
+		if err := it.parse(v); err != nil {
+			return settingError(it.setting, v, err)
 		}
-		m, err := parseTerm(term)
-		if err != nil {
+	}
+	for _, s := range b.sections {
+		if err := s.check(); err != nil {
 			return err
 		}
-		c.RelationTerm = m
-		if _, err := objections.NewNumbers(c.DefaultRegion); err != nil {
-			return &objections.Error{Code: objections.EINVALID, Field: "VERZET_DEFAULT_REGION", Value: c.DefaultRegion, Message: "is not a supported ISO region code"}
+	}
+	return nil
+}
+
+// settingError names the variable and (unless secret) the value.
+func settingError(s setting, v string, err error) error {
+	var e *objections.Error
+	if errors.As(err, &e) && e.Field != "" {
+		return err
+	}
+	if s.secret {
+		v = ""
+	}
+	return objections.Invalid(s.env, v, "%s", errMessage(err))
+}
+
+func errMessage(err error) string {
+	var e *objections.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// invalidf is what a parse func returns: the message alone; the binding
+// adds the variable and the value.
+func invalidf(format string, args ...any) error { return errors.New(fmt.Sprintf(format, args...)) }
+
+// allSettings lists every setting of every section, in docs order.
+func allSettings() []setting {
+	var out []setting
+	for _, s := range (&Config{}).sections() {
+		out = append(out, s.settings()...)
+	}
+	return out
+}
+
+// settingsMarkdown is the settings table of the README, one table per
+// section, generated from the definitions in sections.go.
+func settingsMarkdown() string {
+	var b strings.Builder
+	for i, s := range (&Config{}).sections() {
+		title, usedBy := s.about()
+		if i > 0 {
+			b.WriteString("\n")
 		}
-		c.DefaultRegion = strings.ToUpper(c.DefaultRegion)
-		if c.DefaultOrg != "" {
-			c.DefaultOrg = strings.ToLower(c.DefaultOrg)
-			if err := objections.ValidateOrgID(c.DefaultOrg); err != nil {
-				return &objections.Error{Code: objections.EINVALID, Field: "VERZET_DEFAULT_ORG", Value: c.DefaultOrg, Message: "may hold only lower-case letters, digits, '.', '-' and '_'"}
+		fmt.Fprintf(&b, "**%s** — %s\n\n", title, usedBy)
+		b.WriteString("| variable | flag | default | meaning |\n|---|---|---|---|\n")
+		for _, st := range s.settings() {
+			def := "*(empty)*"
+			if st.def != "" {
+				def = "`" + st.def + "`"
 			}
+			fmt.Fprintf(&b, "| `%s` | `--%s` | %s | %s |\n", st.env, st.flag, def, mdEscape.Replace(st.help))
 		}
-		switch c.LogFormat {
-		case "auto", "json", "console":
-		default:
-			return &objections.Error{Code: objections.EINVALID, Field: "VERZET_LOG_FORMAT", Value: c.LogFormat, Message: "must be auto, json or console"}
+	}
+	return b.String()
+}
+
+// mdEscape keeps a help text literal in a Markdown table cell.
+var mdEscape = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;")
+
+// settingsText lists every setting for a terminal (`verzet help settings`).
+func settingsText() string {
+	var b strings.Builder
+	b.WriteString("Every setting is a VERZET_* variable, and a flag of the same name on the commands that\n" +
+		"use it (flags win). 'verzet serve --help' shows the server's; other commands show theirs.\n")
+	for _, s := range (&Config{}).sections() {
+		title, usedBy := s.about()
+		fmt.Fprintf(&b, "\n%s — %s\n", title, usedBy)
+		for _, st := range s.settings() {
+			def := ""
+			if st.def != "" {
+				def = " (default " + st.def + ")"
+			}
+			fmt.Fprintf(&b, "  %-27s --%s%s\n", st.env, st.flag, def)
+			fmt.Fprintf(&b, "      %s\n", wrap(st.help, 86, "      "))
 		}
-		if c.DataDir == "" {
-			c.DataDir = "./data"
+	}
+	return b.String()
+}
+
+// wrap breaks s into lines of at most width runes, indenting the
+// continuation lines.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+1+len([]rune(w)) > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
 		}
-		return nil
+		b.WriteString(w)
+		n += len([]rune(w))
 	}
-}
-
-// parseTerm reads a relation term: "36", "36m" or "3y".
-func parseTerm(s string) (int, error) {
-	in := strings.TrimSpace(strings.ToLower(s))
-	mult := 1
-	switch {
-	case strings.HasSuffix(in, "y"):
-		in, mult = strings.TrimSuffix(in, "y"), 12
-	case strings.HasSuffix(in, "m"):
-		in = strings.TrimSuffix(in, "m")
-	}
-	n, err := strconv.Atoi(in)
-	if err != nil || n <= 0 || n*mult > 240 {
-		return 0, &objections.Error{Code: objections.EINVALID, Field: "VERZET_RELATION_TERM", Value: s, Message: "must be a number of months (1–240) such as 36, 36m or 3y"}
-	}
-	return n * mult, nil
-}
-
-// SQLitePath is where the embedded store lives.
-func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "verzet.db") }
-
-// StoreName describes the store for logs without secrets.
-func (c Config) StoreName() string {
-	if c.DatabaseURL != "" {
-		return "postgres"
-	}
-	return "sqlite"
-}
-
-func (c Config) org(flagValue string) (string, error) {
-	org := flagValue
-	if org == "" {
-		org = c.DefaultOrg
-	}
-	if org == "" {
-		return "", &objections.Error{Code: objections.EINVALID, Field: "org", Value: "", Message: "is required: pass --org or set VERZET_DEFAULT_ORG"}
-	}
-	return org, nil
-}
-
-// isSecret reports whether a setting holds a password, token or credentials,
-// which --help must not print as a default.
-func isSecret(env string) bool {
-	switch env {
-	case "VERZET_DATABASE_URL", "VERZET_TWILIO_AUTH_TOKEN", "VERZET_TWILIO_API_SECRET", "VERZET_TWILIO_API_KEY",
-		"VERZET_ARI_PASSWORD", "VERZET_WEBHOOK_SECRET":
-		return true
-	}
-	return false
+	return b.String()
 }

@@ -141,7 +141,7 @@ func TestTwilioHandoffUnknownCall(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2\n%s\n%s", code, out, errOut)
 	}
-	if want := `verzet twilio: CALLSID "` + handoffCall + `": Twilio knows no such call (Twilio answered 404, code 20404`; !strings.Contains(errOut, want) {
+	if want := `verzet twilio handoff: CALLSID "` + handoffCall + `": Twilio knows no such call (Twilio answered 404, code 20404`; !strings.Contains(errOut, want) {
 		t.Errorf("stderr %q, want %q", errOut, want)
 	}
 	if strings.Contains(out, "handed off") {

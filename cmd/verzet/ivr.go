@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -47,14 +48,25 @@ func ivrFeature() feature {
 	return feature{
 		name: "ivr",
 		start: func(ctx context.Context, srv *Server) error {
-			cat, err := loadCatalog(&srv.Config)
+			cat, err := loadCatalog(srv.Config.Prompts)
 			if err != nil {
 				return err
 			}
 			// The spool keeps key presses the store cannot take, on this
 			// instance's disk, and replays them in order until the store
 			// has them (idempotently: the store dedupes on the call ref).
-			sp, err := spool.Open(filepath.Join(srv.Config.DataDir, "spool"))
+			sp, err := spool.Open(filepath.Join(srv.Config.Store.DataDir, "spool"))
+			var held *objections.Error
+			if errors.As(err, &held) && held.Code == objections.ECONFLICT {
+				// Another server runs on this data dir; the spool's lock
+				// names it: "… (process 1234)".
+				by := held.Message
+				if i := strings.LastIndex(by, "("); i >= 0 {
+					by = strings.Trim(by[i:], "()")
+				}
+				return objections.Invalid("VERZET_DATA_DIR", srv.Config.Store.DataDir,
+					"is in use by another verzet serve (%s), which holds the lock of its key-press spool: stop that server first, or give each server its own VERZET_DATA_DIR", by)
+			}
 			if err != nil {
 				return fmt.Errorf("open the key-press spool: %w", err)
 			}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/prompts"
 )
@@ -13,33 +15,43 @@ import (
 // loadCatalog loads the embedded catalogue and the override folder, if any.
 // A missing prompt in an override is an error here, at start-up, never
 // mid-call.
-func loadCatalog(cfg *Config) (*prompts.Catalog, error) {
-	if cfg.PromptsDir == "" {
+func loadCatalog(cfg PromptsConfig) (*prompts.Catalog, error) {
+	if cfg.Dir == "" {
 		return prompts.Load(nil)
 	}
-	st, err := os.Stat(cfg.PromptsDir)
+	st, err := os.Stat(cfg.Dir)
 	if err != nil || !st.IsDir() {
-		return nil, objections.Invalid("VERZET_PROMPTS_DIR", cfg.PromptsDir, "is not a folder")
+		return nil, objections.Invalid("VERZET_PROMPTS_DIR", cfg.Dir, "is not a folder")
 	}
-	c, err := prompts.Load(os.DirFS(cfg.PromptsDir))
+	c, err := prompts.Load(os.DirFS(cfg.Dir))
 	if err != nil {
-		return nil, objections.Invalid("VERZET_PROMPTS_DIR", cfg.PromptsDir, "%v", err)
+		return nil, objections.Invalid("VERZET_PROMPTS_DIR", cfg.Dir, "%v", err)
 	}
 	return c, nil
 }
 
-func runPrompts(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 {
-		return exitFailure, objections.Invalid("subcommand", "", "must be list or install")
+func (a *App) promptsCmd() *cobra.Command {
+	return group("prompts", "List the prompt catalogue; install its audio for Asterisk",
+		`The prompt catalogue holds what callers hear: per prompt and language a versioned text and
+its audio. VERZET_PROMPTS_DIR overrides texts and audio.`,
+		groupTelephony, a.promptsListCmd(), a.promptsInstallCmd())
+}
+
+func (a *App) promptsListCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the prompts: id, language, version, length and text",
+		Long:    "Lists the prompt catalogue (embedded, with VERZET_PROMPTS_DIR's overrides). Changes nothing.",
+		Example: "  verzet prompts list\n  verzet prompts list --org \"Acme Goede Doelen\"",
 	}
-	switch args[0] {
-	case "list":
-		fs, cfg, validate := a.flags("prompts list")
-		org := fs.String("org", "", "render the texts with this org's display name")
-		if _, err := parse(fs, args[1:], validate); err != nil {
-			return exitFailure, err
+	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Prompts)
+	org := cmd.Flags().String("org", "", "render the texts with this org's display name")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "prompts list takes flags only")
 		}
-		cat, err := loadCatalog(cfg)
+		cat, err := loadCatalog(cfg.Prompts)
 		if err != nil {
 			return exitFailure, err
 		}
@@ -49,16 +61,28 @@ func runPrompts(ctx context.Context, a *App, args []string) (int, error) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", p.ID, p.Lang, p.Version, float64(p.DurationMS)/1000, p.Render(prompts.Vars{Org: *org}))
 		}
 		return exitOK, tw.Flush()
-	case "install":
-		fs, cfg, validate := a.flags("prompts install")
-		dir := fs.String("asterisk-sounds", "", "Asterisk's sounds folder (e.g. /var/lib/asterisk/sounds); files go to verzet/{lang}/ below it")
-		if _, err := parse(fs, args[1:], validate); err != nil {
-			return exitFailure, err
+	})
+}
+
+func (a *App) promptsInstallCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "install --asterisk-sounds DIR",
+		Short: "Install the prompts' audio for Asterisk under DIR/verzet/{lang}/",
+		Long: `Writes the audio of every prompt into Asterisk's sounds folder, under verzet/{lang}/, for
+Asterisk to play without VERZET_ARI_MEDIA_URL.`,
+		Example: "  verzet prompts install --asterisk-sounds /var/lib/asterisk/sounds",
+	}
+	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Prompts)
+	dir := cmd.Flags().String("asterisk-sounds", "", "Asterisk's sounds folder (e.g. /var/lib/asterisk/sounds); files go to verzet/{lang}/ below it")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "prompts install takes flags only")
 		}
 		if *dir == "" {
 			return exitFailure, objections.Invalid("asterisk-sounds", "", "is required")
 		}
-		cat, err := loadCatalog(cfg)
+		cat, err := loadCatalog(cfg.Prompts)
 		if err != nil {
 			return exitFailure, err
 		}
@@ -67,6 +91,5 @@ func runPrompts(ctx context.Context, a *App, args []string) (int, error) {
 		}
 		fmt.Fprintf(a.stdout, "installed %d prompts in %d languages under %s/verzet/\n", len(cat.All()), len(cat.Languages()), *dir)
 		return exitOK, nil
-	}
-	return exitFailure, objections.Invalid("subcommand", args[0], "must be list or install")
+	})
 }

@@ -10,65 +10,202 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/verzet/verzet/objections"
 )
 
-func runMigrate(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("migrate")
-	if _, err := parse(fs, args, validate); err != nil {
-		return exitFailure, err
-	}
-	s, err := openStores(ctx, cfg, true)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer s.Close()
-	fmt.Fprintf(a.stdout, "migrated: %s store is up to date\n", cfg.StoreName())
-	return exitOK, nil
-}
+func (a *App) initCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a new, empty store (the embedded one in the data dir, or PostgreSQL's schema)",
+		Long: `Creates the store the other commands use: the embedded SQLite store (verzet.db in
+VERZET_DATA_DIR, creating the folder) or, with VERZET_DATABASE_URL, verzet's schema in that
+PostgreSQL database. On an existing store it only brings the schema up to date.
 
-func runCheck(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("check")
-	org := fs.String("org", "", "organisation (default VERZET_DEFAULT_ORG)")
-	person := fs.String("person", "", "person/contact id, when the dialer knows it")
-	asJSON := fs.Bool("json", false, "print the decision as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet check NUMBER [--org ORG] [--person ID] [--json]\n\nExit 0: callable; 1: not callable; 2: error.")
-		fs.PrintDefaults()
+serve and migrate create the store too; every other command refuses a store that does not
+exist, so that a command run from the wrong folder cannot write into a new, empty one.`,
+		Example: `  verzet init --data-dir /srv/verzet
+  VERZET_DATABASE_URL=postgres://verzet:…@db:5432/verzet verzet init`,
+		GroupID: groupServer,
 	}
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("NUMBER", strings.Join(pos, " "), "check takes exactly one number")
-	}
-	o, err := cfg.org(*org)
-	if err != nil {
-		return exitFailure, err
-	}
-	reg, done, err := a.register(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	d, err := reg.Decide(ctx, o, pos[0], *person, time.Time{})
-	if err != nil {
-		return exitFailure, err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(d); err != nil {
+	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Store)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "init takes no arguments")
+		}
+		existed, err := storeExists(ctx, cfg.Store)
+		if err != nil {
 			return exitFailure, err
 		}
-	} else {
-		fmt.Fprintln(a.stdout, describeDecision(d))
+		s, err := openStore(ctx, cfg.Store, createStore)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer s.Close()
+		if existed {
+			fmt.Fprintf(a.stdout, "store %s exists already; its schema is up to date\n", cfg.Store.Where())
+			return exitOK, nil
+		}
+		fmt.Fprintf(a.stdout, "created a new store in %s\n", cfg.Store.Where())
+		fmt.Fprintln(a.stdout, "next: verzet orgs set ID --name NAME --sector charity|lottery|press|other, then verzet serve with the same settings")
+		return exitOK, nil
+	})
+}
+
+// storeExists reports whether the configured store exists (for init's
+// message); PostgreSQL that cannot be reached is an error.
+func storeExists(ctx context.Context, c StoreConfig) (bool, error) {
+	if c.DatabaseURL == "" {
+		return sqliteExists(c) == nil, nil
 	}
-	if !d.Callable {
-		return exitNo, nil
+	s, err := openStore(ctx, c, createStoreNoMigrate)
+	if err != nil {
+		return false, err
 	}
-	return exitOK, nil
+	defer s.Close()
+	if s.pg == nil {
+		return false, nil
+	}
+	v, err := s.pg.SchemaVersion(ctx)
+	return v > 0, err
+}
+
+func (a *App) migrateCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the schema migrations to the store and exit",
+		Long: `Brings the store's schema up to date with this binary (PostgreSQL: under an advisory lock,
+so that instances starting at once apply each migration once), creating the store when it
+does not exist. serve does the same at start-up unless --no-migrate is given.`,
+		Example: `  VERZET_DATABASE_URL=postgres://verzet:…@db:5432/verzet verzet migrate
+  verzet migrate --data-dir /srv/verzet`,
+		GroupID: groupServer,
+	}
+	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Store)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "migrate takes no arguments")
+		}
+		s, err := openStore(ctx, cfg.Store, createStore)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer s.Close()
+		fmt.Fprintf(a.stdout, "migrated: the %s store %s is up to date\n", cfg.Store.Kind(), cfg.Store.Where())
+		return exitOK, nil
+	})
+}
+
+// knownOrg refuses an org the store does not know, naming the closest
+// known ids. On the command line an org is typed by a person: a typo must
+// not start a new org, nor answer for one that has no objections. (Calls
+// still create the org they name: a key press is never refused.)
+// field names where the org came from: "org", or VERZET_DEFAULT_ORG.
+func knownOrg(ctx context.Context, st objections.Store, field, org string) error {
+	_, err := st.Org(ctx, org)
+	if err == nil || objections.ErrorCode(err) != objections.ENOTFOUND {
+		return err
+	}
+	orgs, err := st.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
+	}
+	add := fmt.Sprintf("'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
+	if len(ids) == 0 {
+		return objections.Invalid(field, org, "is not known: the store has no orgs yet; %s", add)
+	}
+	if near := closest(org, ids, max(2, len(org)/3)); len(near) > 0 {
+		return objections.Invalid(field, org, "is not known%s; 'verzet orgs list' shows the orgs, %s", didYouMean(near), add)
+	}
+	if len(ids) > 8 {
+		ids = append(ids[:8], "…")
+	}
+	return objections.Invalid(field, org, "is not known (the store knows %s); %s", strings.Join(ids, ", "), add)
+}
+
+// registerFor checks the org (--org, else VERZET_DEFAULT_ORG) and the
+// number a command was given, opens the existing store, and refuses an
+// org the store does not know.
+func (a *App) registerFor(ctx context.Context, cfg *Config, orgFlag, number string) (*objections.Register, string, func(), error) {
+	org, err := cfg.Orgs.org(orgFlag)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if _, err := (objections.Numbers{Region: cfg.Numbers.Region}).Normalize(number); err != nil {
+		return nil, "", nil, err
+	}
+	reg, done, err := a.register(ctx, cfg)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	field := "org"
+	if strings.TrimSpace(orgFlag) == "" {
+		field = "VERZET_DEFAULT_ORG"
+	}
+	if err := knownOrg(ctx, reg.Store(), field, org); err != nil {
+		done()
+		return nil, "", nil, err
+	}
+	return reg, org, done, nil
+}
+
+func (a *App) checkCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "check NUMBER",
+		Short: "May ORG call NUMBER now? Exit 0 callable, 1 not callable, 2 error",
+		Long: `Prints the callability decision for one number: CALLABLE or NOT CALLABLE, the basis and
+the reasons (an objection, no basis, …), as the dial-time API answers it. Changes nothing.
+
+Exit status: 0 callable, 1 not callable, 2 error (a bad number, an org the store does not
+know, no store).`,
+		Example: `  verzet check "06 1234 5678" --org acme
+  verzet check +31612345678 --org acme --json`,
+		GroupID: groupRegister,
+	}
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.Numbers).envOnly(&cfg.Orgs, "VERZET_DEFAULT_ORG")
+	org := cmd.Flags().String("org", "", "organisation (default VERZET_DEFAULT_ORG)")
+	person := cmd.Flags().String("person", "", "person/contact id, when the dialer knows it")
+	asJSON := cmd.Flags().Bool("json", false, "print the decision as JSON")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NUMBER", strings.Join(args, " "), "check takes exactly one number")
+		}
+		reg, o, done, err := a.registerFor(ctx, &cfg, *org, args[0])
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		d, err := reg.Decide(ctx, o, args[0], *person, time.Time{})
+		if err != nil {
+			return exitFailure, err
+		}
+		if *asJSON {
+			if err := printJSON(a, d); err != nil {
+				return exitFailure, err
+			}
+		} else {
+			fmt.Fprintln(a.stdout, describeDecision(d))
+		}
+		if !d.Callable {
+			return exitNo, nil
+		}
+		return exitOK, nil
+	})
+}
+
+func printJSON(a *App, v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func describeDecision(d objections.Decision) string {
@@ -89,45 +226,6 @@ func describeDecision(d objections.Decision) string {
 			d.Objection.ReceivedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05 MST"), d.Objection.Source)
 	}
 	return s
-}
-
-func runObjections(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 {
-		return exitFailure, objections.Invalid("subcommand", "", "must be one of list, show, record, export")
-	}
-	switch args[0] {
-	case "list", "export":
-		return objectionsList(ctx, a, args[0], args[1:])
-	case "show":
-		return objectionsShow(ctx, a, args[1:])
-	case "record":
-		return objectionsRecord(ctx, a, args[1:])
-	}
-	return exitFailure, objections.Invalid("subcommand", args[0], "must be one of list, show, record, export")
-}
-
-type listFlags struct {
-	org, number, since, until, campaign, source, status *string
-	limit                                               *int
-}
-
-func bindListFlags(fs interface {
-	String(name, value, usage string) *string
-	Int(name string, value int, usage string) *int
-}, withStatus bool) listFlags {
-	l := listFlags{
-		org:      fs.String("org", "", "only this organisation"),
-		number:   fs.String("number", "", "only this number (any format)"),
-		since:    fs.String("since", "", "received at or after: 2026-03-01, RFC 3339, or a duration ago (24h)"),
-		until:    fs.String("until", "", "received before"),
-		campaign: fs.String("campaign", "", "only this campaign reference"),
-		limit:    fs.Int("limit", 0, "at most this many (default: all)"),
-	}
-	if withStatus {
-		l.source = fs.String("source", "", "only this source (ivr-twilio, ivr-ari, agent, …)")
-		l.status = fs.String("status", "", "only this status (active, voided, pending_number)")
-	}
-	return l
 }
 
 func (l listFlags) objectionFilter(reg *objections.Register) (objections.ObjectionFilter, error) {
@@ -157,6 +255,41 @@ func (l listFlags) objectionFilter(reg *objections.Register) (objections.Objecti
 		}
 	}
 	return f, nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *App) objectionsCmd() *cobra.Command {
+	return group("objections", "List, show, record and export objections",
+		`Objections are the register's evidence: who may no longer be called, by which org, since
+when, and how the objection came in. list, show and export read them; record adds one.`,
+		groupRegister, a.objectionsListCmd("list"), a.objectionsListCmd("export"), a.objectionsShowCmd(), a.objectionsRecordCmd())
+}
+
+type listFlags struct {
+	org, number, since, until, campaign, source, status *string
+	limit                                               *int
+}
+
+func bindListFlags(fs *pflag.FlagSet, withStatus bool) listFlags {
+	l := listFlags{
+		org:      fs.String("org", "", "only this organisation"),
+		number:   fs.String("number", "", "only this number (any format)"),
+		since:    fs.String("since", "", "received at or after: 2026-03-01, RFC 3339, or a duration ago (24h)"),
+		until:    fs.String("until", "", "received before"),
+		campaign: fs.String("campaign", "", "only this campaign reference"),
+		limit:    fs.Int("limit", 0, "at most this many (default: all)"),
+	}
+	if withStatus {
+		l.source = fs.String("source", "", "only this source (ivr-twilio, ivr-ari, agent, …)")
+		l.status = fs.String("status", "", "only this status (active, voided, pending_number)")
+	}
+	return l
 }
 
 // eachObjection pages through every objection matching f, up to limit (0: all).
@@ -190,101 +323,143 @@ type objectionJSON = objections.ObjectionView
 
 func toJSON(o objections.Objection) objectionJSON { return o.View() }
 
-func objectionsList(ctx context.Context, a *App, sub string, args []string) (int, error) {
-	fs, cfg, validate := a.flags("objections " + sub)
-	lf := bindListFlags(fs, true)
-	asJSON := fs.Bool("json", false, "print a JSON array")
-	if _, err := parse(fs, args, validate); err != nil {
-		return exitFailure, err
-	}
-	reg, done, err := a.register(ctx, cfg, false)
+// filter reads the list flags; an --org the store does not know is an
+// error, not an empty list.
+func (l listFlags) filter(ctx context.Context, reg *objections.Register) (objections.ObjectionFilter, error) {
+	f, err := l.objectionFilter(reg)
 	if err != nil {
-		return exitFailure, err
+		return f, err
 	}
-	defer done()
-	f, err := lf.objectionFilter(reg)
-	if err != nil {
-		return exitFailure, err
-	}
-	switch {
-	case sub == "export":
-		w := csv.NewWriter(a.stdout)
-		_ = w.Write(objections.ExportHeader())
-		err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { return w.Write(objections.ExportRow(o)) })
-		w.Flush()
-		if err == nil {
-			err = w.Error()
+	if f.Org != "" {
+		if err := objections.ValidateOrgID(f.Org); err != nil {
+			return f, err
 		}
-	case *asJSON:
-		items := []objectionJSON{}
-		err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { items = append(items, toJSON(o)); return nil })
-		if err == nil {
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			err = enc.Encode(items)
+		if err := knownOrg(ctx, reg.Store(), "org", f.Org); err != nil {
+			return f, err
 		}
-	default:
-		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tRECEIVED (Europe/Amsterdam)\tORG\tNUMBER\tSOURCE\tCAMPAIGN\tCALL\tSTATUS")
-		n := 0
-		err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error {
-			n++
-			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.ReceivedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"),
-				o.Org, dash(o.Number), o.Source, dash(o.CampaignRef), dash(o.CallRef), o.Status)
-			return err
-		})
-		tw.Flush()
-		fmt.Fprintf(a.stdout, "%d objection(s)\n", n)
 	}
-	if err != nil {
-		return exitFailure, err
-	}
-	return exitOK, nil
+	return f, nil
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
+func (a *App) objectionsListCmd(sub string) *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   sub,
+		Short: "List objections (newest last), as a table or JSON",
+		Long:  "Lists the objections that match the flags: a table, or a JSON array with --json. Changes nothing.",
+		Example: `  verzet objections list --org acme --since 24h
+  verzet objections list --number "06 1234 5678" --json`,
 	}
-	return s
-}
-
-func objectionsShow(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("objections show")
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
+	if sub == "export" {
+		cmd.Short = "Export objections as CSV (one row per objection, with a header)"
+		cmd.Long = "Writes the objections that match the flags as CSV on stdout, with a header row. Changes nothing."
+		cmd.Example = "  verzet objections export --org acme --since 2026-03-01 > objections.csv"
 	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("ID", strings.Join(pos, " "), "show takes exactly one objection id")
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.Numbers)
+	lf := bindListFlags(cmd.Flags(), true)
+	var asJSON *bool
+	if sub == "list" {
+		asJSON = cmd.Flags().Bool("json", false, "print a JSON array")
 	}
-	reg, done, err := a.register(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	o, err := reg.Store().Objection(ctx, pos[0])
-	if err != nil {
-		return exitFailure, err
-	}
-	out := struct {
-		objectionJSON
-		Offer *objections.Offer `json:"offer,omitempty"`
-	}{objectionJSON: toJSON(o)}
-	if o.OfferID != "" {
-		if off, err := reg.Store().Offer(ctx, o.OfferID); err == nil {
-			out.Offer = &off
-		} else if objections.ErrorCode(err) != objections.ENOTFOUND {
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "objections %s takes flags only", sub)
+		}
+		reg, done, err := a.register(ctx, &cfg)
+		if err != nil {
 			return exitFailure, err
 		}
-	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return exitOK, enc.Encode(out)
+		defer done()
+		f, err := lf.filter(ctx, reg)
+		if err != nil {
+			return exitFailure, err
+		}
+		switch {
+		case sub == "export":
+			w := csv.NewWriter(a.stdout)
+			_ = w.Write(objections.ExportHeader())
+			err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { return w.Write(objections.ExportRow(o)) })
+			w.Flush()
+			if err == nil {
+				err = w.Error()
+			}
+		case *asJSON:
+			items := []objectionJSON{}
+			err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error { items = append(items, toJSON(o)); return nil })
+			if err == nil {
+				err = printJSON(a, items)
+			}
+		default:
+			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tRECEIVED (Europe/Amsterdam)\tORG\tNUMBER\tSOURCE\tCAMPAIGN\tCALL\tSTATUS")
+			n := 0
+			err = eachObjection(ctx, reg.Store(), f, *lf.limit, func(o objections.Objection) error {
+				n++
+				_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.ReceivedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"),
+					o.Org, dash(o.Number), o.Source, dash(o.CampaignRef), dash(o.CallRef), o.Status)
+				return err
+			})
+			tw.Flush()
+			fmt.Fprintf(a.stdout, "%d objection(s)\n", n)
+		}
+		if err != nil {
+			return exitFailure, err
+		}
+		return exitOK, nil
+	})
 }
 
-func objectionsRecord(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("objections record")
+func (a *App) objectionsShowCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:     "show ID",
+		Short:   "Show one objection with the offer (the call's evidence) behind it, as JSON",
+		Long:    "Prints one objection and, when it came from a call, the offer that proves the right to object was offered. Changes nothing.",
+		Example: "  verzet objections show 01JQ3W9T6N8X4K2M5P7R9S1V3W",
+	}
+	b := a.storeBinding(cmd, &cfg)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "show takes exactly one objection id")
+		}
+		reg, done, err := a.register(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		o, err := reg.Store().Objection(ctx, args[0])
+		if err != nil {
+			return exitFailure, err
+		}
+		out := struct {
+			objectionJSON
+			Offer *objections.Offer `json:"offer,omitempty"`
+		}{objectionJSON: toJSON(o)}
+		if o.OfferID != "" {
+			if off, err := reg.Store().Offer(ctx, o.OfferID); err == nil {
+				out.Offer = &off
+			} else if objections.ErrorCode(err) != objections.ENOTFOUND {
+				return exitFailure, err
+			}
+		}
+		return exitOK, printJSON(a, out)
+	})
+}
+
+func (a *App) objectionsRecordCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "record NUMBER",
+		Short: "Record an objection that came in another way (agent, letter, e-mail, …)",
+		Long: `Adds an objection to the register: from the moment it is committed, ORG may no longer call
+NUMBER on the customer-relation basis. The org must be one the store knows (verzet orgs
+list). Recording the same number for the same org again is harmless: it says "already
+recorded". Prints the objection's id and the store it was written to.`,
+		Example: `  verzet objections record "06 1234 5678" --org acme --source agent --campaign spring
+  verzet objections record +31612345678 --org acme --source letter --note "brief van 3 maart"`,
+	}
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.Numbers).envOnly(&cfg.Orgs, "VERZET_DEFAULT_ORG")
+	fs := cmd.Flags()
 	org := fs.String("org", "", "organisation (default VERZET_DEFAULT_ORG)")
 	source := fs.String("source", "agent", "how the objection came in: agent, callback-line, email, letter, web, api, import, ivr-twilio, ivr-ari")
 	campaign := fs.String("campaign", "", "campaign reference")
@@ -293,120 +468,127 @@ func objectionsRecord(ctx context.Context, a *App, args []string) (int, error) {
 	agent := fs.String("agent", "", "agent reference")
 	note := fs.String("note", "", "free text, e.g. what the person said")
 	actor := fs.String("actor", "cli", "who records it")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet objections record NUMBER --org ORG --source agent [--campaign C]")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("NUMBER", strings.Join(pos, " "), "record takes exactly one number")
-	}
-	o, err := cfg.org(*org)
-	if err != nil {
-		return exitFailure, err
-	}
-	reg, done, err := a.register(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	rec, created, err := reg.Record(ctx, objections.Objection{Org: o, RawNumber: pos[0], Source: objections.Source(*source),
-		CampaignRef: *campaign, PersonID: *person, LeadRef: *lead, AgentRef: *agent, Note: *note, Actor: *actor})
-	if err != nil {
-		return exitFailure, err
-	}
-	verb := "recorded"
-	if !created {
-		verb = "already recorded"
-	}
-	fmt.Fprintf(a.stdout, "%s objection %s: %s may no longer call %s (since %s)\n", verb, rec.ID, rec.Org, rec.Number,
-		rec.ReceivedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05 MST"))
-	return exitOK, nil
-}
-
-func runOffers(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 || args[0] != "list" {
-		return exitFailure, objections.Invalid("subcommand", strings.Join(args, " "), "must be list")
-	}
-	fs, cfg, validate := a.flags("offers list")
-	lf := bindListFlags(fs, false)
-	outcome := fs.String("outcome", "", "only this outcome (objected, declined, no_input, invalid_input, hangup_during_prompt, error)")
-	asJSON := fs.Bool("json", false, "print a JSON array")
-	if _, err := parse(fs, args[1:], validate); err != nil {
-		return exitFailure, err
-	}
-	reg, done, err := a.register(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	of, err := lf.objectionFilter(reg)
-	if err != nil {
-		return exitFailure, err
-	}
-	f := objections.OfferFilter{Org: of.Org, Number: of.Number, Campaign: of.Campaign, Since: of.Since, Until: of.Until, Limit: 1000}
-	if *outcome != "" {
-		f.Outcome = objections.Outcome(*outcome)
-		if !f.Outcome.Valid() {
-			return exitFailure, objections.Invalid("outcome", *outcome, "is not a known outcome")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NUMBER", strings.Join(args, " "), "record takes exactly one number")
 		}
-	}
-	var items []objections.Offer
-	for {
-		page, err := reg.Store().Offers(ctx, f)
+		reg, o, done, err := a.registerFor(ctx, &cfg, *org, args[0])
 		if err != nil {
 			return exitFailure, err
 		}
-		items = append(items, page...)
-		if len(page) < f.PageLimit() || (*lf.limit > 0 && len(items) >= *lf.limit) {
-			break
-		}
-		f.After = page[len(page)-1].ID
-	}
-	if *lf.limit > 0 && len(items) > *lf.limit {
-		items = items[:*lf.limit]
-	}
-	if *asJSON {
-		if items == nil {
-			items = []objections.Offer{}
-		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return exitOK, enc.Encode(items)
-	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTARTED (Europe/Amsterdam)\tORG\tNUMBER\tPROVIDER\tCALL\tPROMPT\tPLAYED\tKEYS\tOUTCOME")
-	for _, o := range items {
-		keys := make([]string, len(o.Keys))
-		for i, k := range o.Keys {
-			keys[i] = k.Digit
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.StartedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"),
-			o.Org, dash(o.Number), o.Provider, o.CallRef, dash(strings.Trim(o.PromptID+"@"+o.PromptVersion+"/"+o.Language, "@/")),
-			strconv.FormatFloat(float64(o.PlayedMS)/1000, 'f', 1, 64)+"s", dash(strings.Join(keys, "")), o.Outcome)
-	}
-	tw.Flush()
-	fmt.Fprintf(a.stdout, "%d offer(s)\n", len(items))
-	return exitOK, nil
-}
-
-func runOrgs(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 {
-		return exitFailure, objections.Invalid("subcommand", "", "must be set or list")
-	}
-	switch args[0] {
-	case "set":
-		return orgsSet(ctx, a, args[1:])
-	case "list":
-		fs, cfg, validate := a.flags("orgs list")
-		asJSON := fs.Bool("json", false, "print a JSON array")
-		if _, err := parse(fs, args[1:], validate); err != nil {
+		defer done()
+		rec, created, err := reg.Record(ctx, objections.Objection{Org: o, RawNumber: args[0], Source: objections.Source(*source),
+			CampaignRef: *campaign, PersonID: *person, LeadRef: *lead, AgentRef: *agent, Note: *note, Actor: *actor})
+		if err != nil {
 			return exitFailure, err
 		}
-		reg, done, err := a.register(ctx, cfg, false)
+		verb := "recorded"
+		if !created {
+			verb = "already recorded"
+		}
+		fmt.Fprintf(a.stdout, "%s objection %s in %s: %s may no longer call %s (since %s)\n", verb, rec.ID, cfg.Store.Where(), rec.Org, rec.Number,
+			rec.ReceivedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05 MST"))
+		return exitOK, nil
+	})
+}
+
+func (a *App) offersCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List offers: the evidence, per call, that the right to object was offered",
+		Long: `Lists the offers that match the flags: per call, the prompt played (id, version, language),
+how long it played, the keys pressed and the outcome. Changes nothing.`,
+		Example: `  verzet offers list --org acme --since 24h
+  verzet offers list --outcome objected --json`,
+	}
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.Numbers)
+	lf := bindListFlags(cmd.Flags(), false)
+	outcome := cmd.Flags().String("outcome", "", "only this outcome (objected, declined, no_input, invalid_input, hangup_during_prompt, error)")
+	asJSON := cmd.Flags().Bool("json", false, "print a JSON array")
+	a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "offers list takes flags only")
+		}
+		reg, done, err := a.register(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		of, err := lf.filter(ctx, reg)
+		if err != nil {
+			return exitFailure, err
+		}
+		f := objections.OfferFilter{Org: of.Org, Number: of.Number, Campaign: of.Campaign, Since: of.Since, Until: of.Until, Limit: 1000}
+		if *outcome != "" {
+			f.Outcome = objections.Outcome(*outcome)
+			if !f.Outcome.Valid() {
+				return exitFailure, objections.Invalid("outcome", *outcome, "is not a known outcome")
+			}
+		}
+		var items []objections.Offer
+		for {
+			page, err := reg.Store().Offers(ctx, f)
+			if err != nil {
+				return exitFailure, err
+			}
+			items = append(items, page...)
+			if len(page) < f.PageLimit() || (*lf.limit > 0 && len(items) >= *lf.limit) {
+				break
+			}
+			f.After = page[len(page)-1].ID
+		}
+		if *lf.limit > 0 && len(items) > *lf.limit {
+			items = items[:*lf.limit]
+		}
+		if *asJSON {
+			if items == nil {
+				items = []objections.Offer{}
+			}
+			return exitOK, printJSON(a, items)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTARTED (Europe/Amsterdam)\tORG\tNUMBER\tPROVIDER\tCALL\tPROMPT\tPLAYED\tKEYS\tOUTCOME")
+		for _, o := range items {
+			keys := make([]string, len(o.Keys))
+			for i, k := range o.Keys {
+				keys[i] = k.Digit
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.StartedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"),
+				o.Org, dash(o.Number), o.Provider, o.CallRef, dash(strings.Trim(o.PromptID+"@"+o.PromptVersion+"/"+o.Language, "@/")),
+				strconv.FormatFloat(float64(o.PlayedMS)/1000, 'f', 1, 64)+"s", dash(strings.Join(keys, "")), o.Outcome)
+		}
+		tw.Flush()
+		fmt.Fprintf(a.stdout, "%d offer(s)\n", len(items))
+		return exitOK, nil
+	})
+	return group("offers", "List offers (evidence that the right to object was offered)",
+		"Offers are the evidence that each call offered the right to object: what was played, and what the caller pressed.",
+		groupRegister, cmd)
+}
+
+func (a *App) orgsCmd() *cobra.Command {
+	return group("orgs", "Set up and list organisations",
+		`Organisations are the callers the register answers for: each has its own objections, a
+sector (which decides whether the customer-relation basis still applies) and a relation term.`,
+		groupRegister, a.orgsSetCmd(), a.orgsListCmd())
+}
+
+func (a *App) orgsListCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the organisations the store knows",
+		Long:    "Lists the organisations, with those a call created on its own marked for review. Changes nothing.",
+		Example: "  verzet orgs list\n  verzet orgs list --json",
+	}
+	b := a.storeBinding(cmd, &cfg)
+	asJSON := cmd.Flags().Bool("json", false, "print a JSON array")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "orgs list takes flags only")
+		}
+		reg, done, err := a.register(ctx, &cfg)
 		if err != nil {
 			return exitFailure, err
 		}
@@ -419,9 +601,7 @@ func runOrgs(ctx context.Context, a *App, args []string) (int, error) {
 			if orgs == nil {
 				orgs = []objections.Org{}
 			}
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			return exitOK, enc.Encode(orgs)
+			return exitOK, printJSON(a, orgs)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tSECTOR\tTERM\tLANG\tNOTE")
@@ -434,14 +614,23 @@ func runOrgs(ctx context.Context, a *App, args []string) (int, error) {
 		}
 		tw.Flush()
 		return exitOK, nil
-	}
-	return exitFailure, objections.Invalid("subcommand", args[0], "must be set or list")
+	})
 }
 
-func orgsSet(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("orgs set")
+func (a *App) orgsSetCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "set ID",
+		Short: "Create or update an organisation",
+		Long: `Creates the organisation ID, or updates it: its display name (spoken in prompts), sector,
+customer-relation term, prompt language and dialogue rules. Prints the store it wrote to.`,
+		Example: `  verzet orgs set acme --name "Acme Goede Doelen" --sector charity
+  verzet orgs set zonneveld --name "Zonneveld Energie" --sector other --term 48 --justification "DPIA 2026-02"`,
+	}
+	b := a.storeBinding(cmd, &cfg).envOnly(&cfg.Orgs, "VERZET_RELATION_TERM")
+	fs := cmd.Flags()
 	name := fs.String("name", "", "display name, spoken in prompts (required, at most 128 characters)")
-	sector := fs.String("sector", "other", "charity, lottery, press or other (REQ-5: only the first three keep the customer-relation basis after 2026-07-01)")
+	sector := fs.String("sector", "other", "charity, lottery, press or other (only the first three keep the customer-relation basis after 2026-07-01)")
 	term := fs.String("term", "", "customer-relation term: months (36), 36m or 3y (default VERZET_RELATION_TERM)")
 	justification := fs.String("justification", "", "reference to the written justification a term over 36 months needs")
 	lang := fs.String("lang", "nl", "default prompt language")
@@ -450,58 +639,66 @@ func orgsSet(ctx context.Context, a *App, args []string) (int, error) {
 	keyDecline := fs.String("key-decline", "", "key that declines (default 2)")
 	keyTimeout := fs.Duration("key-timeout", 0, "how long to wait for a key after the offer (default 6s)")
 	after := fs.String("after", "", "after the dialogue: hangup (default) or continue in the Asterisk dialplan")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet orgs set ID --name NAME --sector SECTOR [--term 36] [--lang nl]")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("ID", strings.Join(pos, " "), "orgs set takes exactly one org id")
-	}
-	months := cfg.RelationTerm
-	if *term != "" {
-		if months, err = parseTerm(*term); err != nil {
-			return exitFailure, objections.Invalid("term", *term, "must be a number of months (1–240) such as 36, 36m or 3y")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "orgs set takes exactly one org id")
 		}
-	}
-	reg, done, err := a.register(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	o, err := reg.SetOrg(ctx, objections.Org{ID: pos[0], Name: *name, Sector: objections.Sector(*sector),
-		RelationTermMonths: months, TermJustification: *justification, Language: *lang,
-		IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
-			TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after}})
-	if err != nil {
-		return exitFailure, err
-	}
-	fmt.Fprintf(a.stdout, "org %s set: %q, sector %s, relation term %d months, language %s\n", o.ID, o.Name, o.Sector, o.RelationTermMonths, o.Language)
-	return exitOK, nil
+		months := cfg.Orgs.RelationTermMonths
+		if *term != "" {
+			var err error
+			if months, err = parseTerm(*term); err != nil {
+				return exitFailure, objections.Invalid("term", *term, "%s", err)
+			}
+		}
+		reg, done, err := a.register(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		o, err := reg.SetOrg(ctx, objections.Org{ID: args[0], Name: *name, Sector: objections.Sector(*sector),
+			RelationTermMonths: months, TermJustification: *justification, Language: *lang,
+			IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
+				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after}})
+		if err != nil {
+			return exitFailure, err
+		}
+		fmt.Fprintf(a.stdout, "org %s set in %s: %q, sector %s, relation term %d months, language %s\n", o.ID, cfg.Store.Where(), o.Name, o.Sector, o.RelationTermMonths, o.Language)
+		return exitOK, nil
+	})
 }
 
-func runVerify(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("verify")
-	if _, err := parse(fs, args, validate); err != nil {
-		return exitFailure, err
+func (a *App) verifyCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the hash chain of the event log; exit 1 naming the first broken link",
+		Long: `Walks the event log from the first event and checks each link of its hash chain: evidence
+edited behind verzet's back breaks it. Changes nothing.
+
+Exit status: 0 intact, 1 broken (the first broken link is named), 2 error.`,
+		Example: "  verzet verify --data-dir /srv/verzet",
+		GroupID: groupRegister,
 	}
-	s, err := openStores(ctx, cfg, false)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer s.Close()
-	n, err := objections.VerifyChain(ctx, s.Register)
-	var ce *objections.ChainError
-	if asChainError(err, &ce) {
-		fmt.Fprintf(a.stdout, "BROKEN: %s (the %d events before it are intact)\n", ce.Error(), n)
-		return exitNo, nil
-	}
-	if err != nil {
-		return exitFailure, err
-	}
-	fmt.Fprintf(a.stdout, "chain intact: %d events verified\n", n)
-	return exitOK, nil
+	b := a.storeBinding(cmd, &cfg)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "verify takes no arguments")
+		}
+		s, err := openStore(ctx, cfg.Store, existingStore)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer s.Close()
+		n, err := objections.VerifyChain(ctx, s.Register)
+		var ce *objections.ChainError
+		if asChainError(err, &ce) {
+			fmt.Fprintf(a.stdout, "BROKEN: %s (the %d events before it are intact)\n", ce.Error(), n)
+			return exitNo, nil
+		}
+		if err != nil {
+			return exitFailure, err
+		}
+		fmt.Fprintf(a.stdout, "chain intact: %d events verified\n", n)
+		return exitOK, nil
+	})
 }

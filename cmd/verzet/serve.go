@@ -11,52 +11,78 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
 )
 
-func runServe(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("serve")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet serve [flags]\n\nRuns the HTTP server. Every flag has a VERZET_* variable; flags win.\n\nSettings:")
-		fs.PrintDefaults()
+func (a *App) serveCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server: the /v1 API, the web UI, and the Twilio and Asterisk adapters",
+		Long: `Runs the HTTP server until SIGTERM or Ctrl-C: the /v1 API for dialers and integrators, the
+supervisors' web UI at /ui/, the Twilio webhooks (with VERZET_TWILIO_AUTH_TOKEN or --demo)
+and the Asterisk adapter (with VERZET_ARI_URL); GET /healthz and /readyz for probes.
+
+It creates the store when it does not exist and migrates it first (PostgreSQL: unless
+--no-migrate). Every setting below is also a VERZET_* variable; flags win.`,
+		Example: `  verzet serve
+  verzet serve --demo                       # try the Twilio dialogue locally with verzet simulate twilio
+  VERZET_DATABASE_URL=postgres://verzet:…@db:5432/verzet verzet serve --http-addr :8080`,
+		GroupID: groupServer,
 	}
-	if _, err := parse(fs, args, validate); err != nil {
-		return exitFailure, err
+	b := newBinding(a.env, cmd.Flags())
+	for _, s := range cfg.sections() {
+		b.flags(s)
 	}
-	log, err := a.logger(cfg)
-	if err != nil {
-		return exitFailure, err
-	}
+	var opt serveOptions
+	fs := cmd.Flags()
+	fs.BoolVar(&opt.noMigrate, "no-migrate", false, "do not apply PostgreSQL schema migrations at start-up (run verzet migrate separately)")
+	fs.BoolVar(&opt.demo, "demo", false, "turn on the Twilio webhooks with a local token kept in the data dir, and print the verzet simulate twilio command to try them")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "serve takes flags only")
+		}
+		return exitOK, a.serve(ctx, cfg, opt)
+	})
+}
+
+// serveOptions are serve's own flags.
+type serveOptions struct {
+	noMigrate bool // --no-migrate
+	demo      bool // --demo: Twilio webhooks with a local token
+}
+
+func (a *App) serve(ctx context.Context, cfg Config, opt serveOptions) error {
+	log := a.logger(cfg.Log)
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
 
-	st, err := openStores(ctx, cfg, !cfg.NoMigrate)
-	if err != nil {
-		return exitFailure, err
+	mode := createStore
+	if opt.noMigrate {
+		mode = createStoreNoMigrate
 	}
-	defer st.Close()
-	reg, err := st.newRegister(cfg)
+	s, err := openStore(ctx, cfg.Store, mode)
 	if err != nil {
-		return exitFailure, err
+		return err
 	}
+	defer s.Close()
 
-	srv := &Server{Log: log, Register: reg, Stores: st, Config: *cfg, Metrics: prometheus.NewRegistry()}
+	srv := &Server{Log: log, Register: s.newRegister(&cfg), Stores: s, Config: cfg, Demo: opt.demo, Metrics: prometheus.NewRegistry()}
 	for _, f := range features() {
 		if err := f.start(ctx, srv); err != nil {
-			return exitFailure, fmt.Errorf("start %s: %w", f.name, err)
+			return fmt.Errorf("start %s: %w", f.name, err)
 		}
 	}
-	return exitOK, srv.Run(ctx)
+	return srv.Run(ctx)
 }
 
 // feature is one part plugged into serve (IVR, Twilio, ARI, API, UI): each
-// lives in its own file, adds its settings, starts its goroutines on the
-// server's group and mounts its routes.
+// lives in its own file, reads its section of the configuration, starts its
+// goroutines on the server's group and mounts its routes.
 type feature struct {
 	name string
-	// settings returns the feature's configuration variables.
-	settings func(c *Config) []setting
 	// start validates the feature's configuration, starts what it runs and
 	// adds its routes with srv.Mount.
 	start func(ctx context.Context, srv *Server) error
@@ -70,6 +96,8 @@ type Server struct {
 	// Stores are the capabilities of the register's store (stores.go).
 	Stores *stores
 	Config Config
+	// Demo is serve --demo: the Twilio webhooks with a local token.
+	Demo bool
 	// IVR is set by the ivr feature for the telephony adapters.
 	IVR *IVR
 	// Metrics is the registry served at /metrics (by the api feature);
@@ -77,6 +105,8 @@ type Server struct {
 	Metrics *prometheus.Registry
 	// Ready, when set, receives the bound address once listening (tests).
 	Ready func(addr string)
+	// UI is set by the ui feature: GET / then leads to the web UI.
+	UI bool
 
 	mounts []func(mux *http.ServeMux)
 	// background are the goroutines features started; Run waits for them
@@ -97,15 +127,23 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if s.UI {
+			http.Redirect(w, r, "/ui/", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, "verzet: the API for dialers and integrators is at /v1/ (its description at /v1/openapi.json); /healthz and /readyz answer probes.\n")
+	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.Register.Store().Ping(ctx); err != nil {
-			s.Log.Warn("store not ready", zap.String("store", s.Config.StoreName()), zap.Error(err))
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": s.Config.StoreName()})
+			s.Log.Warn("store not ready", zap.String("store", s.Config.Store.Kind()), zap.Error(err))
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": s.Config.Store.Kind()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.Config.StoreName()})
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.Config.Store.Kind()})
 	})
 	for _, m := range s.mounts {
 		m(mux)
@@ -116,9 +154,9 @@ func (s *Server) Handler() http.Handler {
 // Run listens until ctx is cancelled, then shuts down gracefully: it stops
 // accepting connections and lets requests in flight finish (up to 20 s).
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.Config.HTTPAddr)
+	ln, err := net.Listen("tcp", s.Config.HTTP.Addr)
 	if err != nil {
-		return objections.Invalid("VERZET_HTTP_ADDR", s.Config.HTTPAddr, "cannot listen: %v", err)
+		return objections.Invalid("VERZET_HTTP_ADDR", s.Config.HTTP.Addr, "cannot listen: %v", err)
 	}
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -128,7 +166,7 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          zap.NewStdLog(s.Log.Named("http")),
 	}
-	s.Log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("store", s.Config.StoreName()))
+	s.Log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("store", s.Config.Store.Kind()))
 	if s.Ready != nil {
 		s.Ready(ln.Addr().String())
 	}

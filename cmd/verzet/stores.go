@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"time"
-
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/httpapi"
@@ -44,8 +41,10 @@ type stores struct {
 	// feature).
 	Records review.Records
 
-	migrate func(ctx context.Context) error
-	close   func() error
+	// pg is the PostgreSQL store itself, nil on SQLite: for what only
+	// PostgreSQL has (its schema version).
+	pg    *postgres.Store
+	close func() error
 }
 
 // postgresStores wires every capability of a PostgreSQL store.
@@ -59,7 +58,7 @@ func postgresStores(s *postgres.Store) *stores {
 		FactsBatch: s,
 		FactsMany:  s,
 		Records:    s,
-		migrate:    s.Migrate,
+		pg:         s,
 		close:      s.Close,
 	}
 }
@@ -74,54 +73,17 @@ func sqliteStores(s *sqlite.Store) *stores {
 		Decisions:  s,
 		FactsBatch: s,
 		Records:    s,
-		migrate:    s.Migrate,
 		close:      s.Close,
 	}
-}
-
-// openStores opens the configured store: PostgreSQL when a database URL is
-// set, else the embedded SQLite file. The embedded store is always
-// migrated (it must work with one command); PostgreSQL is migrated when
-// migrate is true.
-func openStores(ctx context.Context, cfg *Config, migrate bool) (*stores, error) {
-	var st *stores
-	switch {
-	case cfg.DatabaseURL != "":
-		octx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		pg, err := postgres.Open(octx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, err
-		}
-		st = postgresStores(pg)
-	default:
-		lite, err := sqlite.Open(ctx, cfg.SQLitePath())
-		if err != nil {
-			return nil, err
-		}
-		st = sqliteStores(lite)
-		migrate = true
-	}
-	if migrate {
-		if err := st.migrate(ctx); err != nil {
-			st.Close()
-			return nil, err
-		}
-	}
-	return st, nil
 }
 
 // Close releases the store.
 func (s *stores) Close() error { return s.close() }
 
 // newRegister returns the register over the store, with the configured
-// default region for numbers.
-func (s *stores) newRegister(cfg *Config) (*objections.Register, error) {
-	nums, err := objections.NewNumbers(cfg.DefaultRegion)
-	if err != nil {
-		return nil, err
-	}
-	return objections.NewRegister(s.Register, nums, nil), nil
+// region for numbers.
+func (s *stores) newRegister(cfg *Config) *objections.Register {
+	return objections.NewRegister(s.Register, objections.Numbers{Region: cfg.Numbers.Region}, nil)
 }
 
 // api is what the /v1 API uses besides the register.

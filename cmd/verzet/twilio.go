@@ -17,10 +17,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/postgres"
+	"github.com/verzet/verzet/objections/sqlite"
 	"github.com/verzet/verzet/telephony/twilio"
 	"github.com/verzet/verzet/telephony/twilio/twiliotest"
 )
@@ -30,35 +34,26 @@ import (
 const demoTokenFile = "twilio-demo-token"
 
 func twilioFeature() feature {
-	return feature{
-		name: "twilio",
-		settings: func(c *Config) []setting {
-			return []setting{
-				{"VERZET_TWILIO_AUTH_TOKEN", "twilio-auth-token", "", "Twilio auth token (two, comma-separated, during a rotation); turns on the /twilio/ webhooks, which answer 404 without it. Prefer the variable: flags show in ps", &c.TwilioAuthToken},
-				{"VERZET_PUBLIC_URL", "public-url", "", "verzet's base URL as Twilio requests it (https://ivr.example.nl); webhook signatures are checked against it", &c.PublicURL},
-				{"VERZET_TWILIO_TTS", "twilio-tts", "", "speak the prompts with Twilio's <Say> instead of playing the catalogue audio: a voice (Polly.Lotte) or lang=voice pairs (nl=Polly.Lotte,en=Polly.Amy)", &c.TwilioTTS},
-				{"VERZET_TWILIO_ACCOUNT_SID", "twilio-account-sid", "", "Twilio account SID (AC…), for verzet twilio handoff", &c.TwilioAccountSID},
-				{"VERZET_TWILIO_API_KEY", "twilio-api-key", "", "Twilio API key SID (SK…), for the REST API instead of the auth token", &c.TwilioAPIKey},
-				{"VERZET_TWILIO_API_SECRET", "twilio-api-secret", "", "the API key's secret", &c.TwilioAPISecret},
-				{"VERZET_TWILIO_API_URL", "twilio-api-url", "", "base URL of Twilio's REST API when not https://api.twilio.com: a proxy or a mock (the credentials are sent there)", &c.TwilioAPIURL},
-			}
-		},
-		start: startTwilio,
-	}
+	return feature{name: "twilio", start: startTwilio}
 }
 
 // twilioCalls is what the Twilio feature needs of the store: the call
-// records, and their purge. Both stores implement it (stores.go).
+// records, and their purge. Both stores implement it.
 type twilioCalls interface {
 	twilio.Calls
 	PurgeCalls(ctx context.Context, provider string, before time.Time) (int64, error)
 }
 
+var (
+	_ twilioCalls = (*postgres.Store)(nil)
+	_ twilioCalls = (*sqlite.Store)(nil)
+)
+
 func startTwilio(ctx context.Context, srv *Server) error {
-	cfg := srv.Config
+	cfg := srv.Config.Twilio
 	log := srv.Log.Named("twilio")
-	tokens := splitTokens(cfg.TwilioAuthToken)
-	if len(tokens) == 0 && !cfg.Demo {
+	tokens := cfg.AuthTokens
+	if len(tokens) == 0 && !srv.Demo {
 		log.Info("Twilio webhooks off: VERZET_TWILIO_AUTH_TOKEN is not set")
 		return nil
 	}
@@ -67,53 +62,42 @@ func startTwilio(ctx context.Context, srv *Server) error {
 	}
 	calls := srv.Stores.Calls
 	public := cfg.PublicURL
-	switch {
-	case public != "":
-		u, err := twilio.ParsePublicURL(public)
-		if err != nil {
-			return err
-		}
-		public = u
-	case !cfg.Demo || len(tokens) > 0: // --demo's own token only may go without
+	if public == "" && (!srv.Demo || len(tokens) > 0) { // --demo's own token only may go without
 		return objections.Invalid("VERZET_PUBLIC_URL", "", "is required with VERZET_TWILIO_AUTH_TOKEN: the base URL Twilio requests (https://ivr.example.nl); signatures are checked against it")
 	}
+	dataDir := srv.Config.Store.DataDir
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs // the printed commands work from any folder
+	}
 	if len(tokens) == 0 {
-		t, err := demoToken(cfg.DataDir, true)
+		t, err := demoToken(dataDir, true)
 		if err != nil {
 			return err
 		}
 		tokens = []string{t}
 	}
-	voices, err := twilio.ParseVoices(cfg.TwilioTTS)
-	if err != nil {
-		return err
-	}
-	for lang := range voices {
+	for lang := range cfg.Voices {
 		if lang != "" && !slices.Contains(srv.IVR.Catalog.Languages(), lang) {
-			return objections.Invalid("VERZET_TWILIO_TTS", cfg.TwilioTTS, "names language %q, which the prompt catalogue lacks (%s)", lang, strings.Join(srv.IVR.Catalog.Languages(), ", "))
+			return objections.Invalid("VERZET_TWILIO_TTS", cfg.VoicesRaw, "names language %q, which the prompt catalogue lacks (%s)", lang, strings.Join(srv.IVR.Catalog.Languages(), ", "))
 		}
 	}
-	nums, err := objections.NewNumbers(cfg.DefaultRegion)
-	if err != nil {
-		return err
-	}
-	org := cfg.DefaultOrg
-	if cfg.Demo && org == "" {
+	org := srv.Config.Orgs.Default
+	if srv.Demo && org == "" {
 		org = "demo"
 	}
 	flows := func(ctx context.Context, org, lang string) (ivr.Flow, string) {
 		return srv.IVR.Flow(ctx, srv.Register, org, lang)
 	}
-	h, err := twilio.New(twilio.Config{AuthTokens: tokens, PublicURL: public, DefaultOrg: org, Voices: voices, Numbers: nums},
-		srv.IVR.Dialogue, srv.IVR.Catalog, flows, calls, log)
+	h, err := twilio.New(twilio.Config{AuthTokens: tokens, PublicURL: public, DefaultOrg: org, Voices: cfg.Voices,
+		Numbers: objections.Numbers{Region: srv.Config.Numbers.Region}}, srv.IVR.Dialogue, srv.IVR.Catalog, flows, calls, log)
 	if err != nil {
 		return err
 	}
 	srv.Mount(h.Routes)
 	registerTwilioMetrics(srv.Metrics, h.Stats())
 	srv.Go(func(ctx context.Context) { purgeCalls(ctx, calls, log) })
-	log.Info("Twilio webhooks on", zap.String("public_url", public), zap.Bool("tts", len(voices) > 0), zap.Int("tokens", len(tokens)))
-	if cfg.Demo {
+	log.Info("Twilio webhooks on", zap.String("public_url", public), zap.Bool("tts", len(cfg.Voices) > 0), zap.Int("tokens", len(tokens)))
+	if srv.Demo {
 		ready := srv.Ready
 		srv.Ready = func(addr string) {
 			if ready != nil {
@@ -124,8 +108,8 @@ func startTwilio(ctx context.Context, srv *Server) error {
 				base = localURL(addr)
 			}
 			log.Info("twilio demo: in another shell, run",
-				zap.String("command", demoCommand(base, cfg.DataDir)),
-				zap.String("then", "verzet check +31612345678 --org "+org+" --data-dir "+shellQuote(cfg.DataDir)))
+				zap.String("command", demoCommand(base, dataDir)),
+				zap.String("then", "verzet check +31612345678 --org "+org+" --data-dir "+shellQuote(dataDir)))
 		}
 	}
 	return nil
@@ -163,16 +147,6 @@ func purgeCalls(ctx context.Context, calls twilioCalls, log *zap.Logger) {
 		case <-t.C:
 		}
 	}
-}
-
-func splitTokens(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // demoToken reads the demo auth token from the data dir, creating it
@@ -229,65 +203,62 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// runTwilio is `verzet twilio handoff CALLSID`.
-func runTwilio(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 || args[0] != "handoff" {
-		sub := ""
-		if len(args) > 0 {
-			sub = args[0]
+func (a *App) twilioCmd() *cobra.Command {
+	return group("twilio", "Move a live Twilio call into the objection dialogue",
+		"Tools for calls that run on Twilio.", groupTelephony, a.handoffCmd())
+}
+
+// handoffCmd is `verzet twilio handoff CALLSID`.
+func (a *App) handoffCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "handoff CALLSID",
+		Short: "Move the live call CALLSID into the objection dialogue (Twilio's REST API)",
+		Long: `Moves the live call CALLSID (the customer's leg) into the objection dialogue: Twilio's REST
+API (UpdateCall) makes it fetch VERZET_PUBLIC_URL/twilio/voice with the call's context from
+the flags. Needs VERZET_PUBLIC_URL, VERZET_TWILIO_ACCOUNT_SID and VERZET_TWILIO_AUTH_TOKEN
+(or VERZET_TWILIO_API_KEY and VERZET_TWILIO_API_SECRET). Changes nothing in the store: the
+call records the offer and any objection.`,
+		Example: `  verzet twilio handoff CA1f2e3d4c5b6a79880a1b2c3d4e5f6071 --org acme --campaign spring
+  verzet twilio handoff "$CALLSID" --org acme --lang en --number "06 1234 5678" --announced`,
+	}
+	b := newBinding(a.env, cmd.Flags()).
+		flags(&cfg.Twilio, "VERZET_TWILIO_AUTH_TOKEN", "VERZET_PUBLIC_URL", "VERZET_TWILIO_ACCOUNT_SID", "VERZET_TWILIO_API_KEY",
+			"VERZET_TWILIO_API_SECRET", "VERZET_TWILIO_API_URL").
+		flags(&cfg.Numbers).flags(&cfg.Prompts).envOnly(&cfg.Orgs, "VERZET_DEFAULT_ORG")
+	ctxFlags := callContextFlags(cmd.Flags())
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("CALLSID", strings.Join(args, " "), "give exactly one call SID (CA…)")
 		}
-		return exitFailure, objections.Invalid("subcommand", sub, "must be handoff")
-	}
-	fs, cfg, validate := a.flags("twilio handoff")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet twilio handoff CALLSID [--org ORG] [--campaign ID] [--lang LANG] [flags]\n\n"+
-			"Moves the live call CALLSID (the customer's leg) into the objection dialogue: Twilio's REST API\n"+
-			"(UpdateCall) makes it fetch VERZET_PUBLIC_URL/twilio/voice with the context below. Needs\n"+
-			"VERZET_TWILIO_ACCOUNT_SID and VERZET_TWILIO_AUTH_TOKEN (or VERZET_TWILIO_API_KEY and _SECRET).\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	ctxFlags := callContextFlags(fs)
-	pos, err := parse(fs, args[1:], validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("CALLSID", strings.Join(pos, " "), "give exactly one call SID (CA…)")
-	}
-	org, err := cfg.org(*ctxFlags.org)
-	if err != nil {
-		return exitFailure, err
-	}
-	query, err := ctxFlags.query(cfg, org)
-	if err != nil {
-		return exitFailure, err
-	}
-	if cfg.PublicURL == "" {
-		return exitFailure, objections.Invalid("VERZET_PUBLIC_URL", "", "is required: the base URL Twilio requests for verzet's webhooks")
-	}
-	public, err := twilio.ParsePublicURL(cfg.PublicURL)
-	if err != nil {
-		return exitFailure, err
-	}
-	token := ""
-	if t := splitTokens(cfg.TwilioAuthToken); len(t) > 0 {
-		token = t[0]
-	}
-	hc, err := twilioAPIClient(cfg.TwilioAPIURL)
-	if err != nil {
-		return exitFailure, err
-	}
-	rc, err := twilio.NewRESTClient(twilio.RESTConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: token, APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret,
-		HTTPClient: hc})
-	if err != nil {
-		return exitFailure, err
-	}
-	voice := twilio.VoiceURL(public, query)
-	if err := twilio.Handoff(ctx, rc.Api, pos[0], voice); err != nil {
-		return exitFailure, err
-	}
-	fmt.Fprintf(a.stdout, "call %s handed off to %s\n", pos[0], voice)
-	return exitOK, nil
+		org, err := cfg.Orgs.org(*ctxFlags.org)
+		if err != nil {
+			return exitFailure, err
+		}
+		query, err := ctxFlags.query(&cfg, org)
+		if err != nil {
+			return exitFailure, err
+		}
+		tw := cfg.Twilio
+		if tw.PublicURL == "" {
+			return exitFailure, objections.Invalid("VERZET_PUBLIC_URL", "", "is required: the base URL Twilio requests for verzet's webhooks")
+		}
+		token := ""
+		if len(tw.AuthTokens) > 0 {
+			token = tw.AuthTokens[0]
+		}
+		rc, err := twilio.NewRESTClient(twilio.RESTConfig{AccountSID: tw.AccountSID, AuthToken: token, APIKey: tw.APIKey, APISecret: tw.APISecret,
+			HTTPClient: twilioAPIClient(tw.APIURL)})
+		if err != nil {
+			return exitFailure, err
+		}
+		voice := twilio.VoiceURL(tw.PublicURL, query)
+		if err := twilio.Handoff(ctx, rc.Api, args[0], voice); err != nil {
+			return exitFailure, err
+		}
+		fmt.Fprintf(a.stdout, "call %s handed off to %s\n", args[0], voice)
+		return exitOK, nil
+	})
 }
 
 // twilioAPIClient returns the HTTP client for Twilio's REST API: nil (the
@@ -295,16 +266,15 @@ func runTwilio(ctx context.Context, a *App, args []string) (int, error) {
 // twilio-go v1.31.0 has the API's host built in (its Edge and Region only
 // change the part before twilio.com), so the transport rewrites each
 // request's scheme and host, and puts the base URL's path in front.
-func twilioAPIClient(base string) (*http.Client, error) {
-	base = strings.TrimSpace(base)
+func twilioAPIClient(base string) *http.Client {
 	if base == "" {
-		return nil, nil
+		return nil
 	}
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, objections.Invalid("VERZET_TWILIO_API_URL", redactedURL(base), "must be an absolute http(s) URL without credentials or query, e.g. https://api.twilio.com")
+	if err != nil {
+		return nil // TwilioConfig checked it when loaded
 	}
-	return &http.Client{Transport: apiBaseTransport{base: u, next: http.DefaultTransport}}, nil
+	return &http.Client{Transport: apiBaseTransport{base: u, next: http.DefaultTransport}}
 }
 
 // apiBaseTransport sends each request to base instead of the host it names.
@@ -329,10 +299,7 @@ type contextFlags struct {
 	announced                                            *bool
 }
 
-func callContextFlags(fs interface {
-	String(name, value, usage string) *string
-	Bool(name string, value bool, usage string) *bool
-}) contextFlags {
+func callContextFlags(fs *pflag.FlagSet) contextFlags {
 	return contextFlags{
 		org:        fs.String("org", "", "the org whose objection it is (default VERZET_DEFAULT_ORG)"),
 		campaign:   fs.String("campaign", "", "the dialer's campaign id"),
@@ -356,7 +323,7 @@ func (f contextFlags) query(cfg *Config, org string) (url.Values, error) {
 		q.Set("org", o)
 	}
 	if *f.lang != "" {
-		cat, err := loadCatalog(cfg)
+		cat, err := loadCatalog(cfg.Prompts)
 		if err != nil {
 			return nil, err
 		}
@@ -366,11 +333,7 @@ func (f contextFlags) query(cfg *Config, org string) (url.Values, error) {
 		q.Set("lang", strings.ToLower(*f.lang))
 	}
 	if *f.number != "" {
-		nums, err := objections.NewNumbers(cfg.DefaultRegion)
-		if err != nil {
-			return nil, err
-		}
-		n, err := nums.Normalize(*f.number)
+		n, err := (objections.Numbers{Region: cfg.Numbers.Region}).Normalize(*f.number)
 		if err != nil {
 			return nil, err
 		}
@@ -390,24 +353,29 @@ func (f contextFlags) query(cfg *Config, org string) (url.Values, error) {
 	return q, nil
 }
 
-// runSimulate is `verzet simulate twilio`.
-func runSimulate(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 || args[0] != "twilio" {
-		sub := ""
-		if len(args) > 0 {
-			sub = args[0]
-		}
-		return exitFailure, objections.Invalid("subcommand", sub, "must be twilio")
+func (a *App) simulateCmd() *cobra.Command {
+	return group("simulate", "Play a provider's part in a call to verzet, to try the dialogue",
+		"Simulators that play a telephony provider's part against a running verzet serve.", groupTelephony, a.simulateTwilioCmd())
+}
+
+// simulateTwilioCmd is `verzet simulate twilio`.
+func (a *App) simulateTwilioCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "twilio --url BASE --to NUMBER",
+		Short: "Play Twilio's part in a call to verzet's webhooks; print each TwiML step",
+		Long: `Plays Twilio's part in a call to verzet's webhooks at BASE (VERZET_PUBLIC_URL of the
+server): signed requests, <Gather> with the keys given, <Redirect>, the status callback. Prints
+each TwiML step. Signs with VERZET_TWILIO_AUTH_TOKEN, or with the demo token that
+'verzet serve --demo' keeps in the data dir. The server records what the call does.
+
+Exit status: 0 when every webhook was answered, 1 when one was not, 2 on bad input.`,
+		Example: `  verzet simulate twilio --url http://localhost:8080 --to +31612345678 --keys 1 --data-dir ./data
+  verzet simulate twilio --url https://ivr.example.nl --to 0612345678 --keys ,2 --org acme --lang en`,
 	}
-	fs, cfg, validate := a.flags("simulate twilio")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet simulate twilio --url BASE --to NUMBER [--keys 1] [flags]\n\n"+
-			"Plays Twilio's part in a call to verzet's webhooks at BASE (VERZET_PUBLIC_URL of the server):\n"+
-			"signed requests, <Gather> with the keys given, <Redirect>, the status callback. Prints each\n"+
-			"TwiML step. Signs with VERZET_TWILIO_AUTH_TOKEN, or the demo token in the data dir.\n"+
-			"Exit 0 when every webhook was answered, 1 when one was not, 2 on bad input.\n\nFlags:")
-		fs.PrintDefaults()
-	}
+	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Store, "VERZET_DATA_DIR").flags(&cfg.Numbers).
+		envOnly(&cfg.Twilio, "VERZET_TWILIO_AUTH_TOKEN").envOnly(&cfg.Prompts).envOnly(&cfg.Orgs, "VERZET_DEFAULT_ORG")
+	fs := cmd.Flags()
 	base := fs.String("url", "", "verzet's base URL as Twilio requests it (required)")
 	to := fs.String("to", "", "the called number (required): the customer on an outbound call")
 	from := fs.String("from", "+31201234567", "the calling number: the call centre on an outbound call, the customer on an inbound one (anonymous: withheld)")
@@ -418,90 +386,85 @@ func runSimulate(ctx context.Context, a *App, args []string) (int, error) {
 	noStatus := fs.Bool("no-status", false, "send no status callback at the end")
 	callSid := fs.String("call-sid", "", "the CallSid (default a random one)")
 	ctxFlags := callContextFlags(fs)
-	pos, err := parse(fs, args[1:], validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) > 0 {
-		return exitFailure, objections.Invalid("argument", pos[0], "simulate twilio takes flags only")
-	}
-	if *base == "" {
-		return exitFailure, objections.Invalid("url", "", "is required: verzet's base URL, e.g. http://localhost:8080")
-	}
-	public, err := twilio.ParsePublicURL(*base)
-	if err != nil {
-		return exitFailure, objections.Invalid("url", *base, "must be an absolute http(s) URL without query, e.g. http://localhost:8080")
-	}
-	if err := oneOf("direction", *direction, "inbound", "outbound-api", "outbound-dial"); err != nil {
-		return exitFailure, err
-	}
-	nums, err := objections.NewNumbers(cfg.DefaultRegion)
-	if err != nil {
-		return exitFailure, err
-	}
-	for _, n := range []struct {
-		field string
-		v     *string
-	}{{"to", to}, {"from", from}} {
-		switch {
-		case *n.v == "" && n.field == "to":
-			return exitFailure, objections.Invalid("to", "", "is required: the called number, e.g. +31612345678")
-		case strings.EqualFold(*n.v, "anonymous"):
-		default:
-			e164, err := nums.Normalize(*n.v)
-			if err != nil {
-				return exitFailure, objections.Invalid(n.field, *n.v, "is not a phone number")
-			}
-			*n.v = e164
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "simulate twilio takes flags only")
 		}
-	}
-	var script []string
-	if *keys != "" {
-		script = strings.Split(*keys, ",")
-		for _, k := range script {
-			if k != "" && !objections.ValidDigit(k) {
-				return exitFailure, objections.Invalid("keys", *keys, "must be single keys (0-9, *, #) separated by commas, e.g. 1 or 7,1")
+		if *base == "" {
+			return exitFailure, objections.Invalid("url", "", "is required: verzet's base URL, e.g. http://localhost:8080")
+		}
+		public, err := twilio.ParsePublicURL(*base)
+		if err != nil {
+			return exitFailure, objections.Invalid("url", *base, "must be an absolute http(s) URL without query, e.g. http://localhost:8080")
+		}
+		if err := oneOf("direction", *direction, "inbound", "outbound-api", "outbound-dial"); err != nil {
+			return exitFailure, err
+		}
+		nums := objections.Numbers{Region: cfg.Numbers.Region}
+		for _, n := range []struct {
+			field string
+			v     *string
+		}{{"to", to}, {"from", from}} {
+			switch {
+			case *n.v == "" && n.field == "to":
+				return exitFailure, objections.Invalid("to", "", "is required: the called number, e.g. +31612345678")
+			case strings.EqualFold(*n.v, "anonymous"):
+			default:
+				e164, err := nums.Normalize(*n.v)
+				if err != nil {
+					return exitFailure, objections.Invalid(n.field, *n.v, "is not a phone number")
+				}
+				*n.v = e164
 			}
 		}
-	}
-	if *hangupAt < 0 {
-		return exitFailure, objections.Invalid("hangup-at", fmt.Sprint(*hangupAt), "must be 0 (never) or a gather number")
-	}
-	if *callSid != "" && (len(*callSid) != 34 || !strings.HasPrefix(*callSid, "CA")) {
-		return exitFailure, objections.Invalid("call-sid", *callSid, "must be CA followed by 32 hex digits")
-	}
-	org := *ctxFlags.org
-	if org == "" {
-		org = cfg.DefaultOrg // the server falls back to its own default otherwise
-	}
-	query, err := ctxFlags.query(cfg, org)
-	if err != nil {
-		return exitFailure, err
-	}
-	token := ""
-	if t := splitTokens(cfg.TwilioAuthToken); len(t) > 0 {
-		token = t[0]
-	} else if token, err = demoToken(cfg.DataDir, false); err != nil {
-		return exitFailure, err
-	}
-	sim := &twiliotest.Simulator{AuthToken: token, Client: &http.Client{Timeout: 15 * time.Second}}
-	if *listen {
-		sim.Sleep = time.Sleep
-	}
-	call := twiliotest.Call{VoiceURL: twilio.VoiceURL(public, query), CallSid: *callSid, From: *from, To: *to, Direction: *direction,
-		Keys: script, Listen: *listen, HangupAt: *hangupAt}
-	if !*noStatus {
-		call.StatusURL = public + twilio.PathStatus
-	}
-	tr, err := sim.Run(ctx, call)
-	fmt.Fprint(a.stdout, tr)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return exitFailure, objections.Invalid("url", *base, "cannot be reached: %v", ue.Err)
+		var script []string
+		if *keys != "" {
+			script = strings.Split(*keys, ",")
+			for _, k := range script {
+				if k != "" && !objections.ValidDigit(k) {
+					return exitFailure, objections.Invalid("keys", *keys, "must be single keys (0-9, *, #) separated by commas, e.g. 1 or 7,1")
+				}
+			}
 		}
-		fmt.Fprintf(a.stderr, "verzet %v\n", err)
-		return exitNo, nil
-	}
-	return exitOK, nil
+		if *hangupAt < 0 {
+			return exitFailure, objections.Invalid("hangup-at", fmt.Sprint(*hangupAt), "must be 0 (never) or a gather number")
+		}
+		if *callSid != "" && (len(*callSid) != 34 || !strings.HasPrefix(*callSid, "CA")) {
+			return exitFailure, objections.Invalid("call-sid", *callSid, "must be CA followed by 32 hex digits")
+		}
+		org := *ctxFlags.org
+		if org == "" {
+			org = cfg.Orgs.Default // the server falls back to its own default otherwise
+		}
+		query, err := ctxFlags.query(&cfg, org)
+		if err != nil {
+			return exitFailure, err
+		}
+		token := ""
+		if t := cfg.Twilio.AuthTokens; len(t) > 0 {
+			token = t[0]
+		} else if token, err = demoToken(cfg.Store.DataDir, false); err != nil {
+			return exitFailure, err
+		}
+		sim := &twiliotest.Simulator{AuthToken: token, Client: &http.Client{Timeout: 15 * time.Second}}
+		if *listen {
+			sim.Sleep = time.Sleep
+		}
+		call := twiliotest.Call{VoiceURL: twilio.VoiceURL(public, query), CallSid: *callSid, From: *from, To: *to, Direction: *direction,
+			Keys: script, Listen: *listen, HangupAt: *hangupAt}
+		if !*noStatus {
+			call.StatusURL = public + twilio.PathStatus
+		}
+		tr, err := sim.Run(ctx, call)
+		fmt.Fprint(a.stdout, tr)
+		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				return exitFailure, objections.Invalid("url", *base, "cannot be reached: %v", ue.Err)
+			}
+			fmt.Fprintf(a.stderr, "verzet %v\n", err)
+			return exitNo, nil
+		}
+		return exitOK, nil
+	})
 }

@@ -263,12 +263,12 @@ func TestTwilioBadInputExitsTwo(t *testing.T) {
 // The commands' help names the Twilio settings.
 func TestTwilioHelp(t *testing.T) {
 	for _, args := range [][]string{{"serve", "--help"}, {"simulate", "twilio", "--help"}, {"twilio", "handoff", "--help"}} {
-		_, errOut, code := run(t, nil, args...)
+		out, _, code := run(t, nil, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d", args, code)
 		}
 		for _, want := range []string{"VERZET_TWILIO_AUTH_TOKEN", "VERZET_PUBLIC_URL"} {
-			if !strings.Contains(errOut, want) {
+			if !strings.Contains(out, want) {
 				t.Errorf("%v does not mention %s", args, want)
 			}
 		}

@@ -3,20 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
@@ -31,23 +30,14 @@ import (
 func uiFeature() feature {
 	return feature{
 		name: "ui",
-		settings: func(c *Config) []setting {
-			return []setting{
-				{"VERZET_UI_BCRYPT_COST", "ui-bcrypt-cost", strconv.Itoa(review.DefaultBcryptCost),
-					"bcrypt cost of new web UI passwords (4–31; each step doubles the time, 12 takes about a quarter second)", &c.UIBcryptCost},
-			}
-		},
 		start: func(ctx context.Context, srv *Server) error {
-			cost, err := bcryptCost(&srv.Config)
-			if err != nil {
-				return err
-			}
+			cost := srv.Config.UI.BcryptCost
 			st := srv.Stores
 			var cat *prompts.Catalog
 			if srv.IVR != nil {
 				cat = srv.IVR.Catalog
 			} else {
-				c, err := loadCatalog(&srv.Config)
+				c, err := loadCatalog(srv.Config.Prompts)
 				if err != nil {
 					return err
 				}
@@ -60,7 +50,7 @@ func uiFeature() feature {
 			}
 			// In the background, so that hashing the password does not
 			// hold up the listener; the sign-in is printed a moment after.
-			addr := srv.Config.HTTPAddr
+			addr := srv.Config.HTTP.Addr
 			srv.Go(func(ctx context.Context) {
 				name, password, err := review.Bootstrap(ctx, st.Access, cost, time.Now())
 				switch {
@@ -72,6 +62,7 @@ func uiFeature() feature {
 					printBootstrap(os.Stderr, addr, name, password)
 				}
 			})
+			srv.UI = true
 			srv.Mount(func(mux *http.ServeMux) {
 				mux.Handle("/ui/", ui.Handler())
 				mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
@@ -93,18 +84,6 @@ func uiFeature() feature {
 			return nil
 		},
 	}
-}
-
-// bcryptCost reads VERZET_UI_BCRYPT_COST.
-func bcryptCost(cfg *Config) (int, error) {
-	if cfg.UIBcryptCost == "" {
-		return review.DefaultBcryptCost, nil
-	}
-	n, err := strconv.Atoi(cfg.UIBcryptCost)
-	if err != nil || n < bcrypt.MinCost || n > bcrypt.MaxCost {
-		return 0, objections.Invalid("VERZET_UI_BCRYPT_COST", cfg.UIBcryptCost, "must be a number from %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
-	}
-	return n, nil
 }
 
 // printBootstrap writes the first admin's sign-in where the operator who
@@ -167,38 +146,51 @@ func promptTexter(cat *prompts.Catalog, st objections.Store) func(ctx context.Co
 	}
 }
 
-func runUsers(ctx context.Context, a *App, args []string) (int, error) {
-	if len(args) == 0 {
-		return exitFailure, objections.Invalid("subcommand", "", "must be one of create, list, password")
-	}
-	switch args[0] {
-	case "create":
-		return usersCreate(ctx, a, args[1:])
-	case "list":
-		return usersList(ctx, a, args[1:])
-	case "password":
-		return usersPassword(ctx, a, args[1:])
-	}
-	return exitFailure, objections.Invalid("subcommand", args[0], "must be one of create, list, password")
+func (a *App) usersCmd() *cobra.Command {
+	return group("users", "Manage the users of the web UI (/ui/)",
+		`Users sign in to the supervisors' web UI at /ui/. Their passwords are read from the terminal
+without echo, or as one line from a pipe; only bcrypt hashes are stored.`,
+		groupAccess, a.usersCreateCmd(), a.usersListCmd(), a.usersPasswordCmd())
 }
 
-// userStore opens the configured store's users.
+// userStore opens the configured store as the UI's.
 func (a *App) userStore(ctx context.Context, cfg *Config) (access.Store, func(), error) {
-	s, err := openStores(ctx, cfg, false)
+	s, err := openStore(ctx, cfg.Store, existingStore)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s.Access, func() { s.Close() }, nil
 }
 
-// readPassword reads one line from stdin; on a terminal it asks first.
-// The input is not hidden: pipe it in (`printf '%s\n' "$PW" | verzet users
-// create …`) where that matters.
+// readPassword reads the new password. On a terminal it asks twice and
+// does not echo what is typed; from a pipe it reads one line
+// (printf '%s\n' "$PW" | verzet users create …).
 func (a *App) readPassword() (string, error) {
-	if f, ok := a.stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(a.stderr, "Password (shown as you type; end with Enter): ")
+	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		ask := func(prompt string) (string, error) {
+			fmt.Fprint(a.stderr, prompt)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(a.stderr)
+			if err != nil {
+				return "", objections.Invalid("password", "", "cannot be read from the terminal: %v", err)
+			}
+			return string(b), nil
 		}
+		pw, err := ask("New password (not shown): ")
+		if err != nil {
+			return "", err
+		}
+		if pw == "" {
+			return "", objections.Invalid("password", "", "is empty")
+		}
+		again, err := ask("The same again: ")
+		if err != nil {
+			return "", err
+		}
+		if again != pw {
+			return "", objections.Invalid("password", "", "differs the second time; nothing was changed")
+		}
+		return pw, nil
 	}
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')
 	if err != nil && err != io.EOF {
@@ -206,157 +198,163 @@ func (a *App) readPassword() (string, error) {
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		return "", objections.Invalid("password", "", "is empty: give it on stdin, e.g. printf '%%s\\n' \"$PASSWORD\" | verzet users create …")
+		return "", objections.Invalid("password", "", "is empty: type it at the prompt, or give it on stdin, e.g. printf '%%s\\n' \"$PASSWORD\" | verzet users create …")
 	}
 	return line, nil
 }
 
-func usersCreate(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("users create")
-	role := fs.String("role", "supervisor", "supervisor (read, export) or admin (also void and read the audit log)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet users create --role supervisor|admin NAME < password\n\nCreates a user of the web UI (/ui/). The password is read from stdin (one line).")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("NAME", strings.Join(pos, " "), "users create takes exactly one user name")
-	}
-	name := strings.ToLower(strings.TrimSpace(pos[0]))
-	if err := access.ValidateUserName(name); err != nil {
-		return exitFailure, err
-	}
-	if !access.ValidUserRole(access.Role(*role)) {
-		return exitFailure, objections.Invalid("role", *role, "must be supervisor or admin")
-	}
-	cost, err := bcryptCost(cfg)
-	if err != nil {
-		return exitFailure, err
-	}
+// passwordHash reads the new password of user name and hashes it.
+func (a *App) passwordHash(name string, cost int) (string, error) {
 	password, err := a.readPassword()
 	if err != nil {
-		return exitFailure, err
+		return "", err
 	}
-	hash, err := review.HashPassword(password, name, cost)
-	if err != nil {
-		return exitFailure, err
-	}
-	st, done, err := a.userStore(ctx, cfg)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	now := time.Now()
-	u, err := access.NewUser(name, access.Role(*role), hash, "cli", now)
-	if err != nil {
-		return exitFailure, err
-	}
-	if u, err = st.CreateUser(ctx, u); err != nil {
-		return exitFailure, err
-	}
-	if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
-		if err := st.AppendAudit(ctx, e); err != nil {
-			return exitFailure, err
-		}
-	}
-	fmt.Fprintf(a.stdout, "user %s created with role %s; sign in at /ui/\n", u.Name, u.Role)
-	return exitOK, nil
+	return review.HashPassword(password, name, cost)
 }
 
-func usersPassword(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("users password")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: verzet users password NAME < password\n\nSets a new password for a user of the web UI (read from stdin); it must be changed at the next sign-in. Lifts a sign-in lock.")
-		fs.PrintDefaults()
+func (a *App) usersCreateCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a user of the web UI; the password is asked for (or read from stdin)",
+		Long: `Creates a user of the web UI (/ui/). On a terminal the password is asked for twice and not
+shown; from a pipe it is read as one line. Prints the store it was written to.`,
+		Example: `  verzet users create --role admin ada
+  printf '%s\n' "$PASSWORD" | verzet users create --role supervisor sam`,
 	}
-	pos, err := parse(fs, args, validate)
-	if err != nil {
-		return exitFailure, err
-	}
-	if len(pos) != 1 {
-		return exitFailure, objections.Invalid("NAME", strings.Join(pos, " "), "users password takes exactly one user name")
-	}
-	name := strings.ToLower(strings.TrimSpace(pos[0]))
-	st, done, err := a.userStore(ctx, cfg)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	u, err := st.UserByName(ctx, name)
-	if err != nil {
-		return exitFailure, err
-	}
-	cost, err := bcryptCost(cfg)
-	if err != nil {
-		return exitFailure, err
-	}
-	password, err := a.readPassword()
-	if err != nil {
-		return exitFailure, err
-	}
-	hash, err := review.HashPassword(password, name, cost)
-	if err != nil {
-		return exitFailure, err
-	}
-	if _, err := st.SetPassword(ctx, u.ID, hash, true); err != nil {
-		return exitFailure, err
-	}
-	if _, err := st.DeleteUserSessions(ctx, u.ID); err != nil {
-		return exitFailure, err
-	}
-	if e, err := access.NewAuditEntry(time.Now(), "cli", access.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
-		if err := st.AppendAudit(ctx, e); err != nil {
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.UI)
+	role := cmd.Flags().String("role", "supervisor", "supervisor (read, export) or admin (also void and read the audit log)")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NAME", strings.Join(args, " "), "users create takes exactly one user name")
+		}
+		name := strings.ToLower(strings.TrimSpace(args[0]))
+		if err := access.ValidateUserName(name); err != nil {
 			return exitFailure, err
 		}
-	}
-	fmt.Fprintf(a.stdout, "password of %s set; it must be changed at the next sign-in\n", u.Name)
-	return exitOK, nil
+		if !access.ValidUserRole(access.Role(*role)) {
+			return exitFailure, objections.Invalid("role", *role, "must be supervisor or admin")
+		}
+		st, done, err := a.userStore(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		hash, err := a.passwordHash(name, cfg.UI.BcryptCost)
+		if err != nil {
+			return exitFailure, err
+		}
+		now := time.Now()
+		u, err := access.NewUser(name, access.Role(*role), hash, "cli", now)
+		if err != nil {
+			return exitFailure, err
+		}
+		if u, err = st.CreateUser(ctx, u); err != nil {
+			return exitFailure, err
+		}
+		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
+			if err := st.AppendAudit(ctx, e); err != nil {
+				return exitFailure, err
+			}
+		}
+		fmt.Fprintf(a.stdout, "user %s created with role %s in %s; sign in at /ui/\n", u.Name, u.Role, cfg.Store.Where())
+		return exitOK, nil
+	})
 }
 
-func usersList(ctx context.Context, a *App, args []string) (int, error) {
-	fs, cfg, validate := a.flags("users list")
-	asJSON := fs.Bool("json", false, "print a JSON array")
-	if _, err := parse(fs, args, validate); err != nil {
-		return exitFailure, err
+func (a *App) usersPasswordCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "password NAME",
+		Short: "Set a new password for a user of the web UI and lift a sign-in lock",
+		Long: `Sets a new password for a user of the web UI (asked for on a terminal, or one line from a
+pipe); it must be changed at the next sign-in. Ends the user's sessions and lifts a sign-in
+lock.`,
+		Example: "  verzet users password ada",
 	}
-	st, done, err := a.userStore(ctx, cfg)
-	if err != nil {
-		return exitFailure, err
-	}
-	defer done()
-	users, err := st.Users(ctx)
-	if err != nil {
-		return exitFailure, err
-	}
-	if *asJSON {
-		if users == nil {
-			users = []access.User{}
+	b := a.storeBinding(cmd, &cfg).flags(&cfg.UI)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NAME", strings.Join(args, " "), "users password takes exactly one user name")
 		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return exitOK, enc.Encode(users)
-	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tCREATED (Europe/Amsterdam)\tLAST SIGN-IN\tSTATE")
-	now := time.Now()
-	for _, u := range users {
-		state := "ok"
-		switch {
-		case u.Locked(now):
-			state = "locked until " + u.LockedUntil.In(objections.Amsterdam()).Format("15:04:05")
-		case u.MustChangePassword:
-			state = "must change password"
+		name := strings.ToLower(strings.TrimSpace(args[0]))
+		st, done, err := a.userStore(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
 		}
-		last := "-"
-		if !u.LastSignInAt.IsZero() {
-			last = u.LastSignInAt.In(objections.Amsterdam()).Format("2006-01-02 15:04")
+		defer done()
+		u, err := st.UserByName(ctx, name)
+		if err != nil {
+			return exitFailure, err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04"), last, state)
+		hash, err := a.passwordHash(name, cfg.UI.BcryptCost)
+		if err != nil {
+			return exitFailure, err
+		}
+		if _, err := st.SetPassword(ctx, u.ID, hash, true); err != nil {
+			return exitFailure, err
+		}
+		if _, err := st.DeleteUserSessions(ctx, u.ID); err != nil {
+			return exitFailure, err
+		}
+		if e, err := access.NewAuditEntry(time.Now(), "cli", access.AuditPasswordChanged, u.Name, "set with verzet users password", ""); err == nil {
+			if err := st.AppendAudit(ctx, e); err != nil {
+				return exitFailure, err
+			}
+		}
+		fmt.Fprintf(a.stdout, "password of %s set in %s; it must be changed at the next sign-in\n", u.Name, cfg.Store.Where())
+		return exitOK, nil
+	})
+}
+
+func (a *App) usersListCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the users of the web UI",
+		Long:    "Lists the users of the web UI: role, when created, last sign-in, and whether locked or due to change their password. Changes nothing.",
+		Example: "  verzet users list\n  verzet users list --json",
 	}
-	tw.Flush()
-	fmt.Fprintf(a.stdout, "%d user(s)\n", len(users))
-	return exitOK, nil
+	b := a.storeBinding(cmd, &cfg)
+	asJSON := cmd.Flags().Bool("json", false, "print a JSON array")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) > 0 {
+			return exitFailure, objections.Invalid("argument", args[0], "users list takes flags only")
+		}
+		st, done, err := a.userStore(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		users, err := st.Users(ctx)
+		if err != nil {
+			return exitFailure, err
+		}
+		if *asJSON {
+			if users == nil {
+				users = []access.User{}
+			}
+			return exitOK, printJSON(a, users)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tCREATED (Europe/Amsterdam)\tLAST SIGN-IN\tSTATE")
+		now := time.Now()
+		for _, u := range users {
+			state := "ok"
+			switch {
+			case u.Locked(now):
+				state = "locked until " + u.LockedUntil.In(objections.Amsterdam()).Format("15:04:05")
+			case u.MustChangePassword:
+				state = "must change password"
+			}
+			last := "-"
+			if !u.LastSignInAt.IsZero() {
+				last = u.LastSignInAt.In(objections.Amsterdam()).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04"), last, state)
+		}
+		tw.Flush()
+		fmt.Fprintf(a.stdout, "%d user(s)\n", len(users))
+		return exitOK, nil
+	})
 }

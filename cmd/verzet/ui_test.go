@@ -214,9 +214,13 @@ func seed(t *testing.T, dataDir string, now time.Time) {
 }
 
 // chromium returns the path of the Chromium the tests drive. The tests
-// never skip: CI (.ci/run) installs Debian's chromium when it is missing.
+// never skip (but in make test-fast): CI (.ci/run) installs Debian's
+// chromium when it is missing.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if testFast {
+		t.Skip("browser test skipped by make test-fast (-tags testfast); make test runs it")
+	}
 	if p := os.Getenv("VERZET_CHROMIUM"); p != "" {
 		return p
 	}
@@ -529,6 +533,7 @@ func TestUIInChromium(t *testing.T) {
 
 func TestUsersCommand(t *testing.T) {
 	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_UI_BCRYPT_COST=4"}
+	initStore(t, env)
 	users := func(stdin string, args ...string) (string, int) {
 		t.Helper()
 		cmd := exec.Command(binary, append([]string{"users"}, args...)...)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,12 +106,21 @@ func Open(dir string) (*Spool, error) {
 		return nil, objections.Unavailable("open spool lock", err)
 	}
 	if err := lockFile(lock); err != nil {
+		holder, _ := io.ReadAll(io.LimitReader(lock, 32))
 		_ = lock.Close()
 		if errors.Is(err, errLocked) {
+			by := "another process, or an Open without Close"
+			if pid := strings.TrimSpace(string(holder)); pid != "" {
+				by = "process " + pid
+			}
 			return nil, &objections.Error{Code: objections.ECONFLICT, Field: "dir", Value: dir,
-				Message: "is in use by another open spool (another process, or an Open without Close)"}
+				Message: "is in use by another open spool (" + by + ")"}
 		}
 		return nil, objections.Unavailable("lock spool", err)
+	}
+	// The lock file names its holder, for the message above.
+	if err := lock.Truncate(0); err == nil {
+		_, _ = lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	s := &Spool{dir: dir, path: filepath.Join(dir, logName), lock: lock, kick: make(chan struct{}, 1)}
 	if err := s.load(); err != nil {

@@ -26,6 +26,9 @@ const EnvVar = "VERZET_TEST_DATABASE_URL"
 // cannot create the database.
 func DSN(t testing.TB) string {
 	t.Helper()
+	if fastMode {
+		t.Skip("PostgreSQL test skipped by make test-fast (-tags testfast); make test runs it")
+	}
 	base := os.Getenv(EnvVar)
 	if base == "" {
 		t.Fatalf("%s is not set: run `make test` (scripts/test), which starts a throwaway PostgreSQL, "+
