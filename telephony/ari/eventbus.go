@@ -1,0 +1,160 @@
+package ari
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	ariv5 "github.com/CyCoreSystems/ari/v5"
+	"go.uber.org/zap"
+)
+
+// eventBus is the ari/v5 bus of our clients. v5.3.1's stdbus gives each
+// subscription 100 events and silently drops the rest, panics on the nil
+// event its reader sends for a type it cannot decode, and delivers events
+// without keys (ApplicationReplaced) to nobody. This one queues every event
+// in order, without a bound, for the session's router; drops nil; and
+// routes ApplicationReplaced like any other event. The adapter never
+// subscribes through ari/v5 handles, so Subscribe delivers nothing.
+type eventBus struct {
+	n *node
+	q *fifo
+}
+
+var _ ariv5.Bus = (*eventBus)(nil)
+
+// Send is called by ari/v5's websocket reader, one event at a time.
+func (b *eventBus) Send(e ariv5.Event) {
+	if e == nil {
+		// An event type ari/v5 v5.3.1 does not know: stdbus would panic.
+		b.n.a.stats.EventsUndecodable.Add(1)
+		return
+	}
+	if d := b.q.push(e); d > b.n.a.stats.EventBacklogMax.Load() {
+		b.n.a.stats.EventBacklogMax.Store(d)
+	}
+}
+
+// Subscribe implements ari.Bus; the adapter routes events itself.
+func (b *eventBus) Subscribe(*ariv5.Key, ...string) ariv5.Subscription {
+	ch := make(chan ariv5.Event)
+	close(ch)
+	return closedSub(ch)
+}
+
+// Close implements ari.Bus.
+func (b *eventBus) Close() {}
+
+type closedSub <-chan ariv5.Event
+
+func (c closedSub) Events() <-chan ariv5.Event { return c }
+func (c closedSub) Cancel()                    {}
+
+// fifo is an unbounded, ordered queue of events between ari/v5's reader
+// and the router.
+type fifo struct {
+	mu     sync.Mutex
+	items  []ariv5.Event
+	spare  []ariv5.Event
+	closed bool
+	ready  chan struct{} // size 1
+}
+
+// push queues e and returns the queue's depth; after close it drops e.
+func (f *fifo) push(e ariv5.Event) int64 {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return 0
+	}
+	f.items = append(f.items, e)
+	d := int64(len(f.items))
+	f.mu.Unlock()
+	select {
+	case f.ready <- struct{}{}:
+	default:
+	}
+	return d
+}
+
+func (f *fifo) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	select {
+	case f.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for events and returns all queued, in order; false once the
+// queue is closed and empty. The batch is valid until the next take.
+func (f *fifo) take() ([]ariv5.Event, bool) {
+	for {
+		f.mu.Lock()
+		if len(f.items) > 0 {
+			batch := f.items
+			f.items, f.spare = f.spare[:0], batch
+			f.mu.Unlock()
+			return batch, true
+		}
+		closed := f.closed
+		f.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-f.ready
+	}
+}
+
+// route hands one event to its call or playback. It never blocks and does
+// no I/O: it is the only reader of the session's subscription.
+func (n *node) route(s *session, e ariv5.Event) {
+	s.routed.Store(n.a.now().UnixNano())
+	switch e := e.(type) {
+	case *ariv5.StasisStart:
+		n.lag(e.Timestamp)
+		n.start(e.Channel.ID, &e.Channel, e.Args, false)
+	case *ariv5.ChannelDtmfReceived:
+		n.lag(e.Timestamp)
+		if c := n.call(e.Channel.ID); c != nil {
+			c.press(e.Digit)
+		} else {
+			n.a.stats.KeysDropped.Add(1)
+		}
+	case *ariv5.ChannelHangupRequest:
+		n.end(e.Channel.ID)
+	case *ariv5.StasisEnd:
+		n.end(e.Channel.ID)
+	case *ariv5.ChannelDestroyed:
+		n.end(e.Channel.ID)
+	case *ariv5.PlaybackStarted:
+		n.deliver(e.Playback.ID, pbEvent{started: true})
+	case *ariv5.PlaybackFinished:
+		n.deliver(e.Playback.ID, pbEvent{state: e.Playback.State})
+	case *ariv5.ChannelUserevent:
+		if strings.HasPrefix(e.Eventname, n.a.hbPrefix) {
+			select {
+			case s.hb <- e.Eventname:
+			default:
+			}
+		}
+	case *ariv5.ApplicationReplaced:
+		n.a.stats.Replaced.Add(1)
+		n.log.Error("ApplicationReplaced: another websocket took application "+n.a.cfg.App+
+			" and every call with it; give every verzet instance its own VERZET_ARI_APP. Taking it back after the maximum backoff",
+			zap.String("app", n.a.cfg.App), zap.Duration("backoff", n.a.cfg.BackoffMax))
+		s.replaced.Store(true)
+		s.broken()
+	}
+}
+
+// lag notes how late an event reaches the router (Asterisk's clock against
+// ours: meaningful with NTP on both).
+func (n *node) lag(at ariv5.DateTime) {
+	if t := time.Time(at); !t.IsZero() {
+		if ms := n.a.now().Sub(t).Milliseconds(); ms > n.a.stats.EventLagMaxMS.Load() {
+			n.a.stats.EventLagMaxMS.Store(ms)
+		}
+	}
+}
