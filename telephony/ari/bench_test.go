@@ -2,7 +2,6 @@ package ari_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -76,12 +75,7 @@ func mem() (heap, stack float64) {
 // with a websocket reader that drops what it reads.
 func fakeBytesPerChannel(b *testing.B, n int) float64 {
 	fake := aritest.Start(b, aritest.Options{Username: user, Password: pass})
-	cfg, _ := websocket.NewConfig("ws://"+fake.Addr()+"/ari/events?app="+app, "http://localhost/")
-	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
-	ws, err := websocket.DialConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ws := dialEvents(b, fake)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

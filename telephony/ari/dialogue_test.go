@@ -51,9 +51,7 @@ func TestDialoguePaths(t *testing.T) {
 		return func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
 			time.Sleep(60 * time.Millisecond) // some of the offer is heard
-			if err := r.fake.Press(id, digits); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, digits)
 		}
 	}
 	cases := []struct {
@@ -77,9 +75,7 @@ func TestDialoguePaths(t *testing.T) {
 					ch, _ := r.fake.Channel(id)
 					return ch.Playing != "" && len(ch.Played) == 2*i-1
 				})
-				if err := r.fake.Press(id, "7"); err != nil {
-					t.Fatal(err)
-				}
+				r.press(id, "7")
 			}
 		}, outcome: objections.OutcomeInvalidInput, prompts: []string{"offer", "invalid", "offer", "invalid", "offer", "goodbye"},
 			hungUpBy: "app", bargeIn: true},
@@ -92,9 +88,7 @@ func TestDialoguePaths(t *testing.T) {
 		}, outcome: objections.OutcomeHangupDuringPrompt, prompts: []string{"offer"}, hungUpBy: "caller"},
 		{name: "hang-up right after key 1", act: func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
-			if err := r.fake.Press(id, "1"); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, "1")
 			if err := r.fake.HangUp(id); err != nil {
 				t.Fatal(err)
 			}
@@ -163,12 +157,8 @@ func TestContinueInDialplan(t *testing.T) {
 	r.waitRegistered()
 	id := r.call(aritest.Call{})
 	r.waitPlaying(id, "offer-1")
-	if err := r.fake.Press(id, "1"); err != nil {
-		t.Fatal(err)
-	}
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
 	r.waitFor("continued", func() bool { ch, _ := r.fake.Channel(id); return ch.Continued })
 	ch, _ := r.fake.Channel(id)
 	if !ch.Alive || ch.HungUpBy != "" || ch.Vars[ari.VarResult] != "objected" || ch.ContinueContext != "" || ch.ContinuePriority != 0 {
@@ -214,9 +204,7 @@ func TestCallContext(t *testing.T) {
 			r.waitRegistered()
 			id := r.call(tc.call)
 			r.waitPlaying(id, "offer-1")
-			if err := r.fake.Press(id, "1"); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, "1")
 			o := r.offer(id)
 			gets := 0
 			for _, req := range r.fake.Requests() {
@@ -286,12 +274,8 @@ func TestObjectionOnPostgres(t *testing.T) {
 	for range 2 {
 		id := r.call(aritest.Call{})
 		r.waitPlaying(id, "offer-1")
-		if err := r.fake.Press(id, "1"); err != nil {
-			t.Fatal(err)
-		}
-		if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-			t.Fatalf("offer = %+v", o)
-		}
+		r.press(id, "1")
+		r.wantOutcome(id, objections.OutcomeObjected)
 		if durable, seen := w.durableBeforeConfirm(id); !seen || !durable {
 			t.Fatalf("objection durable before the confirmation: %v (confirmation seen %v)", durable, seen)
 		}

@@ -70,10 +70,7 @@ func (f *fifo) push(e ariv5.Event) int64 {
 	f.items = append(f.items, e)
 	d := int64(len(f.items))
 	f.mu.Unlock()
-	select {
-	case f.ready <- struct{}{}:
-	default:
-	}
+	notify(f.ready)
 	return d
 }
 
@@ -81,10 +78,7 @@ func (f *fifo) close() {
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()
-	select {
-	case f.ready <- struct{}{}:
-	default:
-	}
+	notify(f.ready)
 }
 
 // take waits for events and returns all queued, in order; false once the

@@ -2,6 +2,7 @@ package ari_test
 
 import (
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"golang.org/x/net/websocket"
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
@@ -308,6 +310,50 @@ func (r *rig) objections(org string) []objections.Objection {
 		r.t.Fatal(err)
 	}
 	return list
+}
+
+// press sends digits on a channel in Stasis.
+func (r *rig) press(id, digits string) {
+	r.t.Helper()
+	if err := r.fake.Press(id, digits); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// wantOutcome waits for the call's offer and checks its outcome.
+func (r *rig) wantOutcome(id string, want objections.Outcome) objections.Offer {
+	r.t.Helper()
+	o := r.offer(id)
+	if o.Outcome != want {
+		r.t.Fatalf("offer = %+v, want outcome %s", o, want)
+	}
+	return o
+}
+
+// objectOnNewCall starts a call, presses 1 during the offer and waits for
+// the objection: the adapter works end to end.
+func (r *rig) objectOnNewCall() {
+	r.t.Helper()
+	id := r.call(aritest.Call{})
+	r.waitPlaying(id, "offer-1")
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
+}
+
+// dialEvents opens an events websocket for our app with the rig's
+// credentials, as another client (or an earlier verzet) would.
+func dialEvents(tb testing.TB, fake *aritest.Asterisk) *websocket.Conn {
+	tb.Helper()
+	cfg, err := websocket.NewConfig("ws://"+fake.Addr()+"/ari/events?app="+app, "http://localhost/")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	ws, err := websocket.DialConfig(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ws
 }
 
 // played lists the prompts a channel heard, by their first sound's name.

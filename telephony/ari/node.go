@@ -176,8 +176,14 @@ func (n *node) drain() {
 }
 
 func (n *node) signal() {
+	notify(n.changed)
+}
+
+// notify wakes the one waiter on a size-1 channel; a wake-up already
+// pending stands for this one.
+func notify(ch chan<- struct{}) {
 	select {
-	case n.changed <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }

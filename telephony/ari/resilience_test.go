@@ -3,7 +3,6 @@ package ari_test
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,13 +24,6 @@ import (
 
 var handled = []string{"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "ChannelDtmfReceived",
 	"PlaybackStarted", "PlaybackFinished", "ChannelUserevent", "ApplicationReplaced"}
-
-func (r *rig) pressWhenAlive(id, digits string) {
-	r.t.Helper()
-	if err := r.fake.Press(id, digits); err != nil {
-		r.t.Fatal(err)
-	}
-}
 
 // TestReconnectReconciles drops the node off the network mid-call. In the
 // gap one caller hangs up and the other's offer ends; both events are lost.
@@ -64,7 +56,7 @@ func TestReconnectReconciles(t *testing.T) {
 		allowed, _, _ := r.fake.EventFilter(app)
 		return slices.Equal(allowed, handled)
 	})
-	r.pressWhenAlive(stays, "1")
+	r.press(stays, "1")
 	if o := r.offer(stays); o.Outcome != objections.OutcomeObjected {
 		t.Fatalf("resumed call's offer = %+v", o)
 	}
@@ -101,12 +93,7 @@ func TestEventFilterAfterEveryReconnect(t *testing.T) {
 	if puts < 4 || r.adapter.Stats().Connects.Load() != 4 {
 		t.Fatalf("%d filter PUTs, %d connects", puts, r.adapter.Stats().Connects.Load())
 	}
-	id := r.call(aritest.Call{})
-	r.waitPlaying(id, "offer-1")
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.objectOnNewCall()
 }
 
 // TestUnknownEventTypeDoesNotCrash: with the filter set, Asterisk does not
@@ -137,10 +124,8 @@ func TestUnknownEventTypeDoesNotCrash(t *testing.T) {
 	if n := r.adapter.Stats().EventsUndecodable.Load(); n != 1 {
 		t.Fatalf("%d undecodable events counted", n)
 	}
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
 }
 
 // TestUnfilteredUnknownEventCrashesARIv5 documents the sharp edge the
@@ -203,10 +188,8 @@ func TestBadTimestampForcesReconnect(t *testing.T) {
 		allowed, _, _ := r.fake.EventFilter(app)
 		return len(allowed) > 0
 	})
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
 	if r.adapter.Stats().Reconnects.Load() < 1 {
 		t.Fatal("reconnect not seen")
 	}
@@ -261,12 +244,7 @@ func TestPendingConnectIsReused(t *testing.T) {
 	}
 	r.fake.RefuseWebsockets(false)
 	r.waitRegistered()
-	id := r.call(aritest.Call{})
-	r.waitPlaying(id, "offer-1")
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.objectOnNewCall()
 }
 
 // TestNodesRunIndependently: two live nodes, a dead one and a hung one.
@@ -293,15 +271,13 @@ func TestNodesRunIndependently(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitPlaying(a, "offer-1")
-	r.pressWhenAlive(a, "1")
+	r.press(a, "1")
 	r.waitFor("second node playing", func() bool { ch, _ := second.Channel(b); return ch.Playing != "" })
 	if err := second.Press(b, "1"); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{a, b} {
-		if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-			t.Fatalf("offer = %+v", o)
-		}
+		r.wantOutcome(id, objections.OutcomeObjected)
 	}
 	if r.adapter.Stats().ConnectFailures.Load() < 2 {
 		t.Fatal("the dead nodes were not tried")
@@ -315,15 +291,7 @@ func TestNodesRunIndependently(t *testing.T) {
 func TestApplicationReplaced(t *testing.T) {
 	r := newRig(t, rigOptions{config: func(c *ari.Config) { c.BackoffMax = 500 * time.Millisecond }})
 	r.waitRegistered()
-	cfg, err := websocket.NewConfig("ws://"+r.fake.Addr()+"/ari/events?app="+app, "http://localhost/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
-	thief, err := websocket.DialConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	thief := dialEvents(t, r.fake)
 	defer thief.Close()
 	r.waitFor("ApplicationReplaced seen", func() bool { return r.adapter.Stats().Replaced.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -339,12 +307,7 @@ func TestApplicationReplaced(t *testing.T) {
 		}
 	}
 	r.waitRegistered()
-	id := r.call(aritest.Call{})
-	r.waitPlaying(id, "offer-1")
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.objectOnNewCall()
 }
 
 // TestHeartbeatFindsHalfOpenConnection: the websocket stays open but no
@@ -362,12 +325,7 @@ func TestHeartbeatFindsHalfOpenConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitRegistered()
-	id := r.call(aritest.Call{})
-	r.waitPlaying(id, "offer-1")
-	r.pressWhenAlive(id, "1")
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.objectOnNewCall()
 }
 
 // TestEventBurstLosesNothing: a burst of calls while the router is slow.
@@ -405,12 +363,7 @@ func TestOrphanChannelsAdopted(t *testing.T) {
 	var orphans []string
 	r := newRig(t, rigOptions{
 		setup: func(fake *aritest.Asterisk) {
-			cfg, _ := websocket.NewConfig("ws://"+fake.Addr()+"/ari/events?app="+app, "http://localhost/")
-			cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
-			ws, err := websocket.DialConfig(cfg) // the verzet before the restart
-			if err != nil {
-				t.Fatal(err)
-			}
+			ws := dialEvents(t, fake) // the verzet before the restart
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if err := fake.WaitRegistered(ctx, app); err != nil {
@@ -430,7 +383,7 @@ func TestOrphanChannelsAdopted(t *testing.T) {
 	r.waitRegistered()
 	for _, id := range orphans {
 		r.waitPlaying(id, "offer-1")
-		r.pressWhenAlive(id, "1")
+		r.press(id, "1")
 		if o := r.offer(id); o.Outcome != objections.OutcomeObjected || o.CampaignRef != "autumn" {
 			t.Fatalf("offer = %+v", o)
 		}
@@ -462,10 +415,8 @@ func TestDrain(t *testing.T) {
 	if ch, _ := r.fake.Channel(late); ch.Vars[ari.VarResult] != "refused" || ch.Vars[ari.VarRefused] != "shutdown" {
 		t.Fatalf("late channel = %+v", ch)
 	}
-	r.pressWhenAlive(active, "1")
-	if o := r.offer(active); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.press(active, "1")
+	r.wantOutcome(active, objections.OutcomeObjected)
 	select {
 	case <-r.done:
 	case <-time.After(5 * time.Second):
@@ -527,9 +478,7 @@ func TestReplayedFrames(t *testing.T) {
 				frame = strings.ReplaceAll(frame, tc.pbID, ch.Playing)
 				r.fake.EmitRaw(app, []byte(frame))
 			}
-			if o := r.offer(id); o.Outcome != tc.outcome {
-				t.Fatalf("offer = %+v", o)
-			}
+			r.wantOutcome(id, tc.outcome)
 		})
 	}
 }

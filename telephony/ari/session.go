@@ -83,10 +83,7 @@ func (s *session) connected() {
 		st.FilterFailures.Add(1)
 		n.log.Error("ARI event filter not set: an event type ari/v5 does not know would crash the process; retrying", zap.Error(err))
 	}
-	select {
-	case s.reconn <- struct{}{}:
-	default:
-	}
+	notify(s.reconn)
 }
 
 // serve runs the session until it breaks (heartbeat lost) or the node is

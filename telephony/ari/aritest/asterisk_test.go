@@ -163,6 +163,19 @@ func sameShape(t *testing.T, fake, real map[string]any) {
 	}
 }
 
+// sameAsCapture checks frames from the fake against a capture: the same
+// types in the same order, each of the same shape.
+func sameAsCapture(t *testing.T, got []map[string]any, file string) {
+	t.Helper()
+	want := captureFrames(t, file)
+	if !slices.Equal(types(got), types(want)) {
+		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
+	}
+	for i := range got {
+		sameShape(t, got[i], want[i])
+	}
+}
+
 // TestCallerHangupLikeAsterisk drives the fake as capture 03 was made (no
 // filter; the offer plays; the caller hangs up) and compares the frames.
 func TestCallerHangupLikeAsterisk(t *testing.T) {
@@ -178,13 +191,7 @@ func TestCallerHangupLikeAsterisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := l.frames("StasisEnd")
-	want := captureFrames(t, "03-caller-hangs-up-during-offer.jsonl")
-	if !slices.Equal(types(got), types(want)) {
-		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
-	}
-	for i := range got {
-		sameShape(t, got[i], want[i])
-	}
+	sameAsCapture(t, got, "03-caller-hangs-up-during-offer.jsonl")
 	if pb := got[len(got)-2]["playback"].(map[string]any); pb["state"] != "failed" {
 		t.Errorf("playback cut by the hang-up: %v", pb["state"])
 	}
@@ -216,13 +223,7 @@ func TestAppFlowLikeAsterisk(t *testing.T) {
 		t.Fatalf("hangup: %d", resp.StatusCode)
 	}
 	got := l.frames("StasisEnd")
-	want := captureFrames(t, "01-filtered-app-key1.jsonl")
-	if !slices.Equal(types(got), types(want)) {
-		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
-	}
-	for i := range got {
-		sameShape(t, got[i], want[i])
-	}
+	sameAsCapture(t, got, "01-filtered-app-key1.jsonl")
 	if hr := got[5]; hr["cause"] != float64(32) || hr["soft"] != true {
 		t.Errorf("app hang-up request = %v", hr)
 	}
