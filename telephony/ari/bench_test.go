@@ -117,8 +117,7 @@ func wave(b *testing.B, n int, fakeBytes float64) {
 		fake: func(o *aritest.Options) {
 			o.SoundDuration = catalogDurationsAt(o.SoundDuration, speed) // real time
 			// As deploy/asterisk/ari.conf: the variables come with StasisStart.
-			o.ChannelVars = []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
-				"VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"}
+			o.ChannelVars = channelVars
 		},
 	})
 	r.flow.Timeout = 6 * time.Second

@@ -46,7 +46,12 @@ func (w *confirmWatch) durableBeforeConfirm(id string) (durable, seen bool) {
 	return durable, seen
 }
 
+// TestDialoguePaths runs each path of the dialogue. Where the caller acts
+// during the offer, the fake plays it until a key or the hang-up comes
+// (offerUntilKey), so that the test does not depend on how fast this
+// machine is; the no-key path plays the catalogue's lengths.
 func TestDialoguePaths(t *testing.T) {
+	catalogLengths := func(*aritest.Options) {}
 	pressDuringOffer := func(digits string) func(r *rig, id string) {
 		return func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
@@ -56,6 +61,7 @@ func TestDialoguePaths(t *testing.T) {
 	}
 	cases := []struct {
 		name      string
+		offer     func(o *aritest.Options)
 		act       func(r *rig, id string)
 		outcome   objections.Outcome
 		objection bool
@@ -63,13 +69,13 @@ func TestDialoguePaths(t *testing.T) {
 		hungUpBy  string
 		bargeIn   bool
 	}{
-		{name: "key 1 during the offer", act: pressDuringOffer("1"), outcome: objections.OutcomeObjected, objection: true,
+		{name: "key 1 during the offer", offer: offerUntilKey, act: pressDuringOffer("1"), outcome: objections.OutcomeObjected, objection: true,
 			prompts: []string{"offer", "confirm"}, hungUpBy: "app", bargeIn: true},
-		{name: "key 2 during the offer", act: pressDuringOffer("2"), outcome: objections.OutcomeDeclined,
+		{name: "key 2 during the offer", offer: offerUntilKey, act: pressDuringOffer("2"), outcome: objections.OutcomeDeclined,
 			prompts: []string{"offer", "goodbye"}, hungUpBy: "app", bargeIn: true},
-		{name: "no key", act: func(r *rig, id string) {}, outcome: objections.OutcomeNoInput,
+		{name: "no key", offer: catalogLengths, act: func(r *rig, id string) {}, outcome: objections.OutcomeNoInput,
 			prompts: []string{"offer", "repeat", "offer", "goodbye"}, hungUpBy: "app"},
-		{name: "invalid keys", act: func(r *rig, id string) {
+		{name: "invalid keys", offer: offerUntilKey, act: func(r *rig, id string) {
 			for i := 1; i <= 3; i++ {
 				r.waitFor("offer played again", func() bool {
 					ch, _ := r.fake.Channel(id)
@@ -79,14 +85,14 @@ func TestDialoguePaths(t *testing.T) {
 			}
 		}, outcome: objections.OutcomeInvalidInput, prompts: []string{"offer", "invalid", "offer", "invalid", "offer", "goodbye"},
 			hungUpBy: "app", bargeIn: true},
-		{name: "hang-up during the offer", act: func(r *rig, id string) {
+		{name: "hang-up during the offer", offer: offerUntilKey, act: func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
 			time.Sleep(100 * time.Millisecond)
 			if err := r.fake.HangUp(id); err != nil {
 				t.Fatal(err)
 			}
 		}, outcome: objections.OutcomeHangupDuringPrompt, prompts: []string{"offer"}, hungUpBy: "caller"},
-		{name: "hang-up right after key 1", act: func(r *rig, id string) {
+		{name: "hang-up right after key 1", offer: offerUntilKey, act: func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
 			r.press(id, "1")
 			if err := r.fake.HangUp(id); err != nil {
@@ -98,7 +104,9 @@ func TestDialoguePaths(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := openSQLite(t)
 			w := &confirmWatch{st: st, durable: map[string]bool{}}
-			r := newRig(t, rigOptions{store: st, fake: w.hook})
+			r := newRig(t, rigOptions{store: st,
+				fake: func(o *aritest.Options) { w.hook(o); tc.offer(o) },
+				flow: func(f *ivr.Flow) { f.Timeout = 300 * time.Millisecond }})
 			r.waitRegistered()
 			id := r.call(aritest.Call{})
 			tc.act(r, id)
@@ -181,7 +189,7 @@ func TestCallContext(t *testing.T) {
 			wantGets: 6, announced: true,
 			want: objections.Objection{Org: "acme", Number: "+31612345678", CampaignRef: "summer", LeadRef: "L-1", AgentRef: "ag7", DialerCallRef: "dc-9"}},
 		{name: "channelvars in the snapshot: no GET",
-			channelVars: []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL", "VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"},
+			channelVars: channelVars,
 			call:        aritest.Call{Vars: map[string]string{"VERZET_ORG": "Acme", "VERZET_NUMBER": "0612345678", "VERZET_LEAD": "L-2"}},
 			wantGets:    0,
 			want:        objections.Objection{Org: "acme", Number: "+31612345678", LeadRef: "L-2"}},

@@ -143,12 +143,33 @@ type rigOptions struct {
 	setup  func(fake *aritest.Asterisk) // before the adapter starts
 }
 
-// testFlow is the default dialogue with short timeouts.
+// testFlow is the default dialogue. A key pressed after waitPlaying saw
+// the offer still finds the dialogue waiting for it, however late this
+// machine runs the test: the wait for a key is long, and tests of the
+// no-key paths shorten it.
 func testFlow() ivr.Flow {
 	f := ivr.DefaultFlow()
-	f.Timeout = 300 * time.Millisecond
+	f.Timeout = 10 * time.Second
 	f.Debounce = 10 * time.Millisecond
 	return f
+}
+
+// channelVars are the variables deploy/asterisk/ari.conf has Asterisk
+// send with StasisStart.
+var channelVars = []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
+	"VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"}
+
+// offerUntilKey makes the fake play the offer's sounds for an hour: a key
+// (or a hang-up) always comes during the offer, however late; the other
+// prompts keep their length.
+func offerUntilKey(o *aritest.Options) {
+	d := o.SoundDuration
+	o.SoundDuration = func(uri string) (time.Duration, bool) {
+		if strings.Contains(uri, "/offer-") {
+			return time.Hour, true
+		}
+		return d(uri)
+	}
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -181,8 +202,9 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	// No spool: a write the store does not take fails the test. Under
 	// -race on a busy machine SQLite's fsync'd commits can queue for
-	// seconds when hundreds of calls end at once.
-	keeper := ivr.NewKeeper(rec, nil, log, nil, ivr.WithStoreTimeout(20*time.Second))
+	// seconds when hundreds of calls end at once: the store may take as
+	// long as the test may wait.
+	keeper := ivr.NewKeeper(rec, nil, log, nil, ivr.WithStoreTimeout(time.Until(aritest.Deadline(t))))
 	dlg := ivr.NewDialogue(keeper, cat, log, nil)
 	r := &rig{t: t, fake: fake, st: st, cat: cat, rec: rec, flow: testFlow(), done: make(chan struct{})}
 	if o.flow != nil {
@@ -194,7 +216,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 2 * time.Second,
 		ConnectTimeout: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: 5 * time.Second, PlaybackGrace: time.Second}
+		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: time.Second, PlaybackGrace: time.Second}
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -227,8 +249,18 @@ func (r *rig) shutdown() {
 	r.stop()
 	select {
 	case <-r.done:
-	case <-time.After(30 * time.Second):
-		r.t.Errorf("adapter did not stop within 30 s")
+	case <-time.After(time.Until(aritest.Deadline(r.t))):
+		r.t.Errorf("adapter did not stop")
+	}
+}
+
+// stopped reports whether Run has returned.
+func (r *rig) stopped() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -245,7 +277,7 @@ func catalogDurations(cat *prompts.Catalog) func(string) (time.Duration, bool) {
 
 func (r *rig) waitRegistered() {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := aritest.Context(r.t)
 	defer cancel()
 	if err := r.fake.WaitRegistered(ctx, app); err != nil {
 		r.t.Fatal(err)
@@ -271,9 +303,11 @@ func (r *rig) call(c aritest.Call) string {
 	return id
 }
 
+// waitFor polls cond until it holds. It has no time limit of its own (see
+// aritest.Deadline): on a loaded machine a test only gets slower.
 func (r *rig) waitFor(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := aritest.Deadline(r.t)
 	for !cond() {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("timed out waiting for %s", what)
@@ -289,6 +323,16 @@ func (r *rig) waitPlaying(id, part string) {
 		ch, _ := r.fake.Channel(id)
 		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) })
 	})
+}
+
+// waitRegistrations waits until the fake has seen n registrations.
+func (r *rig) waitRegistrations(n int) {
+	r.t.Helper()
+	ctx, cancel := aritest.Context(r.t)
+	defer cancel()
+	if err := r.fake.WaitRegistrations(ctx, n); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // offer waits for the call's offer evidence.

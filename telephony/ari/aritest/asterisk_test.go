@@ -65,17 +65,16 @@ func listen(t *testing.T, a *aritest.Asterisk, app string) *listener {
 		t.Fatal(err)
 	}
 	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	before := a.Registrations()
 	ws, err := websocket.DialConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, _, ok := a.EventFilter(app); ok || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := aritest.Context(t)
+	defer cancel()
+	if err := a.WaitRegistrations(ctx, before+1); err != nil {
+		t.Fatal(err)
 	}
 	return &listener{t: t, ws: ws}
 }
@@ -84,7 +83,7 @@ func listen(t *testing.T, a *aritest.Asterisk, app string) *listener {
 func (l *listener) frames(last string) []map[string]any {
 	l.t.Helper()
 	var out []map[string]any
-	_ = l.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = l.ws.SetReadDeadline(aritest.Deadline(l.t))
 	for {
 		var b []byte
 		if err := websocket.Message.Receive(l.ws, &b); err != nil {
