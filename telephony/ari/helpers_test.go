@@ -214,8 +214,10 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.urls != nil {
 		urls = o.urls(fake)
 	}
-	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 2 * time.Second,
-		ConnectTimeout: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+	// REST calls and connects may take long on a loaded machine (250 calls
+	// at once under -race): tests of these bounds set their own.
+	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 30 * time.Second,
+		ConnectTimeout: 10 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: time.Second, PlaybackGrace: time.Second}
 	if o.config != nil {
 		o.config(&cfg)
