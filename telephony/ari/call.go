@@ -29,7 +29,8 @@ type call struct {
 
 	playMu  sync.Mutex // one playback at a time, each stopped before the next
 	playing atomic.Pointer[string]
-	handBk  atomic.Bool // Continue asked for
+	pbs     *queue[pbEvent] // events of the playback being played
+	handBk  atomic.Bool     // Continue asked for
 }
 
 var _ ivr.Call = (*call)(nil)
@@ -39,7 +40,7 @@ func newCall(n *node, id string) *call {
 	// moment (recording, a REST call); 16 is far above what the dialogue
 	// reads between two selects.
 	c := &call{n: n, id: id, key: ariv5.NewKey(ariv5.ChannelKey, id), created: n.a.now(),
-		keys: make(chan ivr.Key, 16), done: make(chan struct{})}
+		keys: make(chan ivr.Key, 16), done: make(chan struct{}), pbs: newQueue[pbEvent]()}
 	c.logp.Store(n.log.With(zap.String("call_ref", id)))
 	return c
 }

@@ -72,7 +72,9 @@
 //     the reconnect is seen and reconciled like any other.
 //   - Playback events carry only the playback key: each playback is staged
 //     (its handle built), watched by id, then executed, so PlaybackStarted
-//     arriving before the POST's answer is caught.
+//     arriving before the POST's answer is caught. They go to the call's
+//     own queue, without a bound: a prompt of seven sounds that all fail
+//     sends fourteen events at once, and the PlaybackFinished last.
 //   - stdbus gives a subscription 100 events and drops the rest silently,
 //     and a subscription not cancelled leaks: the adapter's bus replaces
 //     stdbus (on the client's listen goroutine, before its reader starts)
@@ -87,6 +89,19 @@
 //     connections, which say nothing at all.
 //   - native.Client.Close races its own listen loop on an unguarded flag:
 //     the listen loop is stopped through its cancel function instead.
+//
+// # What was played
+//
+// Asterisk plays each sound of a prompt as a segment: PlaybackStarted at
+// its start, PlaybackContinuing at its end (PlaybackFinished after the
+// last, after a stop, or on a hang-up), all stamped by Asterisk. The ms
+// played that Play reports, and the offer evidence keeps, are these
+// segments summed, by Asterisk's timestamps; after a stop (barge-in) or a
+// hang-up Play waits up to a second for the PlaybackFinished that ends the
+// last segment, and where an end never comes the adapter's clock ends it.
+// The prompt's nominal length never counts as played. (On a hang-up the
+// ivr dialogue counts the offer by its own clock and ignores what Play
+// returns.)
 //
 // Run's ctx ends intake: channels that arrive after it are handed back with
 // VERZET_RESULT=refused and VERZET_REFUSED=shutdown, active dialogues may

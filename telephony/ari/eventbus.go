@@ -2,7 +2,6 @@ package ari
 
 import (
 	"strings"
-	"sync"
 	"time"
 
 	ariv5 "github.com/CyCoreSystems/ari/v5"
@@ -18,7 +17,7 @@ import (
 // subscribes through ari/v5 handles, so Subscribe delivers nothing.
 type eventBus struct {
 	n *node
-	q *fifo
+	q *queue[ariv5.Event]
 }
 
 var _ ariv5.Bus = (*eventBus)(nil)
@@ -50,57 +49,6 @@ type closedSub <-chan ariv5.Event
 func (c closedSub) Events() <-chan ariv5.Event { return c }
 func (c closedSub) Cancel()                    {}
 
-// fifo is an unbounded, ordered queue of events between ari/v5's reader
-// and the router.
-type fifo struct {
-	mu     sync.Mutex
-	items  []ariv5.Event
-	spare  []ariv5.Event
-	closed bool
-	ready  chan struct{} // size 1
-}
-
-// push queues e and returns the queue's depth; after close it drops e.
-func (f *fifo) push(e ariv5.Event) int64 {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return 0
-	}
-	f.items = append(f.items, e)
-	d := int64(len(f.items))
-	f.mu.Unlock()
-	notify(f.ready)
-	return d
-}
-
-func (f *fifo) close() {
-	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
-	notify(f.ready)
-}
-
-// take waits for events and returns all queued, in order; false once the
-// queue is closed and empty. The batch is valid until the next take.
-func (f *fifo) take() ([]ariv5.Event, bool) {
-	for {
-		f.mu.Lock()
-		if len(f.items) > 0 {
-			batch := f.items
-			f.items, f.spare = f.spare[:0], batch
-			f.mu.Unlock()
-			return batch, true
-		}
-		closed := f.closed
-		f.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-f.ready
-	}
-}
-
 // route hands one event to its call or playback. It never blocks and does
 // no I/O: it is the only reader of the session's subscription.
 func (n *node) route(s *session, e ariv5.Event) {
@@ -123,9 +71,11 @@ func (n *node) route(s *session, e ariv5.Event) {
 	case *ariv5.ChannelDestroyed:
 		n.end(e.Channel.ID)
 	case *ariv5.PlaybackStarted:
-		n.deliver(e.Playback.ID, pbEvent{started: true})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbStarted, at: time.Time(e.Timestamp)})
+	case *ariv5.PlaybackContinuing:
+		n.deliver(e.Playback.ID, pbEvent{kind: pbContinuing, at: time.Time(e.Timestamp)})
 	case *ariv5.PlaybackFinished:
-		n.deliver(e.Playback.ID, pbEvent{state: e.Playback.State})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbFinished, state: e.Playback.State, at: time.Time(e.Timestamp)})
 	case *ariv5.ChannelUserevent:
 		if strings.HasPrefix(e.Eventname, n.a.hbPrefix) {
 			select {

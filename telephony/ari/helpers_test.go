@@ -266,14 +266,15 @@ func (r *rig) stopped() bool {
 	}
 }
 
-// catalogDurations plays each sound for its real length divided by speed.
+// catalogDurations plays each sound for its real length divided by speed,
+// in whole milliseconds (fakeMS).
 func catalogDurations(cat *prompts.Catalog) func(string) (time.Duration, bool) {
 	return func(uri string) (time.Duration, bool) {
 		s, err := cat.Sound(strings.TrimPrefix(uri, "sound:"))
 		if err != nil {
 			return 0, false
 		}
-		return time.Duration(s.DurationMS) * time.Millisecond / speed, true
+		return time.Duration(s.DurationMS/speed) * time.Millisecond, true
 	}
 }
 

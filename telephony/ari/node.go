@@ -31,7 +31,7 @@ type node struct {
 	calls context.Context
 
 	sess      atomic.Pointer[session] // nil while disconnected
-	playbacks sync.Map                // playback id → chan<- pbEvent
+	playbacks sync.Map                // playback id → *call playing it
 	mu        sync.RWMutex            // guards channels and draining
 	channels  map[string]*call
 	recent    map[string]time.Time // channels finished lately

@@ -23,7 +23,7 @@ import (
 )
 
 var handled = []string{"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "ChannelDtmfReceived",
-	"PlaybackStarted", "PlaybackFinished", "ChannelUserevent", "ApplicationReplaced"}
+	"PlaybackStarted", "PlaybackContinuing", "PlaybackFinished", "ChannelUserevent", "ApplicationReplaced"}
 
 // TestReconnectReconciles drops the node off the network mid-call. In the
 // gap one caller hangs up and the other's offer ends; both events are lost.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	ariv5 "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/client/native"
 	"go.uber.org/zap"
 )
@@ -33,7 +34,7 @@ type session struct {
 
 func newSession(n *node, cl *native.Client) *session {
 	s := &session{n: n, cl: cl, reconn: make(chan struct{}, 1), hb: make(chan string, 4)}
-	s.bus = &eventBus{n: n, q: &fifo{ready: make(chan struct{}, 1)}}
+	s.bus = &eventBus{n: n, q: newQueue[ariv5.Event]()}
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"os"
@@ -228,6 +229,38 @@ func TestAppFlowLikeAsterisk(t *testing.T) {
 	}
 	if resp := rest(t, a, "POST", "/channels/"+id+"/answer", ""); resp.StatusCode != 404 {
 		t.Errorf("answer after hang-up: %d", resp.StatusCode)
+	}
+}
+
+// TestSegmentsLikeAsterisk: a playback of three media, the second one
+// missing, sends what res_stasis_playback.c sends (no capture has several
+// media): a PlaybackStarted per segment, a PlaybackContinuing after each
+// but the last (the failed one too), PlaybackFinished after the last.
+func TestSegmentsLikeAsterisk(t *testing.T) {
+	a := aritest.Start(t, aritest.Options{Username: user, Password: pass,
+		SoundDuration: func(uri string) (time.Duration, bool) { return 10 * time.Millisecond, uri != "sound:b" }})
+	l := listen(t, a, "verzet")
+	id, err := a.StartCall("verzet", aritest.Call{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := rest(t, a, "POST", "/channels/"+id+"/play/pb-1?media=sound:a,sound:b,sound:c", ""); resp.StatusCode != 201 {
+		t.Fatalf("play: %d", resp.StatusCode)
+	}
+	got := l.frames("PlaybackFinished")[1:] // after StasisStart
+	want := []string{
+		"PlaybackStarted sound:a>sound:b playing", "PlaybackContinuing sound:a>sound:b continuing",
+		"PlaybackStarted sound:b>sound:c playing", "PlaybackContinuing sound:b>sound:c continuing",
+		"PlaybackStarted sound:c> playing", "PlaybackFinished sound:c> done",
+	}
+	var seen []string
+	for _, f := range got {
+		pb := f["playback"].(map[string]any)
+		next, _ := pb["next_media_uri"].(string)
+		seen = append(seen, fmt.Sprintf("%s %s>%s %s", f["type"], pb["media_uri"], next, pb["state"]))
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("frames\n%s\nres_stasis_playback.c sends\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
 	}
 }
 

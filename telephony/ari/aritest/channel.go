@@ -40,6 +40,7 @@ type ChannelInfo struct {
 	ContinuePriority int
 	Played           [][]string // media of every play request, in order
 	Playing          string     // id of the playback in progress, if any
+	PlayingMedia     string     // the media URI it plays now
 	Vars             map[string]string
 }
 
@@ -156,8 +157,8 @@ func (a *Asterisk) Channel(id string) (ChannelInfo, bool) {
 	for _, m := range ch.played {
 		info.Played = append(info.Played, slices.Clone(m))
 	}
-	if ch.current != nil {
-		info.Playing = ch.current.id
+	if pb := ch.current; pb != nil {
+		info.Playing, info.PlayingMedia = pb.id, pb.media[pb.idx]
 	}
 	return info, true
 }
@@ -244,33 +245,42 @@ func (a *Asterisk) hangupLocked(ch *channel, by, reason string) {
 
 func (a *Asterisk) startLocked(ch *channel, pb *playback) {
 	ch.current = pb
-	pb.state, pb.idx = "playing", 0
-	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
-	a.mediaLocked(ch, pb)
+	pb.idx = 0
+	a.segmentLocked(ch, pb)
 }
 
-func (a *Asterisk) mediaLocked(ch *channel, pb *playback) {
+// segmentLocked plays media pb.idx as res_stasis_playback does: each media
+// URI of a playback is a segment with a PlaybackStarted of its own, and a
+// missing sound starts and fails in the same millisecond.
+func (a *Asterisk) segmentLocked(ch *channel, pb *playback) {
+	pb.state = "playing"
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
 	d, ok := a.opts.SoundDuration(pb.media[pb.idx])
 	if !ok {
-		a.finishLocked(ch, pb, "failed", true) // a missing file: started and failed in the same ms
+		a.segmentEndLocked(ch, pb, "failed")
 		return
 	}
 	pb.timer = time.AfterFunc(d, func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if ch.current != pb || pb.state != "playing" && pb.state != "continuing" {
-			return
+		if ch.current == pb && pb.state == "playing" {
+			a.segmentEndLocked(ch, pb, "done")
 		}
-		if pb.idx+1 < len(pb.media) {
-			pb.idx++
-			pb.state = "continuing"
-			a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
-			pb.state = "playing"
-			a.mediaLocked(ch, pb)
-			return
-		}
-		a.finishLocked(ch, pb, "done", true)
 	})
+}
+
+// segmentEndLocked ends the segment playing: a PlaybackContinuing and the
+// next segment follow, failed or not; after the last one the playback
+// finishes with state.
+func (a *Asterisk) segmentEndLocked(ch *channel, pb *playback, state string) {
+	if pb.idx+1 == len(pb.media) {
+		a.finishLocked(ch, pb, state, true)
+		return
+	}
+	pb.state = "continuing"
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
+	pb.idx++
+	a.segmentLocked(ch, pb)
 }
 
 // endPlaybacksLocked ends the channel's running playback with state and
