@@ -41,8 +41,12 @@
 // their offer, channels without a dialogue get one (after a user event sent
 // to our own app has come back, so that a StasisStart merely in flight is
 // not mistaken for a lost one). A heartbeat (the same user event, every
-// HeartbeatInterval) finds a half-open connection and reconnects with
-// backoff, as for a node that cannot be reached. ApplicationReplaced (a
+// HeartbeatInterval) that fails twice gives the connection up, with its
+// cause logged: the node unreachable (the user event could not be sent:
+// refused, timed out) or the websocket half-open (sent, not echoed). A
+// node that cannot be reached is probed (GET /asterisk/info) every
+// RetryInterval, which does not grow, so that the app is registered again
+// within about that long after Asterisk is back. ApplicationReplaced (a
 // second websocket took the app) is logged loudly. A 404, 409 or 412 from
 // a channel that hung up meanwhile ends the call quietly. Every REST call
 // has a timeout. A key pressed just before a hang-up is handed to the
@@ -85,7 +89,7 @@
 //     lost in a websocket gap.
 //   - ApplicationReplaced has no key, so stdbus delivers it to nobody; the
 //     adapter's bus routes it: logged at ERROR, counted, and the app is
-//     taken back only after BackoffMax. A heartbeat finds half-open
+//     taken back only after ReplacedWait. A heartbeat finds half-open
 //     connections, which say nothing at all.
 //   - native.Client.Close races its own listen loop on an unguarded flag:
 //     the listen loop is stopped through its cancel function instead.

@@ -86,8 +86,8 @@ func (n *node) route(s *session, e ariv5.Event) {
 	case *ariv5.ApplicationReplaced:
 		n.a.stats.Replaced.Add(1)
 		n.log.Error("ApplicationReplaced: another websocket took application "+n.a.cfg.App+
-			" and every call with it; give every verzet instance its own VERZET_ARI_APP. Taking it back after the maximum backoff",
-			zap.String("app", n.a.cfg.App), zap.Duration("backoff", n.a.cfg.BackoffMax))
+			" and every call with it; give every verzet instance its own VERZET_ARI_APP. Taking it back after a wait",
+			zap.String("app", n.a.cfg.App), zap.Duration("wait", n.a.cfg.ReplacedWait))
 		s.replaced.Store(true)
 		s.broken()
 	}

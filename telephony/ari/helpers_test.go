@@ -217,7 +217,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	// REST calls and connects may take long on a loaded machine (250 calls
 	// at once under -race): tests of these bounds set their own.
 	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 30 * time.Second,
-		ConnectTimeout: 10 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+		ConnectTimeout: 10 * time.Second, RetryInterval: 50 * time.Millisecond, ReplacedWait: 200 * time.Millisecond,
 		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: time.Second, PlaybackGrace: time.Second}
 	if o.config != nil {
 		o.config(&cfg)

@@ -96,8 +96,8 @@ func (n *node) run(ctx, calls context.Context) {
 	n.calls = calls
 	defer n.tr.CloseIdleConnections()
 	defer n.wg.Wait()
-	backoff := n.a.cfg.BackoffMin
 	failures := 0
+	var down, warned time.Time // first failure in a row; last one logged as a warning
 	for !n.finished(ctx) {
 		s, err := n.connect(calls)
 		if err != nil {
@@ -106,32 +106,32 @@ func (n *node) run(ctx, calls context.Context) {
 			}
 			failures++
 			n.a.stats.ConnectFailures.Add(1)
-			// Jitter: nodes and instances do not retry in step.
-			wait := backoff/2 + rand.N(backoff/2+1)
-			log := n.log.Warn
-			if failures > 1 && failures%10 != 0 {
-				log = n.log.Debug // the first failure and every tenth are enough
+			now := n.a.now()
+			if failures == 1 {
+				down = now
 			}
-			log("ARI node unreachable; retrying", zap.Int("attempt", failures), zap.Duration("backoff", wait), zap.Error(err))
-			if !n.sleep(ctx, wait) {
+			log := n.log.Debug
+			if now.Sub(warned) >= time.Minute { // the first failure, then one a minute
+				log, warned = n.log.Warn, now
+			}
+			log("ARI node unreachable; retrying", zap.Int("attempt", failures), zap.Duration("down_for", now.Sub(down)),
+				zap.Duration("retry_in", n.a.cfg.RetryInterval), zap.Error(err))
+			// A short, fixed interval, with jitter so that nodes and
+			// instances do not probe in step.
+			if !n.sleep(ctx, n.a.cfg.RetryInterval/2+rand.N(n.a.cfg.RetryInterval/2+1)) {
 				return
 			}
-			backoff = min(backoff*2, n.a.cfg.BackoffMax)
 			continue
 		}
 		if failures > 0 {
-			n.log.Info("ARI node reachable again", zap.Int("failed_attempts", failures))
+			n.log.Info("ARI node reachable again", zap.Int("failed_attempts", failures), zap.Duration("down_for", n.a.now().Sub(down)))
 		}
-		failures = 0
-		start := n.a.now()
+		failures, warned = 0, time.Time{}
 		s.serve(ctx)
-		if n.a.now().Sub(start) > time.Minute {
-			backoff = n.a.cfg.BackoffMin
-		}
 		if s.replaced.Load() {
 			// Another instance with our app name runs: taking the app back
 			// at once would make the two steal calls from each other.
-			if !n.sleep(ctx, n.a.cfg.BackoffMax) {
+			if !n.sleep(ctx, n.a.cfg.ReplacedWait) {
 				return
 			}
 		}

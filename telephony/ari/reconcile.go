@@ -67,8 +67,8 @@ func (s *session) reconcile(ctx context.Context, afterGap bool) {
 	// The snapshot may be ahead of the events: a StasisStart or StasisEnd
 	// still on its way. A user event sent now comes back behind them on the
 	// same websocket; what is still unexplained then, was lost.
-	if !s.beat(ctx) {
-		n.log.Debug("ARI events lag behind the reconcile; settling later", zap.Int("left", len(left)), zap.Int("unknown", len(unknown)))
+	if err := s.beat(ctx); err != nil {
+		n.log.Debug("ARI events lag behind the reconcile; settling later", zap.Int("left", len(left)), zap.Int("unknown", len(unknown)), zap.Error(err))
 		return
 	}
 	for _, c := range left {

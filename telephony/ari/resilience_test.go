@@ -14,6 +14,10 @@ import (
 
 	ariv5 "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/client/native"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/net/websocket"
 
 	"github.com/verzet/verzet/ivr"
@@ -240,6 +244,41 @@ func TestPendingConnectIsReused(t *testing.T) {
 	r.objectOnNewCall()
 }
 
+// TestReconnectsPromptly: Asterisk goes away (connection refused) long
+// enough for the heartbeat to give the connection up and for the node to
+// fail its probes, then comes back. Probing at a short fixed interval, the
+// node registers the app again within 2 s (issue 14: half a minute of
+// grown backoff). The log gives the real cause, the refused connection;
+// no ERROR blames ApplicationReplaced.
+func TestReconnectsPromptly(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	r := newRig(t, rigOptions{
+		log:    zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Core())),
+		config: func(c *ari.Config) { c.HeartbeatInterval, c.RetryInterval = 100*time.Millisecond, 500*time.Millisecond },
+	})
+	r.waitRegistered()
+	r.fake.Stop()
+	r.waitFor("the connection given up and three probes failed", func() bool { return r.adapter.Stats().ConnectFailures.Load() >= 3 })
+	regs := r.fake.Registrations()
+	if err := r.fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	r.waitRegistrations(regs + 1)
+	if d := time.Since(back); d > 2*time.Second {
+		t.Errorf("app registered again %v after Asterisk came back", d)
+	}
+	for _, e := range logs.FilterLevelExact(zap.ErrorLevel).All() {
+		t.Errorf("ERROR logged for an unreachable node: %s %v", e.Message, e.ContextMap())
+	}
+	refused := logs.Filter(func(e observer.LoggedEntry) bool {
+		return e.Level == zap.WarnLevel && strings.Contains(e.Message, "unreachable") && strings.Contains(fmt.Sprint(e.ContextMap()["error"]), "connection refused")
+	})
+	if refused.Len() == 0 {
+		t.Error("no warning names the refused connection")
+	}
+}
+
 // TestNodesRunIndependently: two live nodes, a dead one and a hung one.
 // Calls on the live nodes are handled while the others keep failing.
 func TestNodesRunIndependently(t *testing.T) {
@@ -286,9 +325,9 @@ func TestNodesRunIndependently(t *testing.T) {
 // TestApplicationReplaced: another websocket registers our app name.
 // stdbus would deliver ApplicationReplaced to nobody; the adapter's bus
 // does: it logs the misconfiguration, counts it, and takes the app back
-// only after the maximum backoff.
+// only after ReplacedWait.
 func TestApplicationReplaced(t *testing.T) {
-	r := newRig(t, rigOptions{config: func(c *ari.Config) { c.BackoffMax = 500 * time.Millisecond }})
+	r := newRig(t, rigOptions{config: func(c *ari.Config) { c.ReplacedWait = 500 * time.Millisecond }})
 	r.waitRegistered()
 	thief := dialEvents(t, r.fake)
 	defer thief.Close()

@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -138,10 +139,12 @@ wait:
 }
 
 // supervise sends heartbeats and reconciles. A user event to our own app
-// must come back on our websocket: if it does not twice in a row, the app
-// was taken by another websocket (ApplicationReplaced, which v5.3.1 cannot
-// deliver: the event has no key for its bus) or the connection is
-// half-open. Either way the session is given up and the node reconnects.
+// must come back on our websocket: if it cannot be sent twice in a row,
+// the node is unreachable (refused, timed out); if it is sent but does not
+// come back, the websocket is half-open, or the app went to another
+// websocket while its ApplicationReplaced was lost. Either way the session
+// is given up, with the cause logged, and the node probes its way back
+// (node.run).
 func (s *session) supervise(ctx context.Context) {
 	n := s.n
 	hb := time.NewTicker(n.a.cfg.HeartbeatInterval)
@@ -165,7 +168,8 @@ func (s *session) supervise(ctx context.Context) {
 		case <-hb.C:
 			s.refilter(ctx)
 			sent := n.a.now().UnixNano()
-			if s.beat(ctx) || s.routed.Load() > sent {
+			err := s.beat(ctx)
+			if err == nil || s.routed.Load() > sent {
 				// Echoed, or late behind other events that do arrive: a
 				// busy link, not a dead one.
 				misses = 0
@@ -177,12 +181,15 @@ func (s *session) supervise(ctx context.Context) {
 			misses++
 			n.a.stats.HeartbeatMisses.Add(1)
 			if misses < 2 {
-				n.log.Warn("ARI heartbeat not echoed on the websocket")
+				n.log.Warn("ARI heartbeat failed", zap.Error(err))
 				continue
 			}
-			n.log.Error("ARI events stopped arriving: another websocket took application "+n.a.cfg.App+
-				" (ApplicationReplaced — give every verzet instance its own VERZET_ARI_APP) or the connection is half-open; reconnecting",
-				zap.String("app", n.a.cfg.App))
+			if errors.Is(err, errNotEchoed) {
+				n.log.Warn("ARI heartbeat sent but not echoed twice: the websocket is half-open, or the app went to another websocket; reconnecting",
+					zap.String("app", n.a.cfg.App))
+			} else {
+				n.log.Warn("ARI node unreachable; reconnecting", zap.Error(err))
+			}
 			s.broken()
 			return
 		}
@@ -205,8 +212,13 @@ func (s *session) refilter(ctx context.Context) {
 	s.n.log.Info("ARI event filter set")
 }
 
-// beat sends one heartbeat and waits for it on the websocket.
-func (s *session) beat(ctx context.Context) bool {
+// errNotEchoed is a heartbeat that Asterisk took but did not send back on
+// our websocket in time.
+var errNotEchoed = errors.New("heartbeat not echoed on the websocket")
+
+// beat sends one heartbeat and waits for it on the websocket: nil when it
+// came back, errNotEchoed, or why it could not be sent.
+func (s *session) beat(ctx context.Context) error {
 	for {
 		select {
 		case <-s.hb: // a late echo
@@ -221,8 +233,7 @@ func (s *session) beat(ctx context.Context) bool {
 	err := s.n.userEvent(rctx, name)
 	cancel()
 	if err != nil {
-		s.n.log.Debug("ARI heartbeat not sent", zap.Error(err))
-		return false
+		return err
 	}
 	// The echo may take a while on a loaded node; a miss costs little.
 	t := time.NewTimer(min(max(s.n.a.cfg.HeartbeatInterval, time.Second), 5*time.Second))
@@ -231,12 +242,12 @@ func (s *session) beat(ctx context.Context) bool {
 		select {
 		case got := <-s.hb:
 			if got == name {
-				return true
+				return nil
 			}
 		case <-t.C:
-			return false
+			return errNotEchoed
 		case <-ctx.Done():
-			return false
+			return ctx.Err()
 		}
 	}
 }
