@@ -160,7 +160,8 @@ func (s *session) supervise(ctx context.Context) {
 			// Our own user event coming back proves our registration is in
 			// force; a filter set before it (on a registration about to be
 			// replaced) was cleared by it, and the reconcile sets it again.
-			s.beat(ctx)
+			// A beat that fails here is the heartbeat's to count.
+			_ = s.beat(ctx)
 			s.refilter(ctx)
 			s.reconcile(ctx, true)
 		case <-rc.C:
