@@ -16,3 +16,14 @@ func Draining(a *Adapter) bool {
 	}
 	return true
 }
+
+// Playing reports whether the adapter has a playback running on channel
+// id: Asterisk answered its POST.
+func Playing(a *Adapter, id string) bool {
+	for _, n := range a.nodes {
+		if c := n.call(id); c != nil && c.playing.Load() != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -319,12 +319,15 @@ func (r *rig) waitFor(what string, cond func() bool) {
 	}
 }
 
-// waitPlaying waits until the channel plays a prompt holding media part.
+// waitPlaying waits until the channel plays a prompt holding media part,
+// and the adapter knows it does (Asterisk's answer to the POST reached it:
+// a test that takes the node down next does not cut that answer off).
 func (r *rig) waitPlaying(id, part string) {
 	r.t.Helper()
 	r.waitFor("playing "+part, func() bool {
 		ch, _ := r.fake.Channel(id)
-		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) })
+		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) }) &&
+			ari.Playing(r.adapter, id)
 	})
 }
 
