@@ -40,9 +40,16 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ConnectTimeout bounds waiting for ari/v5's Connect (default 10 s).
 	ConnectTimeout time.Duration
-	// BackoffMin and BackoffMax bound the wait between failed connects
-	// (default 500 ms, 30 s), doubling with jitter.
-	BackoffMin, BackoffMax time.Duration
+	// RetryInterval is how often a node that cannot be reached is tried
+	// again (default 500 ms): GET /asterisk/info, then the websocket. It
+	// does not grow: a probe is cheap, and a node that comes back has its
+	// application registered again within about this long.
+	RetryInterval time.Duration
+	// ReplacedWait is how long the adapter leaves the application to
+	// another websocket that took it (ApplicationReplaced) before it takes
+	// it back (default 30 s): two instances with the same name that took
+	// it back at once would steal calls from each other without end.
+	ReplacedWait time.Duration
 	// HeartbeatInterval is how often a user event is sent to our own app to
 	// prove the websocket still delivers (default 10 s); two misses in a
 	// row reconnect.
@@ -73,8 +80,8 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.RequestTimeout, 4*time.Second)
 	set(&c.ConnectTimeout, 10*time.Second)
-	set(&c.BackoffMin, 500*time.Millisecond)
-	set(&c.BackoffMax, 30*time.Second)
+	set(&c.RetryInterval, 500*time.Millisecond)
+	set(&c.ReplacedWait, 30*time.Second)
 	set(&c.HeartbeatInterval, 10*time.Second)
 	set(&c.ReconcileInterval, 30*time.Second)
 	set(&c.DrainTimeout, 30*time.Second)

@@ -2,7 +2,6 @@ package ari_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -76,12 +75,7 @@ func mem() (heap, stack float64) {
 // with a websocket reader that drops what it reads.
 func fakeBytesPerChannel(b *testing.B, n int) float64 {
 	fake := aritest.Start(b, aritest.Options{Username: user, Password: pass})
-	cfg, _ := websocket.NewConfig("ws://"+fake.Addr()+"/ari/events?app="+app, "http://localhost/")
-	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
-	ws, err := websocket.DialConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ws := dialEvents(b, fake)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -123,8 +117,7 @@ func wave(b *testing.B, n int, fakeBytes float64) {
 		fake: func(o *aritest.Options) {
 			o.SoundDuration = catalogDurationsAt(o.SoundDuration, speed) // real time
 			// As deploy/asterisk/ari.conf: the variables come with StasisStart.
-			o.ChannelVars = []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
-				"VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"}
+			o.ChannelVars = channelVars
 		},
 	})
 	r.flow.Timeout = 6 * time.Second

@@ -46,18 +46,22 @@ func (w *confirmWatch) durableBeforeConfirm(id string) (durable, seen bool) {
 	return durable, seen
 }
 
+// TestDialoguePaths runs each path of the dialogue. Where the caller acts
+// during the offer, the fake plays it until a key or the hang-up comes
+// (offerUntilKey), so that the test does not depend on how fast this
+// machine is; the no-key path plays the catalogue's lengths.
 func TestDialoguePaths(t *testing.T) {
+	catalogLengths := func(*aritest.Options) {}
 	pressDuringOffer := func(digits string) func(r *rig, id string) {
 		return func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
 			time.Sleep(60 * time.Millisecond) // some of the offer is heard
-			if err := r.fake.Press(id, digits); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, digits)
 		}
 	}
 	cases := []struct {
 		name      string
+		offer     func(o *aritest.Options)
 		act       func(r *rig, id string)
 		outcome   objections.Outcome
 		objection bool
@@ -65,36 +69,32 @@ func TestDialoguePaths(t *testing.T) {
 		hungUpBy  string
 		bargeIn   bool
 	}{
-		{name: "key 1 during the offer", act: pressDuringOffer("1"), outcome: objections.OutcomeObjected, objection: true,
+		{name: "key 1 during the offer", offer: offerUntilKey, act: pressDuringOffer("1"), outcome: objections.OutcomeObjected, objection: true,
 			prompts: []string{"offer", "confirm"}, hungUpBy: "app", bargeIn: true},
-		{name: "key 2 during the offer", act: pressDuringOffer("2"), outcome: objections.OutcomeDeclined,
+		{name: "key 2 during the offer", offer: offerUntilKey, act: pressDuringOffer("2"), outcome: objections.OutcomeDeclined,
 			prompts: []string{"offer", "goodbye"}, hungUpBy: "app", bargeIn: true},
-		{name: "no key", act: func(r *rig, id string) {}, outcome: objections.OutcomeNoInput,
+		{name: "no key", offer: catalogLengths, act: func(r *rig, id string) {}, outcome: objections.OutcomeNoInput,
 			prompts: []string{"offer", "repeat", "offer", "goodbye"}, hungUpBy: "app"},
-		{name: "invalid keys", act: func(r *rig, id string) {
+		{name: "invalid keys", offer: offerUntilKey, act: func(r *rig, id string) {
 			for i := 1; i <= 3; i++ {
 				r.waitFor("offer played again", func() bool {
 					ch, _ := r.fake.Channel(id)
 					return ch.Playing != "" && len(ch.Played) == 2*i-1
 				})
-				if err := r.fake.Press(id, "7"); err != nil {
-					t.Fatal(err)
-				}
+				r.press(id, "7")
 			}
 		}, outcome: objections.OutcomeInvalidInput, prompts: []string{"offer", "invalid", "offer", "invalid", "offer", "goodbye"},
 			hungUpBy: "app", bargeIn: true},
-		{name: "hang-up during the offer", act: func(r *rig, id string) {
+		{name: "hang-up during the offer", offer: offerUntilKey, act: func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
 			time.Sleep(100 * time.Millisecond)
 			if err := r.fake.HangUp(id); err != nil {
 				t.Fatal(err)
 			}
 		}, outcome: objections.OutcomeHangupDuringPrompt, prompts: []string{"offer"}, hungUpBy: "caller"},
-		{name: "hang-up right after key 1", act: func(r *rig, id string) {
+		{name: "hang-up right after key 1", offer: offerUntilKey, act: func(r *rig, id string) {
 			r.waitPlaying(id, "offer-1")
-			if err := r.fake.Press(id, "1"); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, "1")
 			if err := r.fake.HangUp(id); err != nil {
 				t.Fatal(err)
 			}
@@ -104,11 +104,15 @@ func TestDialoguePaths(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := openSQLite(t)
 			w := &confirmWatch{st: st, durable: map[string]bool{}}
-			r := newRig(t, rigOptions{store: st, fake: w.hook})
+			r := newRig(t, rigOptions{store: st,
+				fake: func(o *aritest.Options) { w.hook(o); tc.offer(o) },
+				flow: func(f *ivr.Flow) { f.Timeout = 300 * time.Millisecond }})
 			r.waitRegistered()
+			start := time.Now()
 			id := r.call(aritest.Call{})
 			tc.act(r, id)
 			o := r.offer(id)
+			took := time.Since(start).Milliseconds()
 			if o.Outcome != tc.outcome || o.BargeIn != tc.bargeIn || o.CampaignRef != "spring" || o.Provider != "ari" || o.Language != "nl" {
 				t.Fatalf("offer = %+v", o)
 			}
@@ -135,27 +139,40 @@ func TestDialoguePaths(t *testing.T) {
 					t.Error("no confirmation played")
 				}
 			}
-			offerMS := offerDuration(t, r)
+			offer := offerPlayback(t, r.cat)
 			switch tc.outcome {
 			case objections.OutcomeHangupDuringPrompt:
-				if o.PlayedMS <= 0 || o.PlayedMS >= offerMS {
-					t.Errorf("played %d ms of a %d ms offer", o.PlayedMS, offerMS)
+				if o.PlayedMS <= 0 || o.PlayedMS >= offer.DurationMS {
+					t.Errorf("played %d ms of a %d ms offer", o.PlayedMS, offer.DurationMS)
 				}
 			case objections.OutcomeNoInput:
-				if o.PlayedMS != 2*offerMS {
-					t.Errorf("played %d ms, want two whole offers (%d)", o.PlayedMS, 2*offerMS)
+				// Two whole offers as the fake's timestamps tell: no less
+				// than its sounds last, no more than the call took.
+				if heard := 2 * fakeMS(offer.Sounds); o.PlayedMS < heard || o.PlayedMS > took {
+					t.Errorf("played %d ms, want two whole offers (%d ms) in a call of %d ms", o.PlayedMS, heard, took)
 				}
 			}
 		})
 	}
 }
 
-func offerDuration(t *testing.T, r *rig) int64 {
-	pb, err := r.cat.Compose("nl", "offer", prompts.Vars{OrgID: "acme", KeyObject: "1", KeyDecline: "2"})
+// offerPlayback is the offer the tests' calls hear.
+func offerPlayback(t testing.TB, cat *prompts.Catalog) prompts.Playback {
+	t.Helper()
+	pb, err := cat.Compose("nl", "offer", prompts.Vars{OrgID: "acme", KeyObject: "1", KeyDecline: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pb.DurationMS
+	return pb
+}
+
+// fakeMS is how long the rig's fake plays sounds (catalogDurations).
+func fakeMS(sounds []prompts.Sound) int64 {
+	var ms int64
+	for _, s := range sounds {
+		ms += s.DurationMS / speed
+	}
+	return ms
 }
 
 func TestContinueInDialplan(t *testing.T) {
@@ -163,12 +180,8 @@ func TestContinueInDialplan(t *testing.T) {
 	r.waitRegistered()
 	id := r.call(aritest.Call{})
 	r.waitPlaying(id, "offer-1")
-	if err := r.fake.Press(id, "1"); err != nil {
-		t.Fatal(err)
-	}
-	if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-		t.Fatalf("offer = %+v", o)
-	}
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
 	r.waitFor("continued", func() bool { ch, _ := r.fake.Channel(id); return ch.Continued })
 	ch, _ := r.fake.Channel(id)
 	if !ch.Alive || ch.HungUpBy != "" || ch.Vars[ari.VarResult] != "objected" || ch.ContinueContext != "" || ch.ContinuePriority != 0 {
@@ -191,7 +204,7 @@ func TestCallContext(t *testing.T) {
 			wantGets: 6, announced: true,
 			want: objections.Objection{Org: "acme", Number: "+31612345678", CampaignRef: "summer", LeadRef: "L-1", AgentRef: "ag7", DialerCallRef: "dc-9"}},
 		{name: "channelvars in the snapshot: no GET",
-			channelVars: []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL", "VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"},
+			channelVars: channelVars,
 			call:        aritest.Call{Vars: map[string]string{"VERZET_ORG": "Acme", "VERZET_NUMBER": "0612345678", "VERZET_LEAD": "L-2"}},
 			wantGets:    0,
 			want:        objections.Objection{Org: "acme", Number: "+31612345678", LeadRef: "L-2"}},
@@ -214,9 +227,7 @@ func TestCallContext(t *testing.T) {
 			r.waitRegistered()
 			id := r.call(tc.call)
 			r.waitPlaying(id, "offer-1")
-			if err := r.fake.Press(id, "1"); err != nil {
-				t.Fatal(err)
-			}
+			r.press(id, "1")
 			o := r.offer(id)
 			gets := 0
 			for _, req := range r.fake.Requests() {
@@ -286,12 +297,8 @@ func TestObjectionOnPostgres(t *testing.T) {
 	for range 2 {
 		id := r.call(aritest.Call{})
 		r.waitPlaying(id, "offer-1")
-		if err := r.fake.Press(id, "1"); err != nil {
-			t.Fatal(err)
-		}
-		if o := r.offer(id); o.Outcome != objections.OutcomeObjected {
-			t.Fatalf("offer = %+v", o)
-		}
+		r.press(id, "1")
+		r.wantOutcome(id, objections.OutcomeObjected)
 		if durable, seen := w.durableBeforeConfirm(id); !seen || !durable {
 			t.Fatalf("objection durable before the confirmation: %v (confirmation seen %v)", durable, seen)
 		}

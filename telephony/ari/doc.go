@@ -41,8 +41,12 @@
 // their offer, channels without a dialogue get one (after a user event sent
 // to our own app has come back, so that a StasisStart merely in flight is
 // not mistaken for a lost one). A heartbeat (the same user event, every
-// HeartbeatInterval) finds a half-open connection and reconnects with
-// backoff, as for a node that cannot be reached. ApplicationReplaced (a
+// HeartbeatInterval) that fails twice gives the connection up, with its
+// cause logged: the node unreachable (the user event could not be sent:
+// refused, timed out) or the websocket half-open (sent, not echoed). A
+// node that cannot be reached is probed (GET /asterisk/info) every
+// RetryInterval, which does not grow, so that the app is registered again
+// within about that long after Asterisk is back. ApplicationReplaced (a
 // second websocket took the app) is logged loudly. A 404, 409 or 412 from
 // a channel that hung up meanwhile ends the call quietly. Every REST call
 // has a timeout. A key pressed just before a hang-up is handed to the
@@ -72,7 +76,9 @@
 //     the reconnect is seen and reconciled like any other.
 //   - Playback events carry only the playback key: each playback is staged
 //     (its handle built), watched by id, then executed, so PlaybackStarted
-//     arriving before the POST's answer is caught.
+//     arriving before the POST's answer is caught. They go to the call's
+//     own queue, without a bound: a prompt of seven sounds that all fail
+//     sends fourteen events at once, and the PlaybackFinished last.
 //   - stdbus gives a subscription 100 events and drops the rest silently,
 //     and a subscription not cancelled leaks: the adapter's bus replaces
 //     stdbus (on the client's listen goroutine, before its reader starts)
@@ -83,10 +89,23 @@
 //     lost in a websocket gap.
 //   - ApplicationReplaced has no key, so stdbus delivers it to nobody; the
 //     adapter's bus routes it: logged at ERROR, counted, and the app is
-//     taken back only after BackoffMax. A heartbeat finds half-open
+//     taken back only after ReplacedWait. A heartbeat finds half-open
 //     connections, which say nothing at all.
 //   - native.Client.Close races its own listen loop on an unguarded flag:
 //     the listen loop is stopped through its cancel function instead.
+//
+// # What was played
+//
+// Asterisk plays each sound of a prompt as a segment: PlaybackStarted at
+// its start, PlaybackContinuing at its end (PlaybackFinished after the
+// last, after a stop, or on a hang-up), all stamped by Asterisk. The ms
+// played that Play reports, and the offer evidence keeps, are these
+// segments summed, by Asterisk's timestamps; after a stop (barge-in) or a
+// hang-up Play waits up to a second for the PlaybackFinished that ends the
+// last segment, and where an end never comes the adapter's clock ends it.
+// The prompt's nominal length never counts as played. (On a hang-up the
+// ivr dialogue counts the offer by its own clock and ignores what Play
+// returns.)
 //
 // Run's ctx ends intake: channels that arrive after it are handed back with
 // VERZET_RESULT=refused and VERZET_REFUSED=shutdown, active dialogues may

@@ -2,6 +2,7 @@ package ari_test
 
 import (
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"golang.org/x/net/websocket"
 
 	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
@@ -141,12 +143,33 @@ type rigOptions struct {
 	setup  func(fake *aritest.Asterisk) // before the adapter starts
 }
 
-// testFlow is the default dialogue with short timeouts.
+// testFlow is the default dialogue. A key pressed after waitPlaying saw
+// the offer still finds the dialogue waiting for it, however late this
+// machine runs the test: the wait for a key is long, and tests of the
+// no-key paths shorten it.
 func testFlow() ivr.Flow {
 	f := ivr.DefaultFlow()
-	f.Timeout = 300 * time.Millisecond
+	f.Timeout = 10 * time.Second
 	f.Debounce = 10 * time.Millisecond
 	return f
+}
+
+// channelVars are the variables deploy/asterisk/ari.conf has Asterisk
+// send with StasisStart.
+var channelVars = []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
+	"VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"}
+
+// offerUntilKey makes the fake play the offer's sounds for an hour: a key
+// (or a hang-up) always comes during the offer, however late; the other
+// prompts keep their length.
+func offerUntilKey(o *aritest.Options) {
+	d := o.SoundDuration
+	o.SoundDuration = func(uri string) (time.Duration, bool) {
+		if strings.Contains(uri, "/offer-") {
+			return time.Hour, true
+		}
+		return d(uri)
+	}
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -179,8 +202,9 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	// No spool: a write the store does not take fails the test. Under
 	// -race on a busy machine SQLite's fsync'd commits can queue for
-	// seconds when hundreds of calls end at once.
-	keeper := ivr.NewKeeper(rec, nil, log, nil, ivr.WithStoreTimeout(20*time.Second))
+	// seconds when hundreds of calls end at once: the store may take as
+	// long as the test may wait.
+	keeper := ivr.NewKeeper(rec, nil, log, nil, ivr.WithStoreTimeout(time.Until(aritest.Deadline(t))))
 	dlg := ivr.NewDialogue(keeper, cat, log, nil)
 	r := &rig{t: t, fake: fake, st: st, cat: cat, rec: rec, flow: testFlow(), done: make(chan struct{})}
 	if o.flow != nil {
@@ -190,9 +214,11 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.urls != nil {
 		urls = o.urls(fake)
 	}
-	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 2 * time.Second,
-		ConnectTimeout: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: 5 * time.Second, PlaybackGrace: time.Second}
+	// REST calls and connects may take long on a loaded machine (250 calls
+	// at once under -race): tests of these bounds set their own.
+	cfg := ari.Config{URLs: urls, Username: user, Password: pass, App: app, RequestTimeout: 30 * time.Second,
+		ConnectTimeout: 10 * time.Second, RetryInterval: 50 * time.Millisecond, ReplacedWait: 200 * time.Millisecond,
+		HeartbeatInterval: 5 * time.Second, ReconcileInterval: 5 * time.Second, DrainTimeout: time.Second, PlaybackGrace: time.Second}
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -225,25 +251,36 @@ func (r *rig) shutdown() {
 	r.stop()
 	select {
 	case <-r.done:
-	case <-time.After(30 * time.Second):
-		r.t.Errorf("adapter did not stop within 30 s")
+	case <-time.After(time.Until(aritest.Deadline(r.t))):
+		r.t.Errorf("adapter did not stop")
 	}
 }
 
-// catalogDurations plays each sound for its real length divided by speed.
+// stopped reports whether Run has returned.
+func (r *rig) stopped() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// catalogDurations plays each sound for its real length divided by speed,
+// in whole milliseconds (fakeMS).
 func catalogDurations(cat *prompts.Catalog) func(string) (time.Duration, bool) {
 	return func(uri string) (time.Duration, bool) {
 		s, err := cat.Sound(strings.TrimPrefix(uri, "sound:"))
 		if err != nil {
 			return 0, false
 		}
-		return time.Duration(s.DurationMS) * time.Millisecond / speed, true
+		return time.Duration(s.DurationMS/speed) * time.Millisecond, true
 	}
 }
 
 func (r *rig) waitRegistered() {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := aritest.Context(r.t)
 	defer cancel()
 	if err := r.fake.WaitRegistered(ctx, app); err != nil {
 		r.t.Fatal(err)
@@ -269,9 +306,11 @@ func (r *rig) call(c aritest.Call) string {
 	return id
 }
 
+// waitFor polls cond until it holds. It has no time limit of its own (see
+// aritest.Deadline): on a loaded machine a test only gets slower.
 func (r *rig) waitFor(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := aritest.Deadline(r.t)
 	for !cond() {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("timed out waiting for %s", what)
@@ -280,13 +319,26 @@ func (r *rig) waitFor(what string, cond func() bool) {
 	}
 }
 
-// waitPlaying waits until the channel plays a prompt holding media part.
+// waitPlaying waits until the channel plays a prompt holding media part,
+// and the adapter knows it does (Asterisk's answer to the POST reached it:
+// a test that takes the node down next does not cut that answer off).
 func (r *rig) waitPlaying(id, part string) {
 	r.t.Helper()
 	r.waitFor("playing "+part, func() bool {
 		ch, _ := r.fake.Channel(id)
-		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) })
+		return ch.Playing != "" && len(ch.Played) > 0 && slices.ContainsFunc(ch.Played[len(ch.Played)-1], func(m string) bool { return strings.Contains(m, part) }) &&
+			ari.Playing(r.adapter, id)
 	})
+}
+
+// waitRegistrations waits until the fake has seen n registrations.
+func (r *rig) waitRegistrations(n int) {
+	r.t.Helper()
+	ctx, cancel := aritest.Context(r.t)
+	defer cancel()
+	if err := r.fake.WaitRegistrations(ctx, n); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // offer waits for the call's offer evidence.
@@ -308,6 +360,50 @@ func (r *rig) objections(org string) []objections.Objection {
 		r.t.Fatal(err)
 	}
 	return list
+}
+
+// press sends digits on a channel in Stasis.
+func (r *rig) press(id, digits string) {
+	r.t.Helper()
+	if err := r.fake.Press(id, digits); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// wantOutcome waits for the call's offer and checks its outcome.
+func (r *rig) wantOutcome(id string, want objections.Outcome) objections.Offer {
+	r.t.Helper()
+	o := r.offer(id)
+	if o.Outcome != want {
+		r.t.Fatalf("offer = %+v, want outcome %s", o, want)
+	}
+	return o
+}
+
+// objectOnNewCall starts a call, presses 1 during the offer and waits for
+// the objection: the adapter works end to end.
+func (r *rig) objectOnNewCall() {
+	r.t.Helper()
+	id := r.call(aritest.Call{})
+	r.waitPlaying(id, "offer-1")
+	r.press(id, "1")
+	r.wantOutcome(id, objections.OutcomeObjected)
+}
+
+// dialEvents opens an events websocket for our app with the rig's
+// credentials, as another client (or an earlier verzet) would.
+func dialEvents(tb testing.TB, fake *aritest.Asterisk) *websocket.Conn {
+	tb.Helper()
+	cfg, err := websocket.NewConfig("ws://"+fake.Addr()+"/ari/events?app="+app, "http://localhost/")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	ws, err := websocket.DialConfig(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ws
 }
 
 // played lists the prompts a channel heard, by their first sound's name.

@@ -31,7 +31,7 @@ type node struct {
 	calls context.Context
 
 	sess      atomic.Pointer[session] // nil while disconnected
-	playbacks sync.Map                // playback id → chan<- pbEvent
+	playbacks sync.Map                // playback id → *call playing it
 	mu        sync.RWMutex            // guards channels and draining
 	channels  map[string]*call
 	recent    map[string]time.Time // channels finished lately
@@ -96,8 +96,8 @@ func (n *node) run(ctx, calls context.Context) {
 	n.calls = calls
 	defer n.tr.CloseIdleConnections()
 	defer n.wg.Wait()
-	backoff := n.a.cfg.BackoffMin
 	failures := 0
+	var down, warned time.Time // first failure in a row; last one logged as a warning
 	for !n.finished(ctx) {
 		s, err := n.connect(calls)
 		if err != nil {
@@ -106,32 +106,32 @@ func (n *node) run(ctx, calls context.Context) {
 			}
 			failures++
 			n.a.stats.ConnectFailures.Add(1)
-			// Jitter: nodes and instances do not retry in step.
-			wait := backoff/2 + rand.N(backoff/2+1)
-			log := n.log.Warn
-			if failures > 1 && failures%10 != 0 {
-				log = n.log.Debug // the first failure and every tenth are enough
+			now := n.a.now()
+			if failures == 1 {
+				down = now
 			}
-			log("ARI node unreachable; retrying", zap.Int("attempt", failures), zap.Duration("backoff", wait), zap.Error(err))
-			if !n.sleep(ctx, wait) {
+			log := n.log.Debug
+			if now.Sub(warned) >= time.Minute { // the first failure, then one a minute
+				log, warned = n.log.Warn, now
+			}
+			log("ARI node unreachable; retrying", zap.Int("attempt", failures), zap.Duration("down_for", now.Sub(down)),
+				zap.Duration("retry_in", n.a.cfg.RetryInterval), zap.Error(err))
+			// A short, fixed interval, with jitter so that nodes and
+			// instances do not probe in step.
+			if !n.sleep(ctx, n.a.cfg.RetryInterval/2+rand.N(n.a.cfg.RetryInterval/2+1)) {
 				return
 			}
-			backoff = min(backoff*2, n.a.cfg.BackoffMax)
 			continue
 		}
 		if failures > 0 {
-			n.log.Info("ARI node reachable again", zap.Int("failed_attempts", failures))
+			n.log.Info("ARI node reachable again", zap.Int("failed_attempts", failures), zap.Duration("down_for", n.a.now().Sub(down)))
 		}
-		failures = 0
-		start := n.a.now()
+		failures, warned = 0, time.Time{}
 		s.serve(ctx)
-		if n.a.now().Sub(start) > time.Minute {
-			backoff = n.a.cfg.BackoffMin
-		}
 		if s.replaced.Load() {
 			// Another instance with our app name runs: taking the app back
 			// at once would make the two steal calls from each other.
-			if !n.sleep(ctx, n.a.cfg.BackoffMax) {
+			if !n.sleep(ctx, n.a.cfg.ReplacedWait) {
 				return
 			}
 		}
@@ -176,8 +176,14 @@ func (n *node) drain() {
 }
 
 func (n *node) signal() {
+	notify(n.changed)
+}
+
+// notify wakes the one waiter on a size-1 channel; a wake-up already
+// pending stands for this one.
+func notify(ch chan<- struct{}) {
 	select {
-	case n.changed <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -260,466 +266,6 @@ func (o *observer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// session is one ari/v5 client: its websocket (which the library re-dials
-// itself after a drop), its event bus, the router and the supervisor
-// (heartbeat, reconcile).
-type session struct {
-	n        *node
-	cl       *native.Client
-	stop     context.CancelFunc // the client's listen loop
-	bus      *eventBus
-	busSet   bool          // written on the listen goroutine only
-	reconn   chan struct{} // size 1: a (re)connection was seen
-	hb       chan string   // heartbeats echoed
-	hbSeq    int
-	infos    atomic.Int64
-	filter   atomic.Bool  // the event filter is set for this connection
-	routed   atomic.Int64 // when the router last saw an event (unix ns)
-	broken   func()       // ends the session; set by serve
-	replaced atomic.Bool  // ApplicationReplaced came
-}
-
-func newSession(n *node, cl *native.Client) *session {
-	s := &session{n: n, cl: cl, reconn: make(chan struct{}, 1), hb: make(chan string, 4)}
-	s.bus = &eventBus{n: n, q: &fifo{ready: make(chan struct{}, 1)}}
-	return s
-}
-
-// connected runs on ari/v5's listen goroutine after each websocket
-// (re)connection, before any event of it is read.
-func (s *session) connected() {
-	n := s.n
-	if !s.busSet {
-		// ari/v5 made its bus before it started this goroutine and starts
-		// the reader after this returns: replacing the bus here is ordered
-		// with both, and not one event goes to stdbus.
-		if err := setBus(s.cl, s.bus); err != nil {
-			// checkBus passed before Connect, so this cannot happen.
-			n.log.Error("ARI event bus not replaced; events go to ari/v5's stdbus and are not routed", zap.Error(err))
-		}
-		s.busSet = true
-	}
-	st := n.a.stats
-	st.Connects.Add(1)
-	if s.infos.Add(1) > 1 {
-		st.Reconnects.Add(1)
-		n.log.Warn("ARI websocket reconnected; events in the gap are lost, reconciling")
-	} else {
-		n.log.Info("ARI websocket connected", zap.String("app", n.a.cfg.App))
-	}
-	// Asterisk sends the websocket's 101 before it registers the app: a
-	// PUT in between is a 404. Retry briefly; events wait meanwhile, since
-	// ari/v5 reads none before this returns.
-	ctx, cancel := context.WithTimeout(context.Background(), n.a.cfg.RequestTimeout/2)
-	var err error
-	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
-		if err = n.setFilter(ctx); statusOf(err) != http.StatusNotFound {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-			continue
-		case <-ctx.Done():
-			t.Stop()
-		}
-		break
-	}
-	cancel()
-	s.filter.Store(err == nil)
-	if err != nil {
-		st.FilterFailures.Add(1)
-		n.log.Error("ARI event filter not set: an event type ari/v5 does not know would crash the process; retrying", zap.Error(err))
-	}
-	select {
-	case s.reconn <- struct{}{}:
-	default:
-	}
-}
-
-// serve runs the session until it breaks (heartbeat lost) or the node is
-// finished.
-func (s *session) serve(ctx context.Context) {
-	n := s.n
-	n.sess.Store(s)
-	sctx, cancel := context.WithCancel(n.calls)
-	broken := make(chan struct{})
-	var once sync.Once
-	s.broken = func() { once.Do(func() { close(broken) }) }
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for {
-			batch, ok := s.bus.q.take()
-			if !ok {
-				return
-			}
-			for _, e := range batch {
-				if n.a.routeHook != nil {
-					n.a.routeHook()
-				}
-				n.route(s, e)
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		s.supervise(sctx)
-	}()
-	done, callsDone := ctx.Done(), n.calls.Done()
-wait:
-	for !n.finished(ctx) {
-		select {
-		case <-broken:
-			break wait
-		case <-done:
-			done = nil
-		case <-callsDone:
-			callsDone = nil // the dialogues hang up; each end signals changed
-		case <-n.changed:
-		}
-	}
-	n.sess.Store(nil)
-	cancel()
-	s.stop()        // ends the listen loop and the websocket
-	s.bus.q.close() // the router ends once it has routed what came
-	wg.Wait()
-}
-
-// eventBus is the ari/v5 bus of our clients. v5.3.1's stdbus gives each
-// subscription 100 events and silently drops the rest, panics on the nil
-// event its reader sends for a type it cannot decode, and delivers events
-// without keys (ApplicationReplaced) to nobody. This one queues every event
-// in order, without a bound, for the session's router; drops nil; and
-// routes ApplicationReplaced like any other event. The adapter never
-// subscribes through ari/v5 handles, so Subscribe delivers nothing.
-type eventBus struct {
-	n *node
-	q *fifo
-}
-
-var _ ariv5.Bus = (*eventBus)(nil)
-
-// Send is called by ari/v5's websocket reader, one event at a time.
-func (b *eventBus) Send(e ariv5.Event) {
-	if e == nil {
-		// An event type ari/v5 v5.3.1 does not know: stdbus would panic.
-		b.n.a.stats.EventsUndecodable.Add(1)
-		return
-	}
-	if d := b.q.push(e); d > b.n.a.stats.EventBacklogMax.Load() {
-		b.n.a.stats.EventBacklogMax.Store(d)
-	}
-}
-
-// Subscribe implements ari.Bus; the adapter routes events itself.
-func (b *eventBus) Subscribe(*ariv5.Key, ...string) ariv5.Subscription {
-	ch := make(chan ariv5.Event)
-	close(ch)
-	return closedSub(ch)
-}
-
-// Close implements ari.Bus.
-func (b *eventBus) Close() {}
-
-type closedSub <-chan ariv5.Event
-
-func (c closedSub) Events() <-chan ariv5.Event { return c }
-func (c closedSub) Cancel()                    {}
-
-// fifo is an unbounded, ordered queue of events between ari/v5's reader
-// and the router.
-type fifo struct {
-	mu     sync.Mutex
-	items  []ariv5.Event
-	spare  []ariv5.Event
-	closed bool
-	ready  chan struct{} // size 1
-}
-
-// push queues e and returns the queue's depth; after close it drops e.
-func (f *fifo) push(e ariv5.Event) int64 {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return 0
-	}
-	f.items = append(f.items, e)
-	d := int64(len(f.items))
-	f.mu.Unlock()
-	select {
-	case f.ready <- struct{}{}:
-	default:
-	}
-	return d
-}
-
-func (f *fifo) close() {
-	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
-	select {
-	case f.ready <- struct{}{}:
-	default:
-	}
-}
-
-// take waits for events and returns all queued, in order; false once the
-// queue is closed and empty. The batch is valid until the next take.
-func (f *fifo) take() ([]ariv5.Event, bool) {
-	for {
-		f.mu.Lock()
-		if len(f.items) > 0 {
-			batch := f.items
-			f.items, f.spare = f.spare[:0], batch
-			f.mu.Unlock()
-			return batch, true
-		}
-		closed := f.closed
-		f.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-f.ready
-	}
-}
-
-// supervise sends heartbeats and reconciles. A user event to our own app
-// must come back on our websocket: if it does not twice in a row, the app
-// was taken by another websocket (ApplicationReplaced, which v5.3.1 cannot
-// deliver: the event has no key for its bus) or the connection is
-// half-open. Either way the session is given up and the node reconnects.
-func (s *session) supervise(ctx context.Context) {
-	n := s.n
-	hb := time.NewTicker(n.a.cfg.HeartbeatInterval)
-	defer hb.Stop()
-	rc := time.NewTicker(n.a.cfg.ReconcileInterval)
-	defer rc.Stop()
-	misses := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.reconn:
-			// Our own user event coming back proves our registration is in
-			// force; a filter set before it (on a registration about to be
-			// replaced) was cleared by it, and the reconcile sets it again.
-			s.beat(ctx)
-			s.refilter(ctx)
-			s.reconcile(ctx, true)
-		case <-rc.C:
-			s.reconcile(ctx, false)
-		case <-hb.C:
-			s.refilter(ctx)
-			sent := n.a.now().UnixNano()
-			if s.beat(ctx) || s.routed.Load() > sent {
-				// Echoed, or late behind other events that do arrive: a
-				// busy link, not a dead one.
-				misses = 0
-				continue
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			misses++
-			n.a.stats.HeartbeatMisses.Add(1)
-			if misses < 2 {
-				n.log.Warn("ARI heartbeat not echoed on the websocket")
-				continue
-			}
-			n.log.Error("ARI events stopped arriving: another websocket took application "+n.a.cfg.App+
-				" (ApplicationReplaced — give every verzet instance its own VERZET_ARI_APP) or the connection is half-open; reconnecting",
-				zap.String("app", n.a.cfg.App))
-			s.broken()
-			return
-		}
-	}
-}
-
-func (s *session) refilter(ctx context.Context) {
-	if s.filter.Load() {
-		return
-	}
-	rctx, cancel := context.WithTimeout(ctx, s.n.a.cfg.RequestTimeout)
-	err := s.n.setFilter(rctx)
-	cancel()
-	if err != nil {
-		s.n.a.stats.FilterFailures.Add(1)
-		s.n.log.Error("ARI event filter still not set", zap.Error(err))
-		return
-	}
-	s.filter.Store(true)
-	s.n.log.Info("ARI event filter set")
-}
-
-// beat sends one heartbeat and waits for it on the websocket.
-func (s *session) beat(ctx context.Context) bool {
-	for {
-		select {
-		case <-s.hb: // a late echo
-			continue
-		default:
-		}
-		break
-	}
-	s.hbSeq++
-	name := fmt.Sprintf("%s%d", s.n.a.hbPrefix, s.hbSeq)
-	rctx, cancel := context.WithTimeout(ctx, s.n.a.cfg.RequestTimeout)
-	err := s.n.userEvent(rctx, name)
-	cancel()
-	if err != nil {
-		s.n.log.Debug("ARI heartbeat not sent", zap.Error(err))
-		return false
-	}
-	// The echo may take a while on a loaded node; a miss costs little.
-	t := time.NewTimer(min(max(s.n.a.cfg.HeartbeatInterval, time.Second), 5*time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case got := <-s.hb:
-			if got == name {
-				return true
-			}
-		case <-t.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-// reconcile compares the channels in our app with the dialogues: a
-// dialogue whose channel left the app while its StasisEnd was lost (a
-// websocket gap, a dropped event) ends and closes its offer; a channel in
-// the app without a dialogue (its StasisStart was lost, or verzet
-// restarted) gets one — or is handed back while draining; a dialogue whose
-// channel is still there resumes, and after a gap (afterGap) a playback
-// that ended in it is settled.
-func (s *session) reconcile(ctx context.Context, afterGap bool) {
-	n := s.n
-	start := n.a.now()
-	rctx, cancel := context.WithTimeout(ctx, n.a.cfg.RequestTimeout)
-	state, err := n.app(rctx)
-	cancel()
-	if err != nil {
-		if ctx.Err() == nil {
-			n.log.Warn("ARI reconcile skipped", zap.Error(err))
-		}
-		return
-	}
-	n.a.stats.Reconciles.Add(1)
-	if len(state.EventsAllowed) == 0 && s.filter.Load() {
-		// Asterisk clears the filter when the app registers again: a
-		// registration that replaced ours or came after our PUT.
-		n.log.Warn("ARI event filter found cleared; setting it again")
-		s.filter.Store(false)
-		s.refilter(ctx)
-	}
-	ids := state.ChannelIDs
-	in := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		in[id] = true
-	}
-	n.mu.RLock()
-	calls := make([]*call, 0, len(n.channels))
-	for _, c := range n.channels {
-		calls = append(calls, c)
-	}
-	n.mu.RUnlock()
-	var left []*call
-	for _, c := range calls {
-		switch {
-		case in[c.id]:
-			if afterGap {
-				c.resume(ctx)
-			}
-		case c.created.Before(start) && !c.ended():
-			left = append(left, c)
-		}
-	}
-	var unknown []string
-	for _, id := range ids {
-		if n.call(id) == nil && !n.finishedRecently(id) {
-			unknown = append(unknown, id)
-		}
-	}
-	if len(left) == 0 && len(unknown) == 0 {
-		return
-	}
-	// The snapshot may be ahead of the events: a StasisStart or StasisEnd
-	// still on its way. A user event sent now comes back behind them on the
-	// same websocket; what is still unexplained then, was lost.
-	if !s.beat(ctx) {
-		n.log.Debug("ARI events lag behind the reconcile; settling later", zap.Int("left", len(left)), zap.Int("unknown", len(unknown)))
-		return
-	}
-	for _, c := range left {
-		if !c.ended() {
-			n.a.stats.CallsVanished.Add(1)
-			c.log().Info("channel left the app while its events were lost; ending its dialogue")
-			c.end()
-		}
-	}
-	for _, id := range unknown {
-		if !n.finishedRecently(id) {
-			n.start(id, nil, nil, true)
-		}
-	}
-}
-
-// route hands one event to its call or playback. It never blocks and does
-// no I/O: it is the only reader of the session's subscription.
-func (n *node) route(s *session, e ariv5.Event) {
-	s.routed.Store(n.a.now().UnixNano())
-	switch e := e.(type) {
-	case *ariv5.StasisStart:
-		n.lag(e.Timestamp)
-		n.start(e.Channel.ID, &e.Channel, e.Args, false)
-	case *ariv5.ChannelDtmfReceived:
-		n.lag(e.Timestamp)
-		if c := n.call(e.Channel.ID); c != nil {
-			c.press(e.Digit)
-		} else {
-			n.a.stats.KeysDropped.Add(1)
-		}
-	case *ariv5.ChannelHangupRequest:
-		n.end(e.Channel.ID)
-	case *ariv5.StasisEnd:
-		n.end(e.Channel.ID)
-	case *ariv5.ChannelDestroyed:
-		n.end(e.Channel.ID)
-	case *ariv5.PlaybackStarted:
-		n.deliver(e.Playback.ID, pbEvent{started: true})
-	case *ariv5.PlaybackFinished:
-		n.deliver(e.Playback.ID, pbEvent{state: e.Playback.State})
-	case *ariv5.ChannelUserevent:
-		if strings.HasPrefix(e.Eventname, n.a.hbPrefix) {
-			select {
-			case s.hb <- e.Eventname:
-			default:
-			}
-		}
-	case *ariv5.ApplicationReplaced:
-		n.a.stats.Replaced.Add(1)
-		n.log.Error("ApplicationReplaced: another websocket took application "+n.a.cfg.App+
-			" and every call with it; give every verzet instance its own VERZET_ARI_APP. Taking it back after the maximum backoff",
-			zap.String("app", n.a.cfg.App), zap.Duration("backoff", n.a.cfg.BackoffMax))
-		s.replaced.Store(true)
-		s.broken()
-	}
-}
-
-// lag notes how late an event reaches the router (Asterisk's clock against
-// ours: meaningful with NTP on both).
-func (n *node) lag(at ariv5.DateTime) {
-	if t := time.Time(at); !t.IsZero() {
-		if ms := n.a.now().Sub(t).Milliseconds(); ms > n.a.stats.EventLagMaxMS.Load() {
-			n.a.stats.EventLagMaxMS.Store(ms)
-		}
-	}
-}
-
 func (n *node) call(id string) *call {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
@@ -787,28 +333,4 @@ func (n *node) finishedRecently(id string) bool {
 	defer n.mu.RUnlock()
 	at, ok := n.recent[id]
 	return ok && n.a.now().Sub(at) < recentFor
-}
-
-// pbEvent is a playback event for the Play waiting on it.
-type pbEvent struct {
-	started bool
-	state   string // PlaybackFinished: done or failed
-}
-
-// watch registers a playback id before its play request is sent: playback
-// events carry only the playback, and PlaybackStarted may arrive before
-// the POST returns (ari.md §4.6).
-func (n *node) watch(id string, ch chan<- pbEvent) { n.playbacks.Store(id, ch) }
-
-func (n *node) unwatch(id string) { n.playbacks.Delete(id) }
-
-func (n *node) deliver(id string, e pbEvent) {
-	v, ok := n.playbacks.Load(id)
-	if !ok {
-		return
-	}
-	select {
-	case v.(chan<- pbEvent) <- e:
-	default: // the Play waits on at most started, finished and a settle
-	}
 }

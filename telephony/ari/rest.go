@@ -116,7 +116,7 @@ func (n *node) do(ctx context.Context, method, path string, query url.Values, bo
 // it knows.
 var handledEvents = []string{
 	"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "ChannelDtmfReceived",
-	"PlaybackStarted", "PlaybackFinished", "ChannelUserevent", "ApplicationReplaced",
+	"PlaybackStarted", "PlaybackContinuing", "PlaybackFinished", "ChannelUserevent", "ApplicationReplaced",
 }
 
 // setFilter sets the application's allowed event types

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -222,11 +223,7 @@ func (a *Asterisk) Start() error {
 func (a *Asterisk) Close() {
 	a.Stop()
 	a.mu.Lock()
-	for _, pb := range a.playbacks {
-		if pb.timer != nil {
-			pb.timer.Stop()
-		}
-	}
+	a.stopTimersLocked()
 	a.mu.Unlock()
 	a.wg.Wait()
 }
@@ -277,15 +274,19 @@ func (a *Asterisk) DropWebsockets() {
 func (a *Asterisk) Restart() {
 	a.DropWebsockets()
 	a.mu.Lock()
+	a.stopTimersLocked()
+	a.channels = map[string]*channel{}
+	a.playbacks = map[string]*playback{}
+	a.apps = map[string]*app{}
+	a.mu.Unlock()
+}
+
+func (a *Asterisk) stopTimersLocked() {
 	for _, pb := range a.playbacks {
 		if pb.timer != nil {
 			pb.timer.Stop()
 		}
 	}
-	a.channels = map[string]*channel{}
-	a.playbacks = map[string]*playback{}
-	a.apps = map[string]*app{}
-	a.mu.Unlock()
 }
 
 // Registrations counts websocket registrations so far (reconnects show).
@@ -297,37 +298,35 @@ func (a *Asterisk) Registrations() int {
 
 // WaitRegistered waits until a websocket holds app.
 func (a *Asterisk) WaitRegistered(ctx context.Context, name string) error {
-	for {
-		a.mu.Lock()
-		ap := a.apps[name]
-		ok := ap != nil && ap.conn != nil
-		ch := a.regCh
-		a.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("aritest: app %s not registered: %w", name, ctx.Err())
-		}
+	err := a.waitRegLocked(ctx, func() bool { ap := a.apps[name]; return ap != nil && ap.conn != nil })
+	if err != nil {
+		return fmt.Errorf("aritest: app %s not registered: %w", name, err)
 	}
+	return nil
 }
 
 // WaitRegistrations waits until at least n websocket registrations happened.
 func (a *Asterisk) WaitRegistrations(ctx context.Context, n int) error {
+	if err := a.waitRegLocked(ctx, func() bool { return a.regs >= n }); err != nil {
+		return fmt.Errorf("aritest: %d registrations not reached: %w", n, err)
+	}
+	return nil
+}
+
+// waitRegLocked waits until ok, which runs under a.mu, holds; it is checked
+// again at every registration.
+func (a *Asterisk) waitRegLocked(ctx context.Context, ok func() bool) error {
 	for {
 		a.mu.Lock()
-		ok := a.regs >= n
-		ch := a.regCh
+		done, ch := ok(), a.regCh
 		a.mu.Unlock()
-		if ok {
+		if done {
 			return nil
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("aritest: %d registrations not reached: %w", n, ctx.Err())
+			return ctx.Err()
 		}
 	}
 }
@@ -409,16 +408,20 @@ func (a *Asterisk) routes() http.Handler {
 	rest("GET /ari/asterisk/info", a.info)
 	rest("GET /ari/asterisk/ping", a.ping)
 	rest("GET /ari/channels", a.listChannels)
-	rest("GET /ari/channels/{id}", a.getChannel)
-	rest("DELETE /ari/channels/{id}", a.hangupChannel)
-	rest("POST /ari/channels/{id}/answer", a.answer)
-	rest("POST /ari/channels/{id}/play", a.play)
-	rest("POST /ari/channels/{id}/play/{pb}", a.play)
-	rest("POST /ari/channels/{id}/continue", a.continueChannel)
-	rest("GET /ari/channels/{id}/variable", a.getVariable)
-	rest("POST /ari/channels/{id}/variable", a.setVariable)
-	rest("GET /ari/playbacks/{id}", a.getPlayback)
-	rest("DELETE /ari/playbacks/{id}", a.stopPlayback)
+	rest("GET /ari/channels/{id}", a.onChannel(false, a.getChannel))
+	rest("DELETE /ari/channels/{id}", a.onChannel(false, a.hangupChannel))
+	rest("POST /ari/channels/{id}/answer", a.onChannel(true, a.answer))
+	play := required("media", "Required field media missing", a.onChannel(true, a.play))
+	rest("POST /ari/channels/{id}/play", play)
+	rest("POST /ari/channels/{id}/play/{pb}", play)
+	rest("POST /ari/channels/{id}/continue", a.onChannel(true, a.continueChannel))
+	variable := func(h func(http.ResponseWriter, *http.Request, params, *channel)) func(http.ResponseWriter, *http.Request, params) {
+		return required("variable", "Variable name is required", a.onChannel(true, h))
+	}
+	rest("GET /ari/channels/{id}/variable", variable(a.getVariable))
+	rest("POST /ari/channels/{id}/variable", variable(a.setVariable))
+	rest("GET /ari/playbacks/{id}", a.onPlayback(a.getPlayback))
+	rest("DELETE /ari/playbacks/{id}", a.onPlayback(a.stopPlayback))
 	rest("GET /ari/applications", a.listApps)
 	rest("GET /ari/applications/{app}", a.getApp)
 	rest("PUT /ari/applications/{app}/eventFilter", a.filterApp)
@@ -525,6 +528,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// sortedJSON lists m's values as JSON objects, in the order of their keys,
+// and [] (not null) when m is empty.
+func sortedJSON[V any](m map[string]V, toJSON func(V) map[string]any) []any {
+	out := []any{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, toJSON(m[k]))
+	}
+	return out
+}
+
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"message": msg})
 }
@@ -548,16 +561,7 @@ func (a *Asterisk) ping(w http.ResponseWriter, r *http.Request, p params) {
 func (a *Asterisk) listApps(w http.ResponseWriter, r *http.Request, p params) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	names := make([]string, 0, len(a.apps))
-	for n := range a.apps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := []any{}
-	for _, n := range names {
-		out = append(out, a.appJSONLocked(a.apps[n]))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, sortedJSON(a.apps, a.appJSONLocked))
 }
 
 func (a *Asterisk) getApp(w http.ResponseWriter, r *http.Request, p params) {

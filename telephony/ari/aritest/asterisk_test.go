@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"os"
@@ -65,17 +66,16 @@ func listen(t *testing.T, a *aritest.Asterisk, app string) *listener {
 		t.Fatal(err)
 	}
 	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	before := a.Registrations()
 	ws, err := websocket.DialConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, _, ok := a.EventFilter(app); ok || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := aritest.Context(t)
+	defer cancel()
+	if err := a.WaitRegistrations(ctx, before+1); err != nil {
+		t.Fatal(err)
 	}
 	return &listener{t: t, ws: ws}
 }
@@ -84,7 +84,7 @@ func listen(t *testing.T, a *aritest.Asterisk, app string) *listener {
 func (l *listener) frames(last string) []map[string]any {
 	l.t.Helper()
 	var out []map[string]any
-	_ = l.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = l.ws.SetReadDeadline(aritest.Deadline(l.t))
 	for {
 		var b []byte
 		if err := websocket.Message.Receive(l.ws, &b); err != nil {
@@ -163,6 +163,19 @@ func sameShape(t *testing.T, fake, real map[string]any) {
 	}
 }
 
+// sameAsCapture checks frames from the fake against a capture: the same
+// types in the same order, each of the same shape.
+func sameAsCapture(t *testing.T, got []map[string]any, file string) {
+	t.Helper()
+	want := captureFrames(t, file)
+	if !slices.Equal(types(got), types(want)) {
+		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
+	}
+	for i := range got {
+		sameShape(t, got[i], want[i])
+	}
+}
+
 // TestCallerHangupLikeAsterisk drives the fake as capture 03 was made (no
 // filter; the offer plays; the caller hangs up) and compares the frames.
 func TestCallerHangupLikeAsterisk(t *testing.T) {
@@ -178,13 +191,7 @@ func TestCallerHangupLikeAsterisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := l.frames("StasisEnd")
-	want := captureFrames(t, "03-caller-hangs-up-during-offer.jsonl")
-	if !slices.Equal(types(got), types(want)) {
-		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
-	}
-	for i := range got {
-		sameShape(t, got[i], want[i])
-	}
+	sameAsCapture(t, got, "03-caller-hangs-up-during-offer.jsonl")
 	if pb := got[len(got)-2]["playback"].(map[string]any); pb["state"] != "failed" {
 		t.Errorf("playback cut by the hang-up: %v", pb["state"])
 	}
@@ -216,18 +223,44 @@ func TestAppFlowLikeAsterisk(t *testing.T) {
 		t.Fatalf("hangup: %d", resp.StatusCode)
 	}
 	got := l.frames("StasisEnd")
-	want := captureFrames(t, "01-filtered-app-key1.jsonl")
-	if !slices.Equal(types(got), types(want)) {
-		t.Fatalf("frames %v\nAsterisk %v", types(got), types(want))
-	}
-	for i := range got {
-		sameShape(t, got[i], want[i])
-	}
+	sameAsCapture(t, got, "01-filtered-app-key1.jsonl")
 	if hr := got[5]; hr["cause"] != float64(32) || hr["soft"] != true {
 		t.Errorf("app hang-up request = %v", hr)
 	}
 	if resp := rest(t, a, "POST", "/channels/"+id+"/answer", ""); resp.StatusCode != 404 {
 		t.Errorf("answer after hang-up: %d", resp.StatusCode)
+	}
+}
+
+// TestSegmentsLikeAsterisk: a playback of three media, the second one
+// missing, sends what res_stasis_playback.c sends (no capture has several
+// media): a PlaybackStarted per segment, a PlaybackContinuing after each
+// but the last (the failed one too), PlaybackFinished after the last.
+func TestSegmentsLikeAsterisk(t *testing.T) {
+	a := aritest.Start(t, aritest.Options{Username: user, Password: pass,
+		SoundDuration: func(uri string) (time.Duration, bool) { return 10 * time.Millisecond, uri != "sound:b" }})
+	l := listen(t, a, "verzet")
+	id, err := a.StartCall("verzet", aritest.Call{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := rest(t, a, "POST", "/channels/"+id+"/play/pb-1?media=sound:a,sound:b,sound:c", ""); resp.StatusCode != 201 {
+		t.Fatalf("play: %d", resp.StatusCode)
+	}
+	got := l.frames("PlaybackFinished")[1:] // after StasisStart
+	want := []string{
+		"PlaybackStarted sound:a>sound:b playing", "PlaybackContinuing sound:a>sound:b continuing",
+		"PlaybackStarted sound:b>sound:c playing", "PlaybackContinuing sound:b>sound:c continuing",
+		"PlaybackStarted sound:c> playing", "PlaybackFinished sound:c> done",
+	}
+	var seen []string
+	for _, f := range got {
+		pb := f["playback"].(map[string]any)
+		next, _ := pb["next_media_uri"].(string)
+		seen = append(seen, fmt.Sprintf("%s %s>%s %s", f["type"], pb["media_uri"], next, pb["state"]))
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("frames\n%s\nres_stasis_playback.c sends\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
 	}
 }
 

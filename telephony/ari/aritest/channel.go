@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -41,6 +40,7 @@ type ChannelInfo struct {
 	ContinuePriority int
 	Played           [][]string // media of every play request, in order
 	Playing          string     // id of the playback in progress, if any
+	PlayingMedia     string     // the media URI it plays now
 	Vars             map[string]string
 }
 
@@ -157,8 +157,8 @@ func (a *Asterisk) Channel(id string) (ChannelInfo, bool) {
 	for _, m := range ch.played {
 		info.Played = append(info.Played, slices.Clone(m))
 	}
-	if ch.current != nil {
-		info.Playing = ch.current.id
+	if pb := ch.current; pb != nil {
+		info.Playing, info.PlayingMedia = pb.id, pb.media[pb.idx]
 	}
 	return info, true
 }
@@ -167,12 +167,7 @@ func (a *Asterisk) Channel(id string) (ChannelInfo, bool) {
 func (a *Asterisk) Channels() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ids := make([]string, 0, len(a.channels))
-	for id := range a.channels {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(a.channels))
 }
 
 // goneLocked returns a hung-up channel kept for assertions.
@@ -233,13 +228,7 @@ func (a *Asterisk) hangupLocked(ch *channel, by, reason string) {
 		}
 		a.emitLocked(ch.app, hr)
 	}
-	if ch.current != nil {
-		a.finishLocked(ch, ch.current, "failed", false)
-	}
-	for _, pb := range ch.queue {
-		delete(a.playbacks, pb.id)
-	}
-	ch.queue = nil
+	a.endPlaybacksLocked(ch, "failed")
 	if ch.inStasis {
 		a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
 	}
@@ -256,33 +245,54 @@ func (a *Asterisk) hangupLocked(ch *channel, by, reason string) {
 
 func (a *Asterisk) startLocked(ch *channel, pb *playback) {
 	ch.current = pb
-	pb.state, pb.idx = "playing", 0
-	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
-	a.mediaLocked(ch, pb)
+	pb.idx = 0
+	a.segmentLocked(ch, pb)
 }
 
-func (a *Asterisk) mediaLocked(ch *channel, pb *playback) {
+// segmentLocked plays media pb.idx as res_stasis_playback does: each media
+// URI of a playback is a segment with a PlaybackStarted of its own, and a
+// missing sound starts and fails in the same millisecond.
+func (a *Asterisk) segmentLocked(ch *channel, pb *playback) {
+	pb.state = "playing"
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
 	d, ok := a.opts.SoundDuration(pb.media[pb.idx])
 	if !ok {
-		a.finishLocked(ch, pb, "failed", true) // a missing file: started and failed in the same ms
+		a.segmentEndLocked(ch, pb, "failed")
 		return
 	}
 	pb.timer = time.AfterFunc(d, func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if ch.current != pb || pb.state != "playing" && pb.state != "continuing" {
-			return
+		if ch.current == pb && pb.state == "playing" {
+			a.segmentEndLocked(ch, pb, "done")
 		}
-		if pb.idx+1 < len(pb.media) {
-			pb.idx++
-			pb.state = "continuing"
-			a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
-			pb.state = "playing"
-			a.mediaLocked(ch, pb)
-			return
-		}
-		a.finishLocked(ch, pb, "done", true)
 	})
+}
+
+// segmentEndLocked ends the segment playing: a PlaybackContinuing and the
+// next segment follow, failed or not; after the last one the playback
+// finishes with state.
+func (a *Asterisk) segmentEndLocked(ch *channel, pb *playback, state string) {
+	if pb.idx+1 == len(pb.media) {
+		a.finishLocked(ch, pb, state, true)
+		return
+	}
+	pb.state = "continuing"
+	a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
+	pb.idx++
+	a.segmentLocked(ch, pb)
+}
+
+// endPlaybacksLocked ends the channel's running playback with state and
+// drops its queued ones: the channel is leaving Stasis.
+func (a *Asterisk) endPlaybacksLocked(ch *channel, state string) {
+	if ch.current != nil {
+		a.finishLocked(ch, ch.current, state, false)
+	}
+	for _, pb := range ch.queue {
+		delete(a.playbacks, pb.id)
+	}
+	ch.queue = nil
 }
 
 func (a *Asterisk) finishLocked(ch *channel, pb *playback, state string, next bool) {
@@ -302,46 +312,48 @@ func (a *Asterisk) finishLocked(ch *channel, pb *playback, state string, next bo
 	}
 }
 
-// channelFor returns the channel of a request, or writes the error Asterisk
-// would: 404 when gone, 409 when not in Stasis (if stasis is required).
-func (a *Asterisk) channelFor(w http.ResponseWriter, id string, stasis bool) *channel {
-	ch := a.channels[id]
-	if ch == nil {
-		writeError(w, http.StatusNotFound, "Channel not found")
-		return nil
+// onChannel serves a request on the channel {id} under the fake's lock, or
+// writes the error Asterisk would: 404 when it is gone, 409 when it left
+// Stasis (if stasis is required).
+func (a *Asterisk) onChannel(stasis bool, h func(http.ResponseWriter, *http.Request, params, *channel)) func(http.ResponseWriter, *http.Request, params) {
+	return func(w http.ResponseWriter, r *http.Request, p params) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		ch := a.channels[r.PathValue("id")]
+		switch {
+		case ch == nil:
+			writeError(w, http.StatusNotFound, "Channel not found")
+		case stasis && !ch.inStasis:
+			writeError(w, http.StatusConflict, "Channel not in Stasis application")
+		default:
+			h(w, r, p, ch)
+		}
 	}
-	if stasis && !ch.inStasis {
-		writeError(w, http.StatusConflict, "Channel not in Stasis application")
-		return nil
+}
+
+// required answers 400 with msg when the parameter name is missing or
+// empty, before the resource is looked at, as Asterisk does.
+func required(name, msg string, h func(http.ResponseWriter, *http.Request, params)) func(http.ResponseWriter, *http.Request, params) {
+	return func(w http.ResponseWriter, r *http.Request, p params) {
+		if v := p.list(name); len(v) == 0 || slices.Contains(v, "") {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
+		h(w, r, p)
 	}
-	return ch
 }
 
 func (a *Asterisk) listChannels(w http.ResponseWriter, r *http.Request, p params) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := []any{}
-	for _, id := range slices.Sorted(maps.Keys(a.channels)) {
-		out = append(out, a.snapLocked(a.channels[id]))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, sortedJSON(a.channels, a.snapLocked))
 }
 
-func (a *Asterisk) getChannel(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if ch := a.channelFor(w, r.PathValue("id"), false); ch != nil {
-		writeJSON(w, http.StatusOK, a.snapLocked(ch))
-	}
+func (a *Asterisk) getChannel(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
+	writeJSON(w, http.StatusOK, a.snapLocked(ch))
 }
 
-func (a *Asterisk) hangupChannel(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), false)
-	if ch == nil {
-		return
-	}
+func (a *Asterisk) hangupChannel(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	reason := p.str("reason")
 	if reason == "" {
 		reason = p.str("reason_code")
@@ -350,13 +362,7 @@ func (a *Asterisk) hangupChannel(w http.ResponseWriter, r *http.Request, p param
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *Asterisk) answer(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), true)
-	if ch == nil {
-		return
-	}
+func (a *Asterisk) answer(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	ch.answered = true
 	if ch.state != "Up" {
 		ch.state = "Up"
@@ -365,18 +371,8 @@ func (a *Asterisk) answer(w http.ResponseWriter, r *http.Request, p params) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *Asterisk) play(w http.ResponseWriter, r *http.Request, p params) {
+func (a *Asterisk) play(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	media := p.list("media")
-	if len(media) == 0 || slices.Contains(media, "") {
-		writeError(w, http.StatusBadRequest, "Required field media missing")
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), true)
-	if ch == nil {
-		return
-	}
 	id := r.PathValue("pb")
 	if id == "" {
 		id = p.str("playbackId")
@@ -403,39 +399,17 @@ func (a *Asterisk) play(w http.ResponseWriter, r *http.Request, p params) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-func (a *Asterisk) continueChannel(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), true)
-	if ch == nil {
-		return
-	}
+func (a *Asterisk) continueChannel(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	ch.continued, ch.contCtx, ch.contExten = true, p.str("context"), p.str("extension")
 	fmt.Sscan(p.str("priority"), &ch.contPrio)
-	if ch.current != nil {
-		a.finishLocked(ch, ch.current, "done", false)
-	}
-	for _, pb := range ch.queue {
-		delete(a.playbacks, pb.id)
-	}
-	ch.queue = nil
+	a.endPlaybacksLocked(ch, "done")
 	a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
 	ch.inStasis = false
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *Asterisk) getVariable(w http.ResponseWriter, r *http.Request, p params) {
+func (a *Asterisk) getVariable(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	name := p.str("variable")
-	if name == "" {
-		writeError(w, http.StatusBadRequest, "Variable name is required")
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), true)
-	if ch == nil {
-		return
-	}
 	v, ok := ch.vars[name]
 	if !ok {
 		writeError(w, http.StatusNotFound, "Provided variable was not found")
@@ -444,41 +418,31 @@ func (a *Asterisk) getVariable(w http.ResponseWriter, r *http.Request, p params)
 	writeJSON(w, http.StatusOK, map[string]string{"value": v})
 }
 
-func (a *Asterisk) setVariable(w http.ResponseWriter, r *http.Request, p params) {
+func (a *Asterisk) setVariable(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
 	name := p.str("variable")
-	if name == "" {
-		writeError(w, http.StatusBadRequest, "Variable name is required")
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ch := a.channelFor(w, r.PathValue("id"), true)
-	if ch == nil {
-		return
-	}
 	ch.vars[name] = p.str("value")
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *Asterisk) getPlayback(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	pb := a.playbacks[r.PathValue("id")]
-	if pb == nil {
+// onPlayback serves a request on the playback {id} under the fake's lock,
+// or answers 404 when it is over.
+func (a *Asterisk) onPlayback(h func(http.ResponseWriter, *http.Request, params, *playback)) func(http.ResponseWriter, *http.Request, params) {
+	return func(w http.ResponseWriter, r *http.Request, p params) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if pb := a.playbacks[r.PathValue("id")]; pb != nil {
+			h(w, r, p, pb)
+			return
+		}
 		writeError(w, http.StatusNotFound, "Playback not found")
-		return
 	}
+}
+
+func (a *Asterisk) getPlayback(w http.ResponseWriter, r *http.Request, p params, pb *playback) {
 	writeJSON(w, http.StatusOK, pbJSON(pb))
 }
 
-func (a *Asterisk) stopPlayback(w http.ResponseWriter, r *http.Request, p params) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	pb := a.playbacks[r.PathValue("id")]
-	if pb == nil {
-		writeError(w, http.StatusNotFound, "Playback not found")
-		return
-	}
+func (a *Asterisk) stopPlayback(w http.ResponseWriter, r *http.Request, p params, pb *playback) {
 	ch := a.channels[pb.channel]
 	switch {
 	case ch != nil && ch.current == pb:

@@ -13,10 +13,17 @@
 //     404 for a channel or playback that is gone, 409 for a channel that
 //     left Stasis.
 //   - A playback is 201 "queued"; PlaybackStarted may reach the websocket
-//     before the HTTP response; a missing sound starts and fails in the same
-//     millisecond; a hang-up fails the running playback; several media play
-//     back to back with PlaybackContinuing between them; a second playback
-//     on a channel queues behind the first.
+//     before the HTTP response; a hang-up fails the running playback; a
+//     second playback on a channel queues behind the first.
+//   - Several media play back to back as segments, as res_stasis_playback.c
+//     does (no capture has one): each segment has a PlaybackStarted of its
+//     own and ends with a PlaybackContinuing (media_uri the segment,
+//     next_media_uri the next), the last with PlaybackFinished. A missing
+//     sound starts and fails in the same millisecond and the playback goes
+//     on with the next media; a missing last sound ends it "failed".
+//   - Timestamps are the fake's clock when the event is sent (Options.Now),
+//     as Asterisk stamps its own: a segment's events are as far apart as
+//     the segment played.
 //   - Hang-ups: ChannelVarset noise (RTP statistics), ChannelHangupRequest
 //     ({"cause":32,"soft":true} when the app hung up, no cause when the
 //     caller did), PlaybackFinished "failed", StasisEnd — and no
