@@ -60,7 +60,7 @@ func NewDialogue(k *Keeper, p Prompts, log *zap.Logger, now func() time.Time) *D
 // Keeper returns the dialogue's keeper.
 func (d *Dialogue) Keeper() *Keeper { return d.keeper }
 
-// callLog is the per-call child logger. Numbers are masked (STYLE.md §6).
+// callLog is the per-call child logger. Numbers are masked.
 func (d *Dialogue) callLog(m *Machine) *zap.Logger {
 	c := m.Context()
 	number := c.Number

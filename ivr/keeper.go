@@ -88,8 +88,8 @@ func (k *Keeper) Record(ctx context.Context, log *zap.Logger, o objections.Objec
 	p, err := k.rec.Prepare(o)
 	if objections.ErrorCode(err) == objections.EINVALID && o.RawNumber != "" {
 		// An unusable number must not lose the key press: keep it against
-		// the call and dialer references for review (domain.md §5.11).
-		// The error names the number; it is not logged (STYLE.md §6).
+		// the call and dialer references for review (docs/compliance.md §5.11).
+		// The error names the number; it is not logged.
 		log.Warn("customer number unusable; objection kept as pending_number", zap.String("code", objections.ErrorCode(err)))
 		o.Note = trimNote("number as received: " + o.RawNumber + ". " + o.Note)
 		o.RawNumber, o.Number = "", ""

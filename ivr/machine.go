@@ -12,11 +12,11 @@ type Profile int
 
 // Profiles. The zero value is not a profile, so an unset profile is caught.
 const (
-	// ProfileNL: offer, one key, record, confirm, hang up (domain.md REQ-3, REQ-6).
+	// ProfileNL: offer, one key, record, confirm, hang up (docs/compliance.md REQ-3, REQ-6).
 	ProfileNL Profile = iota + 1
 	// ProfileUS: the opt-out key is accepted from the first second, the
 	// number is recorded and the call ends at once, with no confirmation
-	// step (domain.md US-1, US-3).
+	// step (docs/compliance.md US-1, US-3).
 	ProfileUS
 )
 
@@ -332,7 +332,7 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 }
 
 // afterEnd handles what comes after the offer was closed: nothing changes,
-// except that a late objection key stands (domain.md §5.8). A caller who
+// except that a late objection key stands (docs/compliance.md §5.8). A caller who
 // pressed it and hung up at once can have the end of the call applied
 // first; the objection is recorded, once, though the offer's evidence was
 // closed without the key.

@@ -54,7 +54,7 @@ type Decision struct {
 	Consent   *Consent   `json:"consent,omitempty"`
 	Relation  *Relation  `json:"relation,omitempty"`
 	// ListVersion is Facts.ListVersion: the version of the suppression list
-	// the decision was made on (domain.md §3.3).
+	// the decision was made on (docs/compliance.md §3.3).
 	ListVersion int64 `json:"list_version"`
 }
 
@@ -73,7 +73,11 @@ type Facts struct {
 	ListVersion int64
 }
 
-// Decide applies the rules of domain.md REQ-1, 2, 5, 6, 12 and §5 to facts at
+// OrgKnown reports whether the org of the facts is stored: for an unknown
+// org the stores answer DefaultOrg, never stored, with a zero CreatedAt.
+func (f Facts) OrgKnown() bool { return !f.Org.CreatedAt.IsZero() }
+
+// Decide applies the rules of docs/compliance.md REQ-1, 2, 5, 6, 12 and §5 to facts at
 // time at. It is pure: the same facts and time give the same decision.
 //
 // In order: an objection active at `at` (by number, or by person when known)

@@ -8,7 +8,7 @@ import (
 )
 
 // DecisionRecord is one logged dial-time check: the honour evidence of
-// domain.md §3.3 ("every pre-dial check result: allowed/blocked + reason +
+// docs/compliance.md §3.3 ("every pre-dial check result: allowed/blocked + reason +
 // list version"). The API logs every blocked check one by one and counts
 // the allowed ones (DecisionCount).
 type DecisionRecord struct {

@@ -12,7 +12,7 @@
 // objections/review). So are the checks both stores make before writing
 // (CheckStorable and friends, storable.go): the stores keep only SQL.
 //
-// Legal semantics (see shared reference domain.md):
+// Legal semantics (see shared reference docs/compliance.md):
 //
 //   - An objection takes effect when it is recorded: ReceivedAt is the server
 //     clock at the moment the store commits it, and Decide treats the number

@@ -23,6 +23,8 @@ type Error struct {
 	Value   string
 	Message string
 	Err     error
+	// Closest are the known values nearest to a mistyped one (UnknownOrg).
+	Closest []string
 }
 
 func (e *Error) Error() string {

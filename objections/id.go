@@ -12,7 +12,7 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // NewID returns a 26-character ULID: 48 bits of milliseconds then 80 random
 // bits, Crockford base32. IDs sort by creation time, which keeps cursors
 // and evidence listings in order. Written here rather than imported because
-// objections may depend on the standard library only (STYLE.md §1).
+// objections may depend on the standard library only (README, Architecture).
 func NewID(now time.Time) string {
 	var b [16]byte
 	ms := uint64(now.UnixMilli())

@@ -52,7 +52,7 @@ func (s Status) Valid() bool {
 	return s == StatusActive || s == StatusVoided || s == StatusPendingNumber
 }
 
-// Objection is the suppression event (domain.md §3.2). Once recorded it takes
+// Objection is the suppression event (docs/compliance.md §3.2). Once recorded it takes
 // effect at once and blocks every telephone-marketing basis of the org for the
 // number and, when known, the person.
 type Objection struct {

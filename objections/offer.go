@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Outcome of an offer (domain.md §3.1).
+// Outcome of an offer (docs/compliance.md §3.1).
 type Outcome string
 
 // Outcomes.
@@ -44,7 +44,7 @@ type Key struct {
 }
 
 // Offer is the proof that the right to object was offered in one call: one
-// record per IVR session (domain.md §3.1).
+// record per IVR session (docs/compliance.md §3.1).
 type Offer struct {
 	ID              string `json:"id"`
 	Org             string `json:"org"`

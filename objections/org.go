@@ -7,7 +7,7 @@ import (
 )
 
 // Sector says which exemption an organisation relies on for the
-// customer-relation basis after 1 July 2026 (domain.md REQ-5).
+// customer-relation basis after 1 July 2026 (docs/compliance.md REQ-5).
 type Sector string
 
 // Sectors.
@@ -34,7 +34,7 @@ const DefaultRelationTermMonths = 36
 const DefaultLanguage = "nl"
 
 // Org is the legal entity whose calls are objected to. An objection applies to
-// the whole entity (domain.md §5.1).
+// the whole entity (docs/compliance.md §5.1).
 type Org struct {
 	ID   string `json:"id"`
 	Name string `json:"name"` // spoken in prompts

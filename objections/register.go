@@ -154,7 +154,11 @@ func (r *Register) PutRelation(ctx context.Context, rel Relation) (Relation, err
 	}
 	rel.ID = NewID(r.Now())
 	rel.CreatedAt = r.Now()
-	return r.store.PutRelation(ctx, rel)
+	stored, err := r.store.PutRelation(ctx, rel)
+	if org, ok := orgNotSetUp(err); ok {
+		return Relation{}, r.unknownOrg(ctx, "org", org)
+	}
+	return stored, err
 }
 
 // PutConsent validates and stores a consent. EINVALID names the field,
@@ -169,7 +173,11 @@ func (r *Register) PutConsent(ctx context.Context, c Consent) (Consent, error) {
 	c.ID = NewID(r.Now())
 	c.CreatedAt = r.Now()
 	c.GivenAt = c.GivenAt.Truncate(time.Microsecond)
-	return r.store.PutConsent(ctx, c)
+	stored, err := r.store.PutConsent(ctx, c)
+	if org, ok := orgNotSetUp(err); ok {
+		return Consent{}, r.unknownOrg(ctx, "org", org)
+	}
+	return stored, err
 }
 
 // Decide answers whether org may call number (in any format the region

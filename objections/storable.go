@@ -1,6 +1,7 @@
 package objections
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -120,11 +121,21 @@ func (c *Consent) CheckStorable() error {
 	return nil
 }
 
-// OrgNotSetUp is the EINVALID of a relation or consent for an org that was
-// not set up: relations and consents are imported for known orgs, and an
-// unknown one is a mistake to report, not one to create.
+// OrgNotSetUp is the ENOTFOUND of a relation or consent for an org that
+// was not set up: relations and consents are imported for known orgs, and
+// an unknown one is a mistake to report, not one to create. The register
+// adds the closest known ids (UnknownOrg).
 func OrgNotSetUp(org string) error {
-	return &Error{Code: EINVALID, Field: "org", Value: org, Message: "is not set up: create the org first"}
+	return &Error{Code: ENOTFOUND, Field: "org", Value: org, Message: "is not set up: create the org first"}
+}
+
+// orgNotSetUp reports whether err is OrgNotSetUp.
+func orgNotSetUp(err error) (string, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Code == ENOTFOUND && e.Field == "org" {
+		return e.Value, true
+	}
+	return "", false
 }
 
 // checkRecord checks the keys of a relation or a consent: id, org and

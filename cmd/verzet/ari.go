@@ -94,7 +94,7 @@ func registerARIMetrics(reg prometheus.Registerer, st *ari.Stats) {
 }
 
 // bridgeARILogger sends ari/v5's log15 output (its only logger, a package
-// global) to zap: the one tolerated global (STYLE.md §6). Its errors are
+// global) to zap: the one tolerated global. Its errors are
 // mostly retries the adapter reports itself (ari/v5 re-dials a lost
 // websocket every second), so they log as warnings, each message at most
 // once a minute; the repeats go to debug.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -142,7 +141,7 @@ func (e *flagError) message() string {
 		}
 	})
 	msg := "unknown flag --" + name
-	if near := closest(name, names, 2); len(near) > 0 {
+	if near := objections.Closest(name, names); len(near) > 0 {
 		msg += " (did you mean --" + strings.Join(near, " or --") + "?)"
 	}
 	return msg
@@ -283,7 +282,7 @@ func (a *App) helpCmd(root *cobra.Command) *cobra.Command {
 					for _, c := range root.Commands() {
 						names = append(names, c.Name())
 					}
-					near = closest(args[len(args)-1], names, 2)
+					near = objections.Closest(args[len(args)-1], names)
 				}
 				return objections.Invalid("topic", name, "is no command or help topic%s; run 'verzet help'", didYouMean(near))
 			}
@@ -398,52 +397,6 @@ func version() string {
 		when = "unknown"
 	}
 	return fmt.Sprintf("verzet %s\n  commit   %s\n  time     %s\n  go       %s %s/%s", v, rev, when, bi.GoVersion, s["GOOS"], s["GOARCH"])
-}
-
-// closest returns the names within distance max of name, nearest first
-// (prefixes count as near).
-func closest(name string, names []string, maxDist int) []string {
-	type cand struct {
-		name string
-		d    int
-	}
-	var out []cand
-	for _, n := range names {
-		d := editDistance(strings.ToLower(name), strings.ToLower(n))
-		if d <= maxDist || (len(name) >= 3 && strings.HasPrefix(n, name)) {
-			out = append(out, cand{n, d})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].d < out[j].d })
-	names = nil
-	for _, c := range out {
-		if len(names) < 3 {
-			names = append(names, c.name)
-		}
-	}
-	return names
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // README markers around the generated settings table.

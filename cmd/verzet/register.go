@@ -114,21 +114,14 @@ func knownOrg(ctx context.Context, st objections.Store, field, org string) error
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(orgs))
-	for i, o := range orgs {
-		ids[i] = o.ID
+	e := objections.UnknownOrg(field, org, orgs)
+	if len(orgs) > 0 {
+		e.Message += "; 'verzet orgs list' shows the orgs,"
+	} else {
+		e.Message += ";"
 	}
-	add := fmt.Sprintf("'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
-	if len(ids) == 0 {
-		return objections.Invalid(field, org, "is not known: the store has no orgs yet; %s", add)
-	}
-	if near := closest(org, ids, max(2, len(org)/3)); len(near) > 0 {
-		return objections.Invalid(field, org, "is not known%s; 'verzet orgs list' shows the orgs, %s", didYouMean(near), add)
-	}
-	if len(ids) > 8 {
-		ids = append(ids[:8], "…")
-	}
-	return objections.Invalid(field, org, "is not known (the store knows %s); %s", strings.Join(ids, ", "), add)
+	e.Message += fmt.Sprintf(" 'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
+	return e
 }
 
 // registerFor checks the org (--org, else VERZET_DEFAULT_ORG) and the

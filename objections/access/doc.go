@@ -13,6 +13,6 @@
 //
 // Org scopes (which orgs a token or user may see) will come here too.
 //
-// The package imports objections and the standard library only (STYLE.md
-// §1); objections/httpapi and objections/review use it.
+// The package imports objections and the standard library only (the dependency rule in the
+// README); objections/httpapi and objections/review use it.
 package access

@@ -50,13 +50,13 @@ type DecisionLog interface {
 	// objectionIDs that have one.
 	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
 	// PurgeDecisions deletes up to limit of the oldest logged checks
-	// decided before before (domain.md §3.4 retention) and returns how
+	// decided before before (docs/compliance.md §3.4 retention) and returns how
 	// many it deleted. Daily counts and first blocks are kept: they hold
 	// no number.
 	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// decisionLog keeps the honour evidence of domain.md §3.3 for dial-time
+// decisionLog keeps the honour evidence of docs/compliance.md §3.3 for dial-time
 // checks (GET /v1/callability) without making a check wait on a write:
 // add puts the answer in memory and returns; Server.Run flushes every
 // decisionLogInterval, or as soon as decisionLogBatch blocked records are
@@ -132,7 +132,7 @@ func newDecisionLog(store DecisionLog, log *zap.Logger, reg prometheus.Registere
 	})
 	l.firstBlock = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "verzet_revocation_first_block_seconds",
-		Help:    "Time from an objection's receipt (commit) to the first dial-time check it blocked (domain.md §3.3 revocation latency).",
+		Help:    "Time from an objection's receipt (commit) to the first dial-time check it blocked (docs/compliance.md §3.3 revocation latency).",
 		Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400, 30 * 86400},
 	})
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -301,7 +301,7 @@ func (l *decisionLog) putBack(batch []pendingDecision, counts map[countKey]int64
 	}
 }
 
-// purgeLoop deletes blocked records older than the retention (domain.md
+// purgeLoop deletes blocked records older than the retention (docs/compliance.md
 // §3.4: the evidence is kept for a period, the suppression itself for
 // ever) at start and then every decisionPurgeInterval, until ctx ends.
 // Every instance runs it; deleting is idempotent.

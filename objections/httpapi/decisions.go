@@ -23,7 +23,7 @@ func (s *Server) decisionLogOf() (DecisionLog, error) {
 }
 
 // listDecisions answers GET /v1/decisions: the logged blocked dial-time
-// checks (domain.md §3.3), oldest first, with a cursor; filters org,
+// checks (docs/compliance.md §3.3), oldest first, with a cursor; filters org,
 // number, objection, since, until. What a supervisor shows a regulator
 // asking "did you honour the objections": every dial attempt they stopped.
 func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok access.Token) {
@@ -140,7 +140,7 @@ type decisionTotals struct {
 // decisionCounts answers GET /v1/decisions/counts?org=&from=&to=: every
 // dial-time check of org, allowed and blocked, counted per
 // Europe/Amsterdam day, result and main reason (the aggregate evidence of
-// domain.md §3.3). Days default to the last 30, today included.
+// docs/compliance.md §3.3). Days default to the last 30, today included.
 func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, _ access.Token) {
 	if err := knownParams(r, "org", "from", "to"); err != nil {
 		s.writeError(w, r, err)

@@ -12,9 +12,9 @@
 //
 // Dial-time answers are never cached: every callability check and scrub
 // reads the store, so an objection committed by any process is honoured by
-// the next question (domain.md REQ-6).
+// the next question (docs/compliance.md REQ-6).
 //
-// Dial-time checks are honour evidence (domain.md §3.3): every answer of
+// Dial-time checks are honour evidence (docs/compliance.md §3.3): every answer of
 // GET /v1/callability carries the list version it was decided on (the
 // event log position its facts were read at), and when the server has a
 // decision log (Stores.Decisions, migration 007) every blocked check
@@ -45,7 +45,7 @@
 // it signed with HMAC-SHA256, and retries with backoff until a 2xx.
 //
 // The package imports objections, objections/access, zap and the
-// Prometheus client only (STYLE.md §1). What it needs of a store beyond
+// Prometheus client only (README, Architecture). What it needs of a store beyond
 // the register's objections.Store comes in Stores, wired by cmd: the
 // tokens (access.TokenStore) and the capabilities it declares itself,
 // Auditor, Outbox, DecisionLog, FactsBatch and FactsMany; nothing is found

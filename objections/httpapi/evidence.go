@@ -24,7 +24,7 @@ const maxEvidenceChecks = 100
 
 // evidencePack is everything an org holds on one number (and person): the
 // answer to a consumer's or the regulator's "what do you hold on me and
-// why did you call" (domain.md REQ-10, REQ-14).
+// why did you call" (docs/compliance.md REQ-10, REQ-14).
 type evidencePack struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Org         orgView   `json:"org"`
@@ -45,7 +45,7 @@ type evidencePack struct {
 	ChecksTruncated bool                        `json:"checks_truncated,omitempty"`
 	// FirstBlocks has one entry per objection of the pack: the first
 	// dial-time check it blocked, if any, and how long after the objection
-	// was received (committed) that was (domain.md §3.3).
+	// was received (committed) that was (docs/compliance.md §3.3).
 	FirstBlocks []firstBlockView `json:"first_blocks"`
 }
 

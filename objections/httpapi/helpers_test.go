@@ -128,6 +128,13 @@ func envOn(t *testing.T, st testStore, reopen func(t *testing.T) testStore, cfg 
 		cfg.RateLimit = -1
 	}
 	reg := objections.NewRegister(st, objections.Numbers{Region: "NL"}, nil)
+	// The orgs the tests name, set up as a call would have created them:
+	// the API refuses an org that does not exist.
+	for _, id := range []string{"acme", "beta"} {
+		if _, err := st.Org(context.Background(), id); objections.ErrorCode(err) == objections.ENOTFOUND {
+			setOrg(t, reg, id, objections.SectorOther)
+		}
+	}
 	srv := New(cfg, reg, storesOf(st), zaptest.NewLogger(t), opts...)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "verzet_decisions_total",
-			Help: "Callability decisions (checks and scrubbed numbers) by result and first reason code: the honour evidence of domain.md §3.3 in aggregate.",
+			Help: "Callability decisions (checks and scrubbed numbers) by result and first reason code: the honour evidence of docs/compliance.md §3.3 in aggregate.",
 		}, []string{"callable", "reason"}),
 		decisionLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "verzet_decision_duration_seconds", Help: "Time to read the facts and decide: one check, or one scrub batch.",

@@ -51,6 +51,10 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok acc
 	if in.CallRef != "" && in.Provider == "" {
 		in.Provider = "api"
 	}
+	if _, err := s.reg.KnownOrg(r.Context(), "org", in.Org); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	o := objections.Objection{Org: in.Org, RawNumber: in.Number, PersonID: in.Person, Source: objections.Source(in.Source),
 		Provider: in.Provider, CallRef: in.CallRef, DialerCallRef: in.DialerCallRef, CampaignRef: in.CampaignRef,
 		LeadRef: in.LeadRef, AgentRef: in.AgentRef, OfferID: in.OfferID, Note: in.Note, Actor: actor(tok), IdempotencyKey: key}
@@ -171,7 +175,7 @@ func parseCursor(c string) (string, error) {
 }
 
 // objectionEvidence is GET /v1/objections/{id}: the objection and what
-// proves it (domain.md §3.1, §3.2, REQ-10, REQ-13).
+// proves it (docs/compliance.md §3.1, §3.2, REQ-10, REQ-13).
 type objectionEvidence struct {
 	objectionView
 	Evidence evidenceOfOffer `json:"evidence"`
@@ -243,7 +247,7 @@ type voidIn struct {
 }
 
 // voidObjection answers POST /v1/objections/{id}/void (admin): the audited
-// removal of an objection (domain.md §5.5). The reason is required.
+// removal of an objection (docs/compliance.md §5.5). The reason is required.
 func (s *Server) voidObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in voidIn
 	if err := decodeJSON(r, &in); err != nil {

@@ -36,6 +36,9 @@ type problem struct {
 	Field  string  `json:"field,omitempty"`
 	Value  *string `json:"value,omitempty"`
 	Line   int     `json:"line,omitempty"`
+	// Closest are the known values nearest to a mistyped one: the org ids
+	// of an unknown org.
+	Closest []string `json:"closest,omitempty"`
 }
 
 // apiError is an error with its own status, for what objections has no
@@ -93,7 +96,7 @@ func toProblem(err error) problem {
 	var oe *objections.Error
 	if errors.As(err, &oe) && oe.Field != "" && code != objections.EINTERNAL && code != objections.EUNAVAILABLE {
 		v := oe.Value
-		p.Field, p.Value, p.Detail = oe.Field, &v, oe.Message
+		p.Field, p.Value, p.Detail, p.Closest = oe.Field, &v, oe.Message, oe.Closest
 	}
 	return p.fill()
 }

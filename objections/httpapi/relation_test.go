@@ -28,7 +28,7 @@ func TestPutRelationsAndConsents(t *testing.T) {
 			t.Fatalf("bad date = %+v", p)
 		}
 		p = e.do(req{method: "PUT", path: "/v1/relations", role: access.RoleIntegrator,
-			body: map[string]string{"org": "nobody", "number": "0612345678", "kind": "donation", "peildatum": "2025-06-30"}}).want(t, http.StatusBadRequest).problem(t)
+			body: map[string]string{"org": "nobody", "number": "0612345678", "kind": "donation", "peildatum": "2025-06-30"}}).want(t, http.StatusNotFound).problem(t)
 		if p.Field != "org" || *p.Value != "nobody" {
 			t.Fatalf("unknown org = %+v", p)
 		}

@@ -72,6 +72,10 @@ func (s *Server) scrub(w http.ResponseWriter, r *http.Request, _ access.Token) {
 		s.writeError(w, r, err)
 		return
 	}
+	if _, err := s.reg.KnownOrg(r.Context(), "org", org); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	summary := false
 	switch v := r.URL.Query().Get("summary"); v {
 	case "", "0", "false":

@@ -54,7 +54,7 @@ type Config struct {
 	// CheckTimeout bounds one read of a check batch (default 5 s).
 	CheckTimeout time.Duration
 	// DecisionRetention is how long a logged blocked check is kept
-	// (default five years, domain.md §3.4; negative: for ever).
+	// (default five years, docs/compliance.md §3.4; negative: for ever).
 	DecisionRetention time.Duration
 	// EventMetricsInterval is how often Run reads new events of the log
 	// for the objection and offer counters (default 5 s).

@@ -15,7 +15,7 @@ func viewObjection(o objections.Objection) objectionView { return o.View() }
 
 // blockingView is the objection a dial-time answer names: enough to find it
 // and show when and how it came in, and no more personal data than that
-// (domain.md §4: a check answers allow or deny and why).
+// (docs/compliance.md §4: a check answers allow or deny and why).
 type blockingView struct {
 	ID         string    `json:"id"`
 	ReceivedAt time.Time `json:"received_at"`

@@ -239,8 +239,8 @@ func TestRelationUnknownOrg(t *testing.T) {
 	_, err := newRegister(s).PutRelation(context.Background(), objections.Relation{
 		Org: "nope", Number: "0612345678", Kind: objections.RelationPurchase, Peildatum: time.Now()})
 	var e *objections.Error
-	if !errors.As(err, &e) || e.Code != objections.EINVALID || e.Field != "org" {
-		t.Fatalf("err = %#v; want EINVALID on org", err)
+	if !errors.As(err, &e) || e.Code != objections.ENOTFOUND || e.Field != "org" {
+		t.Fatalf("err = %#v; want ENOTFOUND on org", err)
 	}
 }
 

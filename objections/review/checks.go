@@ -9,7 +9,7 @@ import (
 )
 
 // checksData is the dashboard's "Dial-time checks" section: the honour
-// evidence of domain.md §3.3 in aggregate. The counts are kept per org
+// evidence of docs/compliance.md §3.3 in aggregate. The counts are kept per org
 // and day only, so the campaign filter does not apply to them.
 type checksData struct {
 	// NeedOrg is set when no org is chosen: the rest is empty.

@@ -30,7 +30,7 @@ const (
 	stopsPage = 1000
 )
 
-// stoppedDials is the honour evidence of one objection (domain.md §3.3):
+// stoppedDials is the honour evidence of one objection (docs/compliance.md §3.3):
 // the logged dial-time checks it blocked.
 type stoppedDials struct {
 	// Count is how many blocked checks are logged; a lower bound when

@@ -29,5 +29,5 @@
 // besides the register's objections.Store, wired by cmd: Access, Records
 // and the optional DecisionLog), Config. Bootstrap makes the first admin.
 // The package imports only objections, objections/access, zap and
-// golang.org/x/crypto/bcrypt besides the standard library (STYLE.md §1).
+// golang.org/x/crypto/bcrypt besides the standard library (README, Architecture).
 package review

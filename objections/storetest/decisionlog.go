@@ -21,7 +21,7 @@ type DecisionLog interface {
 	PurgeDecisions(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// RunDecisionLog runs the suite of the dial-time decision log (domain.md
+// RunDecisionLog runs the suite of the dial-time decision log (docs/compliance.md
 // §3.3 honour evidence) against the store open returns.
 func RunDecisionLog(t *testing.T, open func(t *testing.T) DecisionLog) {
 	suite[DecisionLog]{

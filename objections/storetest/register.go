@@ -653,10 +653,10 @@ func testConsentWithdrawalKept(t *testing.T, s objections.Store) {
 	r, _ := newRegister(s)
 	ctx := context.Background()
 	given := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	if _, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given}); objections.ErrorCode(err) != objections.EINVALID {
+	if _, err := r.PutConsent(ctx, objections.Consent{Org: "acme", Number: "0612345678", GivenAt: given}); objections.ErrorCode(err) != objections.ENOTFOUND {
 		t.Fatalf("consent of an org not set up: %v", err)
 	}
-	if _, err := r.PutRelation(ctx, objections.Relation{Org: "acme", Number: "0612345678", Kind: objections.RelationPurchase, Peildatum: given}); objections.ErrorCode(err) != objections.EINVALID {
+	if _, err := r.PutRelation(ctx, objections.Relation{Org: "acme", Number: "0612345678", Kind: objections.RelationPurchase, Peildatum: given}); objections.ErrorCode(err) != objections.ENOTFOUND {
 		t.Fatalf("relation of an org not set up: %v", err)
 	}
 	must[objections.Org](t)(r.SetOrg(ctx, objections.Org{ID: "acme", Name: "Acme"}))

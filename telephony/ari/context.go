@@ -68,7 +68,7 @@ type callInfo struct {
 // order:
 //
 //  1. VERZET_NUMBER — the dialer's own record of the number dialled. Set it
-//     on every outbound call: domain.md §5.11 wants the number from the
+//     on every outbound call: docs/compliance.md §5.11 wants the number from the
 //     dialer, not from caller id.
 //  2. inbound (VERZET_DIRECTION=inbound: the customer called in): the
 //     channel's caller id.
@@ -79,7 +79,7 @@ type callInfo struct {
 //     caller id and connected line differ. When they are equal (an
 //     Originate with a CallerID sets both to the number presented to the
 //     customer) the number is unknown, and the objection is kept against
-//     the dialer references as pending_number (domain.md §5.11) rather
+//     the dialer references as pending_number (docs/compliance.md §5.11) rather
 //     than against our own presented number.
 //
 // The connected line is never taken as the customer: on the customer's own

@@ -12,8 +12,7 @@ import (
 )
 
 // ari/v5 v5.3.1 keeps three things a production adapter needs in unexported
-// fields of native.Client, with no option to reach them (ari.md §4.3, §4.4,
-// §4.7, §4.8):
+// fields of native.Client, with no option to reach them:
 //
 //   - httpClient, a zero http.Client: no timeout, http.DefaultTransport. A
 //     hung Asterisk blocks every REST call forever. We give each client its

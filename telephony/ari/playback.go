@@ -33,7 +33,7 @@ const (
 
 // watch registers a playback id before its play request is sent: playback
 // events carry only the playback, and PlaybackStarted may arrive before
-// the POST returns (ari.md §4.6).
+// the POST returns.
 func (n *node) watch(id string, c *call) { n.playbacks.Store(id, c) }
 
 func (n *node) unwatch(id string) { n.playbacks.Delete(id) }

@@ -30,7 +30,7 @@ func (e *restError) Code() int     { return e.code }
 // statusOf returns the HTTP status of a failed REST call, 0 when it did not
 // get one (network error, timeout). ari/v5 wraps its errors with eris
 // (Unwrap) and, for Data calls, with a Cause-only wrapper, which
-// native.CodeFromError misses (ari.md §4.4).
+// native.CodeFromError misses.
 func statusOf(err error) int {
 	for err != nil {
 		if c, ok := err.(interface{ Code() int }); ok {
@@ -112,7 +112,7 @@ func (n *node) do(ctx context.Context, method, path string, query url.Values, bo
 
 // handledEvents are the event types the adapter reads, and the only ones
 // the application's event filter lets through. ari/v5 v5.3.1 crashes the
-// process on a type it does not know (ari.md §4.7); every type here is one
+// process on a type it does not know; every type here is one
 // it knows.
 var handledEvents = []string{
 	"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "ChannelDtmfReceived",
@@ -157,7 +157,7 @@ func (n *node) play(ctx context.Context, channelID, playbackID string, media []s
 
 // probe checks that the node answers REST with our credentials before
 // ari/v5's Connect is tried: Connect blocks until it succeeds, forever if
-// Asterisk is down (ari.md §4.3).
+// Asterisk is down.
 func (n *node) probe(ctx context.Context) (string, error) {
 	var info struct {
 		System struct {

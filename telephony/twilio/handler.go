@@ -350,7 +350,7 @@ func writeTwiML(w http.ResponseWriter, doc []byte) {
 	_, _ = w.Write(doc) // Twilio went away; it retries or gives up
 }
 
-// callLog is the per-call child logger: the number masked (STYLE.md §6).
+// callLog is the per-call child logger: the number masked.
 func (h *Handler) callLog(sid, org, number string) *zap.Logger {
 	return h.log.With(zap.String("call_ref", sid), zap.String("org", org), zap.String("number", objections.MaskNumber(number)))
 }

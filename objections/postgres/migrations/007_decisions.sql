@@ -1,4 +1,4 @@
--- The honour evidence of domain.md §3.3: what the dial-time check
+-- The honour evidence of docs/compliance.md §3.3: what the dial-time check
 -- (GET /v1/callability) answered. objections/httpapi buffers the answers in
 -- memory and writes them in batches (AppendDecisions), so that a check never
 -- waits for this log; a batch is one transaction over the three tables.
@@ -49,7 +49,7 @@ CREATE TABLE first_blocks (
 );
 
 -- Evidence is not edited. Rows may be deleted by a retention purge
--- (domain.md §3.4), so only UPDATE is refused.
+-- (docs/compliance.md §3.4), so only UPDATE is refused.
 CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
 	FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER first_blocks_no_update BEFORE UPDATE ON first_blocks

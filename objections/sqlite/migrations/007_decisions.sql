@@ -1,4 +1,4 @@
--- The honour evidence of domain.md §3.3, as in objections/postgres: every
+-- The honour evidence of docs/compliance.md §3.3, as in objections/postgres: every
 -- blocked dial-time check (GET /v1/callability) one row each with the list
 -- version (events.seq of the log head) its facts were read at, counts per
 -- day of all checks, and the first blocked check of each objection.
@@ -40,7 +40,7 @@ CREATE TABLE first_blocks (
     at           TEXT NOT NULL
 ) STRICT;
 
--- Evidence is not edited; a retention purge (domain.md §3.4) may delete.
+-- Evidence is not edited; a retention purge (docs/compliance.md §3.4) may delete.
 CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
 BEGIN
     SELECT RAISE(ABORT, 'decisions are append-only');
