@@ -182,7 +182,7 @@ func TestUnknownOrgIsAnError(t *testing.T) {
 		{"list", nil, []string{"objections", "list", "--org", "zonnevelt"}, "did you mean zonneveld?"},
 		{"offers", nil, []string{"offers", "list", "--org", "Acm"}, "did you mean acme?"},
 		{"default org", []string{"VERZET_DEFAULT_ORG=acne"}, []string{"objections", "record", "0612121212"}, `VERZET_DEFAULT_ORG "acne": is not known (did you mean acme?)`},
-		{"far from all", nil, []string{"check", "0612121212", "--org", "xyzzy"}, "the store knows acme, zonneveld"},
+		{"far from all", nil, []string{"check", "0612121212", "--org", "xyzzy"}, "the orgs are acme, zonneveld"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, code := inProcess(t, append(append([]string{}, env...), tc.env...), "", tc.args...)

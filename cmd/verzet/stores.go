@@ -47,35 +47,33 @@ type stores struct {
 	close func() error
 }
 
-// postgresStores wires every capability of a PostgreSQL store.
+// store is every capability both stores have, checked by the compiler
+// where postgresStores and sqliteStores hand their store to wire.
+type store interface {
+	objections.Store
+	twilioCalls
+	access.Store
+	httpapi.Outbox
+	httpapi.DecisionLog
+	httpapi.FactsBatch
+	review.Records
+}
+
+// wire fills stores with the capabilities both stores have.
+func wire(s store) *stores {
+	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, close: s.Close}
+}
+
+// postgresStores wires every capability of a PostgreSQL store, with the
+// batched dial-time read only it has.
 func postgresStores(s *postgres.Store) *stores {
-	return &stores{
-		Register:   s,
-		Calls:      s,
-		Access:     s,
-		Outbox:     s,
-		Decisions:  s,
-		FactsBatch: s,
-		FactsMany:  s,
-		Records:    s,
-		pg:         s,
-		close:      s.Close,
-	}
+	st := wire(s)
+	st.FactsMany, st.pg = s, s
+	return st
 }
 
 // sqliteStores wires every capability of the embedded SQLite store.
-func sqliteStores(s *sqlite.Store) *stores {
-	return &stores{
-		Register:   s,
-		Calls:      s,
-		Access:     s,
-		Outbox:     s,
-		Decisions:  s,
-		FactsBatch: s,
-		Records:    s,
-		close:      s.Close,
-	}
-}
+func sqliteStores(s *sqlite.Store) *stores { return wire(s) }
 
 // Close releases the store.
 func (s *stores) Close() error { return s.close() }
