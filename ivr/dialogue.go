@@ -97,6 +97,32 @@ type played struct {
 	ms     int64
 }
 
+// playedWait bounds how long a hang-up waits for the adapter to report how
+// much of the prompt that was playing was heard (ARI: Asterisk's
+// PlaybackFinished, which follows the hang-up within a second).
+const playedWait = 2 * time.Second
+
+// awaitPlayed waits, at most playedWait, for the result of the prompt that
+// was playing when the call ended and returns its played time; without one
+// in time it returns fallback. Results of earlier prompts that arrive first
+// come back as EvPromptEnded events, in order.
+func awaitPlayed(plays <-chan played, playing prompts.ID, fallback int64, now func() time.Time) (int64, []Event) {
+	t := time.NewTimer(playedWait)
+	defer t.Stop()
+	var ended []Event
+	for {
+		select {
+		case p := <-plays:
+			if p.prompt == playing {
+				return p.ms, ended
+			}
+			ended = append(ended, Event{Kind: EvPromptEnded, At: now(), Prompt: p.prompt, PlayedMS: p.ms})
+		case <-t.C:
+			return fallback, ended
+		}
+	}
+}
+
 // Run drives one live call until the dialogue ends, and returns the final
 // state. It waits on every end condition at once: keys, the prompt playing,
 // the key timeout, the durable write, the call ending and ctx. Cancelling
@@ -226,7 +252,16 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 				// Keys that arrived before the hang-up come first: a 1
 				// pressed just before hanging up is an objection.
 				queue = append(queue, drainKeys(keys)...)
-				queue = append(queue, Event{Kind: EvHangup, At: d.now(), PlayedMS: elapsed()})
+				ms := elapsed()
+				if playing != "" {
+					// The evidence takes what the provider reported of
+					// the prompt cut short, not this side's clock.
+					var ended []Event
+					ms, ended = awaitPlayed(plays, playing, ms, d.now)
+					queue = append(queue, ended...)
+					playing = ""
+				}
+				queue = append(queue, Event{Kind: EvHangup, At: d.now(), PlayedMS: ms})
 			}
 		case <-ctxDone:
 			ctxDone = nil

@@ -351,3 +351,38 @@ func TestRunKeyAndHangupTogether(t *testing.T) {
 		t.Fatalf("%d objections, want 20", n)
 	}
 }
+
+// reportingCall is a call whose provider reports how much of a prompt cut
+// short by the hang-up was heard (as Asterisk's PlaybackFinished does),
+// which differs from the time that passed on this side.
+type reportingCall struct {
+	*ivrtest.Call
+	heardMS int64
+}
+
+func (c *reportingCall) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
+	ms, err := c.Call.Play(ctx, pb)
+	if errors.Is(err, ivrtest.ErrHungUp) {
+		return c.heardMS, err
+	}
+	return ms, err
+}
+
+// On a hang-up during the offer the evidence takes the played time the
+// provider reported, not the dialogue's own clock.
+func TestRunHangupTakesTheReportedPlayedTime(t *testing.T) {
+	r := newRig(t)
+	synctest.Test(t, func(t *testing.T) {
+		call := &reportingCall{Call: ivrtest.NewCall(), heardMS: 1234}
+		done := make(chan ivr.State, 1)
+		go func() { done <- r.dialogue.Run(t.Context(), call, ivr.NewMachine(ivr.DefaultFlow(), callCtx)) }()
+		time.Sleep(2 * time.Second)
+		call.HangUp()
+		if s := <-done; s.Outcome != objections.OutcomeHangupDuringPrompt || s.OfferMS != 1234 {
+			t.Fatalf("state = %+v", s)
+		}
+	})
+	if o := r.offers(t); len(o) != 1 || o[0].PlayedMS != 1234 {
+		t.Fatalf("offers = %+v", o)
+	}
+}
