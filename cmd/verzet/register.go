@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -105,22 +106,13 @@ does not exist. serve does the same at start-up unless --no-migrate is given.`,
 // not start a new org, nor answer for one that has no objections. (Calls
 // still create the org they name: a key press is never refused.)
 // field names where the org came from: "org", or VERZET_DEFAULT_ORG.
-func knownOrg(ctx context.Context, st objections.Store, field, org string) error {
-	_, err := st.Org(ctx, org)
-	if err == nil || objections.ErrorCode(err) != objections.ENOTFOUND {
+func knownOrg(ctx context.Context, reg *objections.Register, field, org string) error {
+	_, err := reg.KnownOrg(ctx, field, org)
+	var e *objections.Error
+	if objections.ErrorCode(err) != objections.ENOTFOUND || !errors.As(err, &e) {
 		return err
 	}
-	orgs, err := st.Orgs(ctx)
-	if err != nil {
-		return err
-	}
-	e := objections.UnknownOrg(field, org, orgs)
-	if len(orgs) > 0 {
-		e.Message += "; 'verzet orgs list' shows the orgs,"
-	} else {
-		e.Message += ";"
-	}
-	e.Message += fmt.Sprintf(" 'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
+	e.Message += fmt.Sprintf("; 'verzet orgs list' shows the orgs, 'verzet orgs set %s --name NAME --sector SECTOR' adds it", org)
 	return e
 }
 
@@ -143,7 +135,7 @@ func (a *App) registerFor(ctx context.Context, cfg *Config, orgFlag, number stri
 	if strings.TrimSpace(orgFlag) == "" {
 		field = "VERZET_DEFAULT_ORG"
 	}
-	if err := knownOrg(ctx, reg.Store(), field, org); err != nil {
+	if err := knownOrg(ctx, reg, field, org); err != nil {
 		done()
 		return nil, "", nil, err
 	}
@@ -327,7 +319,7 @@ func (l listFlags) filter(ctx context.Context, reg *objections.Register) (object
 		if err := objections.ValidateOrgID(f.Org); err != nil {
 			return f, err
 		}
-		if err := knownOrg(ctx, reg.Store(), "org", f.Org); err != nil {
+		if err := knownOrg(ctx, reg, "org", f.Org); err != nil {
 			return f, err
 		}
 	}

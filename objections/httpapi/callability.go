@@ -41,12 +41,15 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.
 	if !f.OrgKnown() {
 		// A typo in a dialer's configuration must not answer "no basis"
 		// for an org that holds the objections under another id.
-		_, err := s.reg.KnownOrg(r.Context(), "org", org)
-		if err == nil { // set up between the two reads
-			err = objections.Errorf(objections.EUNAVAILABLE, "org %s was set up during the check: ask again", org)
+		if _, err := s.reg.KnownOrg(r.Context(), "org", org); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		s.writeError(w, r, err)
-		return
+		// Set up since the facts were read: read them again.
+		if f, err = s.facts(r.Context(), org, number, person); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	d := decideNow(f, number, person, s.reg.Now())
 	s.metrics.decisionLatency.WithLabelValues("check").Observe(time.Since(start).Seconds())
