@@ -235,7 +235,9 @@ func CheckPurgeLimit(limit int) error {
 // DecisionFilter selects logged checks for a supervisor or an export:
 // all orgs when Org is empty.
 type DecisionFilter struct {
-	Org         string
+	Org string
+	// Scope, when not empty, keeps the checks made for one of these orgs.
+	Scope       []string
 	Number      string    // E.164
 	ObjectionID string    // the checks one objection blocked
 	Since       time.Time // decided_at >= Since

@@ -69,11 +69,20 @@ type Objection struct {
 	CallRef    string    `json:"call_ref,omitempty"` // provider call reference (CallSid, channel id)
 	// Dialer references link the objection to the dialer's records, and carry
 	// it when the number is unknown.
-	DialerCallRef  string `json:"dialer_call_ref,omitempty"`
-	CampaignRef    string `json:"campaign_ref,omitempty"`
-	LeadRef        string `json:"lead_ref,omitempty"`
-	AgentRef       string `json:"agent_ref,omitempty"`
-	OfferID        string `json:"offer_id,omitempty"`
+	DialerCallRef string `json:"dialer_call_ref,omitempty"`
+	CampaignRef   string `json:"campaign_ref,omitempty"`
+	LeadRef       string `json:"lead_ref,omitempty"`
+	AgentRef      string `json:"agent_ref,omitempty"`
+	OfferID       string `json:"offer_id,omitempty"`
+	// Agency is the agency that made the call for Org, when one did. The
+	// objection belongs to Org and is also on the agency's own list: it
+	// blocks the agency's calls too (docs/compliance.md §5.1).
+	Agency string `json:"agency,omitempty"`
+	// AgencyUnlisted flags an objection made on a call by an agency that
+	// Org did not list among its agencies when the objection was stored.
+	// The objection counts all the same: a caller's objection is never
+	// refused.
+	AgencyUnlisted bool   `json:"agency_unlisted,omitempty"`
 	Note           string `json:"note,omitempty"`
 	Actor          string `json:"actor,omitempty"` // who recorded it: system, agent id, user
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
@@ -121,6 +130,9 @@ func (o *Objection) Prepare(nums Numbers) error {
 	if err := validTexts("note", o.Note, "number", o.RawNumber); err != nil {
 		return err
 	}
+	if err := prepareAgency(&o.Agency, o.Org); err != nil {
+		return err
+	}
 	if len(o.Note) > 4000 {
 		return Invalid("note", o.Note[:32]+"…", "is longer than 4000 characters")
 	}
@@ -159,7 +171,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // ObjectionFilter selects objections. Zero fields match everything.
 type ObjectionFilter struct {
-	Org      string
+	Org string
+	// Scope, when not empty, keeps the objections whose org or agency is
+	// one of these (a principal's orgs).
+	Scope    []string
 	Number   string // E.164
 	Campaign string
 	Source   Source
@@ -194,4 +209,20 @@ func PageLimit(n int) int {
 		return 1000
 	}
 	return n
+}
+
+// prepareAgency normalises the agency of a record of org: empty, or an org
+// id other than org.
+func prepareAgency(agency *string, org string) error {
+	*agency = strings.ToLower(strings.TrimSpace(*agency))
+	if *agency == "" {
+		return nil
+	}
+	if err := ValidateOrgID(*agency); err != nil {
+		return Invalid("agency", *agency, "is not an org id: 1–64 lower-case letters, digits, '.', '-' and '_'")
+	}
+	if *agency == org {
+		return Invalid("agency", *agency, "is the org itself: name the advertiser in org and the agency that called for it in agency")
+	}
+	return nil
 }

@@ -56,6 +56,10 @@ type Offer struct {
 	CampaignRef     string `json:"campaign_ref,omitempty"`
 	LeadRef         string `json:"lead_ref,omitempty"`
 	AgentRef        string `json:"agent_ref,omitempty"`
+	// Agency is the agency that made the call for Org, when one did;
+	// AgencyUnlisted flags an agency Org did not list (see Objection).
+	Agency         string `json:"agency,omitempty"`
+	AgencyUnlisted bool   `json:"agency_unlisted,omitempty"`
 	// Announced is true when the agent announced the option during the
 	// conversation (REQ-4).
 	Announced     bool      `json:"announced"`
@@ -103,6 +107,9 @@ func (o *Offer) Prepare(nums Numbers) error {
 	if err := validTexts("number", o.Number, "presented_number", o.PresentedNumber, "language", o.Language); err != nil {
 		return err
 	}
+	if err := prepareAgency(&o.Agency, o.Org); err != nil {
+		return err
+	}
 	if !o.Outcome.Valid() {
 		return Invalid("outcome", string(o.Outcome), "must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error")
 	}
@@ -147,7 +154,10 @@ func ValidDigit(d string) bool {
 
 // OfferFilter selects offers. Zero fields match everything.
 type OfferFilter struct {
-	Org      string
+	Org string
+	// Scope, when not empty, keeps the offers whose org or agency is one
+	// of these (a principal's orgs).
+	Scope    []string
 	Number   string
 	Campaign string
 	Outcome  Outcome

@@ -1,6 +1,7 @@
 package objections
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,13 @@ type Org struct {
 	Language          string `json:"language"`
 	// IVR holds the org's dialogue settings; zero values mean the defaults.
 	IVR IVRSettings `json:"ivr"`
+	// Kind says whether the org is an advertiser (the party the calls are
+	// made for; the default) or an agency (a call centre calling for
+	// advertisers).
+	Kind OrgKind `json:"kind"`
+	// Agencies lists the agencies allowed to call for this advertiser
+	// (sorted ids of orgs of kind agency); empty for an agency.
+	Agencies []string `json:"agencies,omitempty"`
 	// AutoCreated marks an org that was met during a call before anyone set it
 	// up; a supervisor must review it.
 	AutoCreated bool      `json:"auto_created"`
@@ -59,10 +67,43 @@ type Org struct {
 // so that no key press is ever refused for it.
 func DefaultOrg(id string, now time.Time) Org {
 	return Org{
-		ID: id, Name: id, Sector: SectorOther,
+		ID: id, Name: id, Sector: SectorOther, Kind: OrgAdvertiser,
 		RelationTermMonths: DefaultRelationTermMonths, Language: DefaultLanguage,
 		AutoCreated: true, CreatedAt: now, UpdatedAt: now,
 	}
+}
+
+// DefaultAgency returns the org created when an unknown agency id is met
+// during a call: DefaultOrg of kind agency.
+func DefaultAgency(id string, now time.Time) Org {
+	o := DefaultOrg(id, now)
+	o.Kind = OrgAgency
+	return o
+}
+
+// OrgKind says what part an org plays in a call.
+type OrgKind string
+
+// Org kinds.
+const (
+	// OrgAdvertiser is the party calls are made for, and the one an
+	// objection is made to (docs/compliance.md §5.1).
+	OrgAdvertiser OrgKind = "advertiser"
+	// OrgAgency is a call centre that calls for advertisers that allow it.
+	OrgAgency OrgKind = "agency"
+)
+
+// Valid reports whether k is a known kind.
+func (k OrgKind) Valid() bool { return k == OrgAdvertiser || k == OrgAgency }
+
+// Allows reports whether agency may call for o.
+func (o Org) Allows(agency string) bool {
+	for _, a := range o.Agencies {
+		if a == agency {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateOrgID checks an org id: 1–64 characters of [a-z0-9._-], case-folded.
@@ -118,6 +159,9 @@ func (o *Org) Normalize() error {
 		o.Language = DefaultLanguage
 	}
 	if err := ValidateLanguage(o.Language); err != nil {
+		return err
+	}
+	if err := o.normalizeAgencies(); err != nil {
 		return err
 	}
 	return o.IVR.Validate()
@@ -182,4 +226,55 @@ func ValidateLanguage(lang string) error {
 		}
 	}
 	return nil
+}
+
+// normalizeAgencies checks Kind and Agencies: ids sorted and unique, never
+// the org itself, and none on an agency.
+func (o *Org) normalizeAgencies() error {
+	if o.Kind == "" {
+		o.Kind = OrgAdvertiser
+	}
+	if !o.Kind.Valid() {
+		return Invalid("kind", string(o.Kind), "must be advertiser or agency")
+	}
+	if len(o.Agencies) == 0 {
+		o.Agencies = nil
+		return nil
+	}
+	if o.Kind == OrgAgency {
+		return Invalid("agencies", strings.Join(o.Agencies, ","), "an agency has no agencies: only an advertiser lists the agencies that may call for it")
+	}
+	if len(o.Agencies) > 100 {
+		return Invalid("agencies", itoa(len(o.Agencies)), "more than 100 agencies")
+	}
+	seen := make(map[string]bool, len(o.Agencies))
+	out := make([]string, 0, len(o.Agencies))
+	for _, a := range o.Agencies {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if ValidateOrgID(a) != nil {
+			return Invalid("agencies", a, "is not an org id: 1–64 lower-case letters, digits, '.', '-' and '_'")
+		}
+		if a == o.ID {
+			return Invalid("agencies", a, "is the org itself")
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	o.Agencies = out
+	return nil
+}
+
+// JoinIDs is how the stores keep a list of org ids: comma-separated ("" for
+// none). SplitIDs reads it back.
+func JoinIDs(ids []string) string { return strings.Join(ids, ",") }
+
+// SplitIDs reads a list written by JoinIDs; nil for "".
+func SplitIDs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

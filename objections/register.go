@@ -138,6 +138,15 @@ func (r *Register) SetOrg(ctx context.Context, o Org) (Org, error) {
 	} else {
 		o.CreatedAt = now
 	}
+	for _, a := range o.Agencies {
+		ag, err := r.store.Org(ctx, a)
+		if ErrorCode(err) == ENOTFOUND || err == nil && ag.Kind != OrgAgency {
+			return Org{}, Invalid("agencies", a, "is not an org of kind agency: set it up first with kind agency (verzet orgs set %s --kind agency)", a)
+		}
+		if err != nil {
+			return Org{}, err
+		}
+	}
 	o.UpdatedAt = now
 	o.AutoCreated = false
 	return r.store.SetOrg(ctx, o)

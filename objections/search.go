@@ -26,7 +26,10 @@ const MaxSearchOffset = 100000
 // calendar days in Location (Europe/Amsterdam when nil); Since and Until
 // bound received_at of objections and started_at of offers.
 type StatsFilter struct {
-	Org      string
+	Org string
+	// Scope, when not empty, counts only records whose org or agency is
+	// one of these.
+	Scope    []string
 	Campaign string
 	Since    time.Time
 	Until    time.Time

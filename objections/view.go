@@ -18,6 +18,8 @@ type ObjectionView struct {
 	LeadRef        string     `json:"lead_ref,omitempty"`
 	AgentRef       string     `json:"agent_ref,omitempty"`
 	OfferID        string     `json:"offer_id,omitempty"`
+	Agency         string     `json:"agency,omitempty"`
+	AgencyUnlisted bool       `json:"agency_unlisted,omitempty"`
 	Note           string     `json:"note,omitempty"`
 	Actor          string     `json:"actor,omitempty"`
 	IdempotencyKey string     `json:"idempotency_key,omitempty"`
@@ -32,7 +34,7 @@ type ObjectionView struct {
 func (o Objection) View() ObjectionView {
 	v := ObjectionView{ID: o.ID, Org: o.Org, Number: o.Number, RawNumber: o.RawNumber, PersonID: o.PersonID,
 		Source: string(o.Source), Provider: o.Provider, CallRef: o.CallRef, DialerCallRef: o.DialerCallRef,
-		CampaignRef: o.CampaignRef, LeadRef: o.LeadRef, AgentRef: o.AgentRef, OfferID: o.OfferID, Note: o.Note,
+		CampaignRef: o.CampaignRef, LeadRef: o.LeadRef, AgentRef: o.AgentRef, OfferID: o.OfferID, Agency: o.Agency, AgencyUnlisted: o.AgencyUnlisted, Note: o.Note,
 		Actor: o.Actor, IdempotencyKey: o.IdempotencyKey, ReceivedAt: o.ReceivedAt, Status: string(o.Status)}
 	if o.Void != nil {
 		at := o.Void.At

@@ -136,7 +136,7 @@ func (a *App) tokensCreateCmd() *cobra.Command {
 		if len(args) != 0 {
 			return exitFailure, objections.Invalid("argument", strings.Join(args, " "), "tokens create takes only --role and --name")
 		}
-		t, bearer, err := access.NewToken(*name, access.Role(*role), "cli", time.Now())
+		t, bearer, err := access.NewToken(*name, access.Role(*role), nil, "cli", time.Now())
 		if err != nil {
 			return exitFailure, err
 		}

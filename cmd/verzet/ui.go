@@ -245,7 +245,7 @@ shown; from a pipe it is read as one line. Prints the store it was written to.`,
 			return exitFailure, err
 		}
 		now := time.Now()
-		u, err := access.NewUser(name, access.Role(*role), hash, "cli", now)
+		u, err := access.NewUser(name, access.Role(*role), nil, hash, "cli", now)
 		if err != nil {
 			return exitFailure, err
 		}

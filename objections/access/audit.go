@@ -45,6 +45,9 @@ type AuditEntry struct {
 	Subject string      `json:"subject,omitempty"` // objection id, user name
 	Detail  string      `json:"detail,omitempty"`  // filter of an export, reason of a void
 	Remote  string      `json:"remote,omitempty"`  // client address
+	// Orgs are the orgs whose data the action concerned (sorted); empty
+	// when it concerned every org or none in particular (a sign-in).
+	Orgs Scope `json:"orgs,omitempty"`
 }
 
 // NewAuditEntry returns an entry stamped with an id and time. EINVALID for
@@ -68,6 +71,11 @@ func (e *AuditEntry) CheckStorable() error {
 	if e.ID == "" || e.Actor == "" || !e.Action.Valid() || e.At.IsZero() {
 		return objections.Invalid("audit entry", string(e.Action), "needs an id, a time, an actor and a known action")
 	}
+	orgs, err := e.Orgs.Normalize()
+	if err != nil {
+		return err
+	}
+	e.Orgs = orgs
 	e.At = objections.StoredTime(e.At)
 	return nil
 }
@@ -88,6 +96,9 @@ func startsRune(b byte) bool { return b&0xC0 != 0x80 }
 // AuditFilter selects audit entries, newest first in the order they were
 // written. Zero fields match everything.
 type AuditFilter struct {
+	// Scope, when not empty, keeps the entries that concern one of these
+	// orgs.
+	Scope  Scope
 	Actor  string
 	Action AuditAction
 	// Before is the cursor: the id of the last entry of the previous page.

@@ -29,6 +29,8 @@ type Token struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Role Role   `json:"role"`
+	// Orgs are the orgs the token reaches (see Scope); empty: every org.
+	Orgs Scope `json:"orgs,omitempty"`
 	// Hash is the hex SHA-256 of the secret part of the bearer string.
 	Hash      string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -44,7 +46,7 @@ func (t Token) Active(at time.Time) bool {
 // NewToken returns a new token record named name with role and the bearer
 // string to hand to its user once; only the record is stored. EINVALID
 // names the field.
-func NewToken(name string, role Role, createdBy string, now time.Time) (Token, string, error) {
+func NewToken(name string, role Role, orgs Scope, createdBy string, now time.Time) (Token, string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
@@ -54,11 +56,15 @@ func NewToken(name string, role Role, createdBy string, now time.Time) (Token, s
 	case !role.Valid():
 		return Token{}, "", objections.Invalid("role", string(role), "must be one of dialer, integrator, supervisor, admin")
 	}
+	orgs, err := orgs.Normalize()
+	if err != nil {
+		return Token{}, "", err
+	}
 	var secret [tokenSecretBytes]byte
 	_, _ = rand.Read(secret[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	s := base64.RawURLEncoding.EncodeToString(secret[:])
 	now = objections.StoredTime(now)
-	t := Token{ID: objections.NewID(now), Name: name, Role: role, Hash: HashTokenSecret(s), CreatedAt: now, CreatedBy: createdBy}
+	t := Token{ID: objections.NewID(now), Name: name, Role: role, Orgs: orgs, Hash: HashTokenSecret(s), CreatedAt: now, CreatedBy: createdBy}
 	return t, TokenPrefix + t.ID + "_" + s, nil
 }
 
@@ -78,6 +84,11 @@ func (t *Token) CheckStorable() error {
 	case t.CreatedAt.IsZero():
 		return objections.Invalid("created_at", "", "is required")
 	}
+	orgs, err := t.Orgs.Normalize()
+	if err != nil {
+		return err
+	}
+	t.Orgs = orgs
 	t.CreatedAt = objections.StoredTime(t.CreatedAt)
 	if t.RevokedAt != nil {
 		r := objections.StoredTime(*t.RevokedAt)

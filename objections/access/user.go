@@ -15,6 +15,8 @@ type User struct {
 	ID   string `json:"id"`
 	Name string `json:"name"` // the user name typed at sign-in: lower case
 	Role Role   `json:"role"`
+	// Orgs are the orgs the user reaches (see Scope); empty: every org.
+	Orgs Scope `json:"orgs,omitempty"`
 	// PasswordHash is the encoded password hash (bcrypt); this package
 	// does not read it. Never shown, never logged.
 	PasswordHash string `json:"-"`
@@ -58,7 +60,7 @@ func ValidateUserName(name string) error {
 
 // NewUser returns a user record named name (case-folded) with role and an
 // already computed password hash. EINVALID names the field.
-func NewUser(name string, role Role, passwordHash, createdBy string, now time.Time) (User, error) {
+func NewUser(name string, role Role, orgs Scope, passwordHash, createdBy string, now time.Time) (User, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if err := ValidateUserName(name); err != nil {
 		return User{}, err
@@ -69,8 +71,12 @@ func NewUser(name string, role Role, passwordHash, createdBy string, now time.Ti
 	if err := CheckPasswordHash(passwordHash); err != nil {
 		return User{}, err
 	}
+	orgs, err := orgs.Normalize()
+	if err != nil {
+		return User{}, err
+	}
 	now = objections.StoredTime(now)
-	return User{ID: objections.NewID(now), Name: name, Role: role, PasswordHash: passwordHash, CreatedAt: now, CreatedBy: createdBy}, nil
+	return User{ID: objections.NewID(now), Name: name, Role: role, Orgs: orgs, PasswordHash: passwordHash, CreatedAt: now, CreatedBy: createdBy}, nil
 }
 
 // CheckStorable validates what a store's schema relies on in a user made
@@ -87,6 +93,11 @@ func (u *User) CheckStorable() error {
 	case u.CreatedAt.IsZero():
 		return objections.Invalid("created_at", "", "is required")
 	}
+	orgs, err := u.Orgs.Normalize()
+	if err != nil {
+		return err
+	}
+	u.Orgs = orgs
 	u.CreatedAt = objections.StoredTime(u.CreatedAt)
 	u.LockedUntil, u.LastSignInAt = objections.StoredTime(u.LockedUntil), objections.StoredTime(u.LastSignInAt)
 	return ValidateUserName(u.Name)

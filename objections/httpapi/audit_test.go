@@ -17,7 +17,7 @@ import (
 // and its bearer string.
 func (e *apiEnv) auditToken() (access.Token, string) {
 	e.t.Helper()
-	tok, bearer, err := access.NewToken("auditee", access.RoleSupervisor, "test", time.Now())
+	tok, bearer, err := access.NewToken("auditee", access.RoleSupervisor, nil, "test", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

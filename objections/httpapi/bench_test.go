@@ -124,7 +124,7 @@ func benchServer(b *testing.B, s *postgres.Store, cfg Config) (*httptest.Server,
 	srv := New(cfg, reg, Stores{Tokens: s, Audit: s, Decisions: s, FactsBatch: s, FactsMany: s}, zap.NewNop())
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
-	tok, bearer, err := access.NewToken("bench-"+objections.NewID(time.Now())[20:], access.RoleDialer, "bench", time.Now())
+	tok, bearer, err := access.NewToken("bench-"+objections.NewID(time.Now())[20:], access.RoleDialer, nil, "bench", time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func envOn(t *testing.T, st testStore, reopen func(t *testing.T) testStore, cfg 
 
 func (e *apiEnv) newToken(role access.Role, name string) string {
 	e.t.Helper()
-	tok, bearer, err := access.NewToken(name, role, "test", time.Now())
+	tok, bearer, err := access.NewToken(name, role, nil, "test", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok access.
 		s.writeError(w, r, err) // "\u0000" decodes to a NUL, which PostgreSQL refuses
 		return
 	}
-	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), actor(tok), s.now())
+	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), nil, actor(tok), s.now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -11,7 +11,7 @@ import (
 
 // The audit log (access.AuditStore).
 
-const auditColumns = `id, at, actor, action, subject, detail, remote`
+const auditColumns = `id, at, actor, action, subject, detail, remote, orgs`
 
 // scanAudit is the pgx.RowToFunc for auditColumns.
 func scanAudit(row pgx.CollectableRow) (access.AuditEntry, error) {
@@ -19,7 +19,9 @@ func scanAudit(row pgx.CollectableRow) (access.AuditEntry, error) {
 		e      access.AuditEntry
 		action string
 	)
-	err := row.Scan(&e.ID, &e.At, &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote)
+	var orgs string
+	err := row.Scan(&e.ID, &e.At, &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote, &orgs)
+	e.Orgs = access.ParseScope(orgs)
 	e.Action = access.AuditAction(action)
 	return e, err
 }
@@ -30,8 +32,8 @@ func (s *Store) AppendAudit(ctx context.Context, e access.AuditEntry) error {
 	if err := e.CheckStorable(); err != nil {
 		return err
 	}
-	return s.exec(ctx, "append audit entry", `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		e.ID, e.At, e.Actor, string(e.Action), e.Subject, e.Detail, e.Remote)
+	return s.exec(ctx, "append audit entry", `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		e.ID, e.At, e.Actor, string(e.Action), e.Subject, e.Detail, e.Remote, e.Orgs.Stored())
 }
 
 // AuditLog returns one page of the audit log, newest first (in the order

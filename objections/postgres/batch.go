@@ -22,7 +22,8 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 	b := &pgx.Batch{}
 	b.Queue(listVersionSQL)
 	b.Queue(`SELECT `+orgColumns+` FROM orgs WHERE id = $1`, org)
-	b.Queue(objectionSelect+` WHERE o.org = $1 AND o.number = ANY($2) ORDER BY o.id`, org, numbers)
+	b.Queue(objectionSelect+` WHERE o.org = $1 AND o.number = ANY($2)
+		UNION ALL `+objectionSelect+` WHERE o.agency = $1 AND o.number = ANY($2) ORDER BY 1`, org, numbers)
 	b.Queue(`SELECT `+consentColumns+` FROM consents WHERE org = $1 AND number = ANY($2) ORDER BY given_at, id`, org, numbers)
 	b.Queue(`SELECT `+relationColumns+` FROM relations WHERE org = $1 AND number = ANY($2) ORDER BY id`, org, numbers)
 	out, err := readFactsBatch(s.pool.SendBatch(ctx, b), org, numbers)

@@ -233,6 +233,36 @@ func queueEnsureOrg(b *pgx.Batch, id string, now time.Time) {
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language, o.AutoCreated, o.CreatedAt, o.UpdatedAt)
 }
 
+// queueEnsureAgency adds the insert of DefaultAgency for id, when id is
+// set and unknown: an agency met during a call before anyone set it up.
+func queueEnsureAgency(b *pgx.Batch, id string, now time.Time) {
+	if id == "" {
+		return
+	}
+	o := objections.DefaultAgency(id, now)
+	b.Queue(`INSERT INTO orgs (id, name, sector, relation_term_months, term_justification, language, auto_created, created_at, updated_at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language, o.AutoCreated, o.CreatedAt, o.UpdatedAt, string(o.Kind))
+}
+
+// agencyUnlisted reports whether agency (when set) is missing from the
+// agencies org lists, read in tx.
+func agencyUnlisted(ctx context.Context, tx pgx.Tx, org, agency string) (bool, error) {
+	if agency == "" {
+		return false, nil
+	}
+	var agencies string
+	err := tx.QueryRow(ctx, `SELECT agencies FROM orgs WHERE id = $1`, org).Scan(&agencies)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	o := objections.Org{Agencies: objections.SplitIDs(agencies)}
+	return !o.Allows(agency), nil
+}
+
 // execBatch sends b in one round trip and checks every result. The head
 // move must change exactly one row: anything else means the chain moved
 // without this transaction holding the lock, and the transaction must not

@@ -33,7 +33,8 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 	b := &pgx.Batch{}
 	b.Queue(listVersionSQL)
 	b.Queue(`SELECT `+orgColumns+` FROM orgs WHERE id = $1`, org)
-	b.Queue(objectionSelect+` WHERE o.org = $1 AND `+omatch+` ORDER BY o.id`, args...)
+	b.Queue(objectionSelect+` WHERE o.org = $1 AND `+omatch+`
+		UNION ALL `+objectionSelect+` WHERE o.agency = $1 AND `+omatch+` ORDER BY 1`, args...)
 	b.Queue(`SELECT `+consentColumns+` FROM consents WHERE org = $1 AND `+match+` ORDER BY given_at, id`, args...)
 	b.Queue(`SELECT `+relationColumns+` FROM relations WHERE org = $1 AND `+match+` ORDER BY id`, args...)
 

@@ -20,13 +20,15 @@ func usec(col string) string { return `(extract(epoch FROM ` + col + `) * 100000
 func factsOneSQL(match, omatch string) string {
 	return `SELECT
 	(SELECT json_build_array(id, name, sector, relation_term_months, term_justification, language, auto_created,
-			` + usec("created_at") + `, ` + usec("updated_at") + `, ivr)
+			` + usec("created_at") + `, ` + usec("updated_at") + `, ivr, kind, agencies)
 		FROM orgs WHERE id = $1),
 	(SELECT json_agg(json_build_array(o.id, o.org, o.number, o.raw_number, o.person_id, ` + usec("o.received_at") + `,
 			o.source, o.provider, coalesce(o.call_ref, ''), o.dialer_call_ref, o.campaign_ref, o.lead_ref, o.agent_ref,
-			o.offer_id, o.note, o.actor, coalesce(o.idempotency_key, ''), o.status, v.actor, v.reason, ` + usec("v.at") + `) ORDER BY o.id)
-		FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id
-		WHERE o.org = $1 AND ` + omatch + `),
+			o.offer_id, o.note, o.actor, coalesce(o.idempotency_key, ''), o.status, v.actor, v.reason, ` + usec("v.at") + `,
+			coalesce(o.agency, ''), o.agency_unlisted) ORDER BY o.id)
+		FROM (SELECT * FROM objections WHERE org = $1 AND ` + match + `
+			UNION ALL SELECT * FROM objections WHERE agency = $1 AND ` + match + `) o
+		LEFT JOIN objection_voids v ON v.objection_id = o.id),
 	(SELECT json_agg(json_build_array(id, org, number, person_id, channel, ` + usec("given_at") + `, ` + usec("withdrawn_at") + `,
 			source, evidence_ref, ` + usec("created_at") + `) ORDER BY given_at, id)
 		FROM consents WHERE org = $1 AND ` + match + `),
@@ -80,7 +82,8 @@ func decodeFactsOne(org string, orgRow, objRows, conRows, relRows []byte) (objec
 			return f, err
 		}
 		o := objections.Org{ID: r.str(0), Name: r.str(1), Sector: objections.Sector(r.str(2)), RelationTermMonths: int(r.int(3)),
-			TermJustification: r.str(4), Language: r.str(5), AutoCreated: r.bool(6), CreatedAt: r.time(7), UpdatedAt: r.time(8)}
+			TermJustification: r.str(4), Language: r.str(5), AutoCreated: r.bool(6), CreatedAt: r.time(7), UpdatedAt: r.time(8),
+			Kind: objections.OrgKind(r.str(10)), Agencies: objections.SplitIDs(r.str(11))}
 		if ivr := r.str(9); ivr != "" {
 			if err := json.Unmarshal([]byte(ivr), &o.IVR); err != nil {
 				return f, err
@@ -99,7 +102,8 @@ func decodeFactsOne(org string, orgRow, objRows, conRows, relRows []byte) (objec
 		o := objections.Objection{ID: r.str(0), Org: r.str(1), Number: r.str(2), RawNumber: r.str(3), PersonID: r.str(4),
 			ReceivedAt: r.time(5), Source: objections.Source(r.str(6)), Provider: r.str(7), CallRef: r.str(8),
 			DialerCallRef: r.str(9), CampaignRef: r.str(10), LeadRef: r.str(11), AgentRef: r.str(12), OfferID: r.str(13),
-			Note: r.str(14), Actor: r.str(15), IdempotencyKey: r.str(16), Status: objections.Status(r.str(17))}
+			Note: r.str(14), Actor: r.str(15), IdempotencyKey: r.str(16), Status: objections.Status(r.str(17)),
+			Agency: r.str(21), AgencyUnlisted: r.bool(22)}
 		if !r.null(20) {
 			o.Status = objections.StatusVoided
 			o.Void = &objections.Void{ObjectionID: o.ID, Actor: r.str(18), Reason: r.str(19), At: r.time(20)}

@@ -15,7 +15,7 @@ import (
 const objectionSelect = `SELECT o.id, o.org, o.number, o.raw_number, o.person_id, o.received_at,
 	o.source, o.provider, coalesce(o.call_ref, ''), o.dialer_call_ref, o.campaign_ref,
 	o.lead_ref, o.agent_ref, o.offer_id, o.note, o.actor, coalesce(o.idempotency_key, ''),
-	o.status, v.actor, v.reason, v.at
+	o.status, v.actor, v.reason, v.at, coalesce(o.agency, ''), o.agency_unlisted
 FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
 
 // scanObjection is the pgx.RowToFunc for objectionSelect.
@@ -29,7 +29,7 @@ func scanObjection(row pgx.CollectableRow) (objections.Objection, error) {
 	err := row.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, &o.ReceivedAt,
 		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef,
 		&o.LeadRef, &o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey,
-		&status, &voidActor, &voidReason, &voidAt)
+		&status, &voidActor, &voidReason, &voidAt, &o.Agency, &o.AgencyUnlisted)
 	if err != nil {
 		return o, err
 	}
@@ -80,19 +80,23 @@ func recordObjection(o objections.Objection, out *recorded[objections.Objection]
 			return h, nil
 		}
 
+		if o.AgencyUnlisted, err = agencyUnlisted(ctx, tx, o.Org, o.Agency); err != nil {
+			return h, err
+		}
 		e, err := objections.NewEvent(h.prev(), objections.EventObjectionRecorded, o.Org, o.ID, o.ReceivedAt, o)
 		if err != nil {
 			return h, err
 		}
 		b := &pgx.Batch{}
 		queueEnsureOrg(b, o.Org, o.ReceivedAt)
+		queueEnsureAgency(b, o.Agency, o.ReceivedAt)
 		b.Queue(`INSERT INTO objections (id, org, number, raw_number, person_id, received_at,
 				source, provider, call_ref, dialer_call_ref, campaign_ref, lead_ref, agent_ref,
-				offer_id, note, actor, idempotency_key, status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+				offer_id, note, actor, idempotency_key, status, agency, agency_unlisted)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, o.ReceivedAt,
 			string(o.Source), o.Provider, nullable(o.CallRef), o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef,
-			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status))
+			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status), nullable(o.Agency), o.AgencyUnlisted)
 		if o.Status == objections.StatusActive {
 			b.Queue(`INSERT INTO active_objections (org, number, objection_id) VALUES ($1, $2, $3)`, o.Org, o.Number, o.ID)
 		}

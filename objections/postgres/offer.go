@@ -11,7 +11,15 @@ import (
 
 const offerColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
 	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
-	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id,
+	coalesce(agency, ''), agency_unlisted`
+
+// offerInsertColumns are the columns RecordOffer writes, in the order of
+// offerColumns.
+const offerInsertColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
+	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id,
+	agency, agency_unlisted`
 
 // scanOffer is the pgx.RowToFunc for offerColumns.
 func scanOffer(row pgx.CollectableRow) (objections.Offer, error) {
@@ -21,7 +29,8 @@ func scanOffer(row pgx.CollectableRow) (objections.Offer, error) {
 	)
 	err := row.Scan(&o.ID, &o.Org, &o.Number, &o.PresentedNumber, &o.Provider, &o.CallRef, &o.DialerCallRef,
 		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &o.Announced, &o.PromptID, &o.PromptVersion, &o.Language,
-		&o.PromptHash, &o.PlayedMS, &o.BargeIn, &o.Keys, &outcome, &o.EndedBy, &o.StartedAt, &o.EndedAt, &o.ObjectionID)
+		&o.PromptHash, &o.PlayedMS, &o.BargeIn, &o.Keys, &outcome, &o.EndedBy, &o.StartedAt, &o.EndedAt, &o.ObjectionID,
+		&o.Agency, &o.AgencyUnlisted)
 	if err != nil {
 		return o, err
 	}
@@ -60,6 +69,9 @@ func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc 
 			return h, nil
 		}
 
+		if o.AgencyUnlisted, err = agencyUnlisted(ctx, tx, o.Org, o.Agency); err != nil {
+			return h, err
+		}
 		// The event's time is when the session ended: when its evidence
 		// was complete.
 		e, err := objections.NewEvent(h.prev(), objections.EventOfferRecorded, o.Org, o.ID, o.EndedAt, o)
@@ -68,11 +80,13 @@ func recordOffer(o objections.Offer, out *recorded[objections.Offer]) chainFunc 
 		}
 		b := &pgx.Batch{}
 		queueEnsureOrg(b, o.Org, o.EndedAt)
-		b.Queue(`INSERT INTO offers (`+offerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+		queueEnsureAgency(b, o.Agency, o.EndedAt)
+		b.Queue(`INSERT INTO offers (`+offerInsertColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 			o.ID, o.Org, o.Number, o.PresentedNumber, o.Provider, o.CallRef, o.DialerCallRef,
 			o.CampaignRef, o.LeadRef, o.AgentRef, o.Announced, o.PromptID, o.PromptVersion, o.Language,
-			o.PromptHash, o.PlayedMS, o.BargeIn, o.Keys, string(o.Outcome), o.EndedBy, o.StartedAt, o.EndedAt, o.ObjectionID)
+			o.PromptHash, o.PlayedMS, o.BargeIn, o.Keys, string(o.Outcome), o.EndedBy, o.StartedAt, o.EndedAt, o.ObjectionID,
+			nullable(o.Agency), o.AgencyUnlisted)
 		queueAppend(b, e)
 		if err := execBatch(ctx, tx, b); err != nil {
 			return h, err

@@ -10,7 +10,7 @@ import (
 )
 
 const orgColumns = `id, name, sector, relation_term_months, term_justification, language,
-	auto_created, created_at, updated_at, ivr`
+	auto_created, created_at, updated_at, ivr, kind, agencies`
 
 // scanOrg is the pgx.RowToFunc for orgColumns.
 func scanOrg(row pgx.CollectableRow) (objections.Org, error) {
@@ -18,10 +18,12 @@ func scanOrg(row pgx.CollectableRow) (objections.Org, error) {
 		o      objections.Org
 		sector string
 		ivr    []byte
+		kind   string
+		agys   string
 	)
 	err := row.Scan(&o.ID, &o.Name, &sector, &o.RelationTermMonths, &o.TermJustification, &o.Language,
-		&o.AutoCreated, &o.CreatedAt, &o.UpdatedAt, &ivr)
-	o.Sector = objections.Sector(sector)
+		&o.AutoCreated, &o.CreatedAt, &o.UpdatedAt, &ivr, &kind, &agys)
+	o.Sector, o.Kind, o.Agencies = objections.Sector(sector), objections.OrgKind(kind), objections.SplitIDs(agys)
 	if err == nil && len(ivr) > 0 {
 		err = json.Unmarshal(ivr, &o.IVR)
 	}
@@ -36,15 +38,16 @@ func (s *Store) SetOrg(ctx context.Context, o objections.Org) (objections.Org, e
 	}
 	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
 	return queryOne(ctx, s.pool, "store org", "org", o.ID, scanOrg, `INSERT INTO orgs (`+orgColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,
+			kind = EXCLUDED.kind, agencies = EXCLUDED.agencies,
 			relation_term_months = EXCLUDED.relation_term_months,
 			term_justification = EXCLUDED.term_justification, language = EXCLUDED.language,
 			auto_created = EXCLUDED.auto_created, created_at = EXCLUDED.created_at,
 			updated_at = EXCLUDED.updated_at, ivr = EXCLUDED.ivr
 		RETURNING `+orgColumns,
 		o.ID, o.Name, string(o.Sector), o.RelationTermMonths, o.TermJustification, o.Language,
-		o.AutoCreated, o.CreatedAt, o.UpdatedAt, ivrJSON(o.IVR))
+		o.AutoCreated, o.CreatedAt, o.UpdatedAt, ivrJSON(o.IVR), string(o.Kind), objections.JoinIDs(o.Agencies))
 }
 
 // Org returns one org; ENOTFOUND when it does not exist.

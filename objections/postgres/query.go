@@ -74,6 +74,20 @@ func (w *where) cmp(colOp string, t time.Time) {
 	}
 }
 
+// scope adds the org (or, withAgency, the org or the agency) of prefix p
+// being one of orgs, when orgs is not empty.
+func (w *where) scope(p string, orgs []string, withAgency bool) {
+	if len(orgs) == 0 {
+		return
+	}
+	a := w.arg(orgs)
+	if withAgency {
+		w.add("(" + p + "org = ANY(" + a + ") OR " + p + "agency = ANY(" + a + "))")
+		return
+	}
+	w.add(p + "org = ANY(" + a + ")")
+}
+
 // after adds the cursor col > id when id is set.
 func (w *where) after(col, id string) {
 	if id != "" {
@@ -111,6 +125,7 @@ func deref(s *string) string {
 func objectionWhere(f objections.ObjectionFilter) where {
 	var w where
 	w.eq("o.org", f.Org)
+	w.scope("o.", f.Scope, true)
 	w.eq("o.number", f.Number)
 	w.eq("o.campaign_ref", f.Campaign)
 	w.eq("o.source", string(f.Source))
@@ -131,6 +146,7 @@ func objectionWhere(f objections.ObjectionFilter) where {
 func offerWhere(f objections.OfferFilter) where {
 	var w where
 	w.eq("org", f.Org)
+	w.scope("", f.Scope, true)
 	w.eq("number", f.Number)
 	w.eq("campaign_ref", f.Campaign)
 	w.eq("outcome", string(f.Outcome))
@@ -144,6 +160,7 @@ func offerWhere(f objections.OfferFilter) where {
 func decisionWhere(f objections.DecisionFilter) where {
 	var w where
 	w.eq("org", f.Org)
+	w.scope("", f.Scope, false)
 	w.eq("number", f.Number)
 	w.eq("objection_id", f.ObjectionID)
 	w.cmp("decided_at >=", f.Since)
@@ -161,6 +178,7 @@ func statsWhere(f objections.StatsFilter, p, col string) where {
 	w.cmp(p+col+" >=", f.Since)
 	w.cmp(p+col+" <", f.Until)
 	w.eq(p+"org", f.Org)
+	w.scope(p, f.Scope, true)
 	w.eq(p+"campaign_ref", f.Campaign)
 	return w
 }
@@ -169,6 +187,11 @@ func statsWhere(f objections.StatsFilter, p, col string) where {
 // of the last entry of the previous page (newest first).
 func auditWhere(f access.AuditFilter) where {
 	var w where
+	if !f.Scope.All() {
+		// orgs holds sorted ids separated by commas: an entry concerns
+		// one of the scope's orgs when one of them is a whole item of it.
+		w.add("string_to_array(orgs, ',') && " + w.arg([]string(f.Scope)) + "::text[]")
+	}
 	w.eq("actor", f.Actor)
 	w.eq("action", string(f.Action))
 	if f.Before != "" {

@@ -9,16 +9,16 @@ import (
 	"github.com/verzet/verzet/objections/access"
 )
 
-const tokenColumns = `id, name, role, hash, created_at, created_by, revoked_at`
+const tokenColumns = `id, name, role, hash, created_at, created_by, revoked_at, orgs`
 
 // scanToken is the pgx.RowToFunc for tokenColumns.
 func scanToken(row pgx.CollectableRow) (access.Token, error) {
 	var (
-		t    access.Token
-		role string
+		t          access.Token
+		role, orgs string
 	)
-	err := row.Scan(&t.ID, &t.Name, &role, &t.Hash, &t.CreatedAt, &t.CreatedBy, &t.RevokedAt)
-	t.Role = access.Role(role)
+	err := row.Scan(&t.ID, &t.Name, &role, &t.Hash, &t.CreatedAt, &t.CreatedBy, &t.RevokedAt, &orgs)
+	t.Role, t.Orgs = access.Role(role), access.ParseScope(orgs)
 	return t, err
 }
 
@@ -29,8 +29,8 @@ func (s *Store) CreateToken(ctx context.Context, t access.Token) (access.Token, 
 		return access.Token{}, err
 	}
 	stored, err := queryOne(ctx, s.pool, "store token", "token", t.ID, scanToken, `INSERT INTO api_tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+tokenColumns,
-		t.ID, t.Name, string(t.Role), t.Hash, t.CreatedAt, t.CreatedBy, t.RevokedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+tokenColumns,
+		t.ID, t.Name, string(t.Role), t.Hash, t.CreatedAt, t.CreatedBy, t.RevokedAt, t.Orgs.Stored())
 	return stored, conflictAs(err, access.TokenNameTaken(t.Name))
 }
 

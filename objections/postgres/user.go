@@ -12,18 +12,18 @@ import (
 // The users of the supervisors' UI (access.UserStore).
 
 const userColumns = `id, name, role, password_hash, must_change_password, bootstrap, created_at,
-	created_by, failed_sign_ins, locked_until, last_sign_in_at`
+	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs`
 
 // scanUser is the pgx.RowToFunc for userColumns.
 func scanUser(row pgx.CollectableRow) (access.User, error) {
 	var (
 		u            access.User
-		role         string
+		role, orgs   string
 		locked, last *time.Time
 	)
 	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.MustChangePassword, &u.Bootstrap, &u.CreatedAt,
-		&u.CreatedBy, &u.FailedSignIns, &locked, &last)
-	u.Role = access.Role(role)
+		&u.CreatedBy, &u.FailedSignIns, &locked, &last, &orgs)
+	u.Role, u.Orgs = access.Role(role), access.ParseScope(orgs)
 	if locked != nil {
 		u.LockedUntil = *locked
 	}
@@ -47,9 +47,9 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 		return access.User{}, err
 	}
 	stored, err := queryOne(ctx, s.pool, "create user", "user", u.ID, scanUser, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+userColumns,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+userColumns,
 		u.ID, u.Name, string(u.Role), u.PasswordHash, u.MustChangePassword, u.Bootstrap, u.CreatedAt,
-		u.CreatedBy, u.FailedSignIns, optTime(u.LockedUntil), optTime(u.LastSignInAt))
+		u.CreatedBy, u.FailedSignIns, optTime(u.LockedUntil), optTime(u.LastSignInAt), u.Orgs.Stored())
 	return stored, conflictAs(err, access.UserNameTaken(u.Name))
 }
 

@@ -121,7 +121,7 @@ func Bootstrap(ctx context.Context, store Access, cost int, now time.Time) (name
 	detail := "first admin created"
 	switch {
 	case len(users) == 0:
-		u, err := access.NewUser(BootstrapName, access.RoleAdmin, hash, "serve", now)
+		u, err := access.NewUser(BootstrapName, access.RoleAdmin, nil, hash, "serve", now)
 		if err != nil {
 			return "", "", err
 		}

@@ -130,7 +130,7 @@ func (e *env) user(name string, role access.Role) access.User {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := access.NewUser(name, role, hash, "test", e.clk.Now())
+	u, err := access.NewUser(name, role, nil, hash, "test", e.clk.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -8,15 +8,15 @@ import (
 
 // The audit log (access.AuditStore).
 
-const auditColumns = `id, at, actor, action, subject, detail, remote`
+const auditColumns = `id, at, actor, action, subject, detail, remote, orgs`
 
 func scanAudit(r rowScanner) (access.AuditEntry, error) {
 	var (
-		e      access.AuditEntry
-		action string
+		e            access.AuditEntry
+		action, orgs string
 	)
-	err := r.Scan(&e.ID, at(&e.At), &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote)
-	e.Action = access.AuditAction(action)
+	err := r.Scan(&e.ID, at(&e.At), &e.Actor, &action, &e.Subject, &e.Detail, &e.Remote, &orgs)
+	e.Action, e.Orgs = access.AuditAction(action), access.ParseScope(orgs)
 	return e, err
 }
 
@@ -26,8 +26,8 @@ func (s *Store) AppendAudit(ctx context.Context, e access.AuditEntry) error {
 	if err := e.CheckStorable(); err != nil {
 		return err
 	}
-	return s.exec(ctx, "append audit entry", `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, formatTime(e.At), e.Actor, string(e.Action), e.Subject, e.Detail, e.Remote)
+	return s.exec(ctx, "append audit entry", `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, formatTime(e.At), e.Actor, string(e.Action), e.Subject, e.Detail, e.Remote, e.Orgs.Stored())
 }
 
 // AuditLog returns one page of the audit log, newest first (in the order

@@ -31,7 +31,8 @@ func (s *Store) FactsBatch(ctx context.Context, org string, numbers []string) ([
 		}
 		const in = ` IN (SELECT value FROM json_each(?))`
 		objs, err := queryAll(ctx, tx, "read facts: read objections", scanObjection,
-			objectionSelect+` WHERE o.org = ? AND o.number`+in+` ORDER BY o.id`, org, list)
+			objectionSelect+` WHERE o.org = ? AND o.number`+in+`
+			UNION ALL `+objectionSelect+` WHERE o.agency = ? AND o.number`+in+` ORDER BY 1`, org, list, org, list)
 		if err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ func (s *Store) Facts(ctx context.Context, org, number, person string) (objectio
 			return err
 		}
 
-		q, args := scoped(objectionSelect, "o.", org, number, person, "id")
+		q, args := scopedObjections(org, number, person)
 		if f.Objections, err = queryAll(ctx, tx, "read facts: read objections", scanObjection, q, args...); err != nil {
 			return err
 		}
@@ -68,6 +68,20 @@ func scoped(sel, p, org, number, person, order string) (string, []any) {
 		return sel + " WHERE 0", nil
 	}
 	return strings.Join(parts, " UNION ") + " ORDER BY " + order, args
+}
+
+// scopedObjections is the query of the objections in the facts of org:
+// those of org, and those of calls org made as an agency for others.
+func scopedObjections(org, number, person string) (string, []any) {
+	q, args := scoped(objectionSelect, "o.", org, number, person, "id")
+	qa, argsa := scoped(objectionSelect, "o.", org, number, person, "id")
+	if len(args) == 0 {
+		return q, args
+	}
+	q, _, _ = strings.Cut(q, " ORDER BY ")
+	qa, _, _ = strings.Cut(qa, " ORDER BY ")
+	qa = strings.ReplaceAll(qa, "o.org = ?", "o.agency = ?")
+	return q + " UNION " + qa + " ORDER BY id", append(args, argsa...)
 }
 
 // listVersion reads the list version of objections.Facts in tx's snapshot:

@@ -14,7 +14,7 @@ import (
 const objectionSelect = `SELECT o.id, o.org, o.number, o.raw_number, o.person_id, o.received_at,
 	o.source, o.provider, coalesce(o.call_ref, ''), o.dialer_call_ref, o.campaign_ref, o.lead_ref,
 	o.agent_ref, o.offer_id, o.note, o.actor, coalesce(o.idempotency_key, ''), o.status,
-	v.actor, v.reason, v.at
+	v.actor, v.reason, v.at, coalesce(o.agency, ''), o.agency_unlisted
 FROM objections o LEFT JOIN objection_voids v ON v.objection_id = o.id`
 
 // scanObjection reads one row of objectionSelect. It returns sql.ErrNoRows
@@ -29,7 +29,7 @@ func scanObjection(r rowScanner) (objections.Objection, error) {
 	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.RawNumber, &o.PersonID, at(&o.ReceivedAt),
 		&source, &o.Provider, &o.CallRef, &o.DialerCallRef, &o.CampaignRef, &o.LeadRef,
 		&o.AgentRef, &o.OfferID, &o.Note, &o.Actor, &o.IdempotencyKey, &status,
-		&vActor, &vReason, nullAt(&vAt)); err != nil {
+		&vActor, &vReason, nullAt(&vAt), &o.Agency, &o.AgencyUnlisted); err != nil {
 		return objections.Objection{}, err
 	}
 	o.Source, o.Status = objections.Source(source), objections.Status(status)
@@ -58,16 +58,23 @@ func (s *Store) RecordObjection(ctx context.Context, o objections.Objection) (ob
 			rec = existing
 			return err
 		}
+		if o.AgencyUnlisted, err = agencyUnlisted(ctx, tx, o.Org, o.Agency); err != nil {
+			return err
+		}
 		if err := ensureOrg(ctx, tx, o.Org, o.ReceivedAt); err != nil {
+			return err
+		}
+		if err := ensureAgency(ctx, tx, o.Agency, o.ReceivedAt); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO objections (id, org, number, raw_number, person_id,
 				received_at, source, provider, call_ref, dialer_call_ref, campaign_ref, lead_ref, agent_ref,
-				offer_id, note, actor, idempotency_key, status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				offer_id, note, actor, idempotency_key, status, agency, agency_unlisted)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, formatTime(o.ReceivedAt), string(o.Source),
 			o.Provider, nullable(o.CallRef), o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef,
-			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status)); err != nil {
+			o.OfferID, o.Note, o.Actor, nullable(o.IdempotencyKey), string(o.Status),
+			nullable(o.Agency), boolInt(o.AgencyUnlisted)); err != nil {
 			return fmt.Errorf("insert objection: %w", err)
 		}
 		if o.Status == objections.StatusActive {

@@ -12,7 +12,15 @@ import (
 
 const offerColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
 	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
-	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id`
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id,
+	coalesce(agency, ''), agency_unlisted`
+
+// offerInsertColumns are the columns RecordOffer writes, in the order of
+// offerColumns.
+const offerInsertColumns = `id, org, number, presented_number, provider, call_ref, dialer_call_ref,
+	campaign_ref, lead_ref, agent_ref, announced, prompt_id, prompt_version, language, prompt_hash,
+	played_ms, barge_in, keys, outcome, ended_by, started_at, ended_at, objection_id,
+	agency, agency_unlisted`
 
 // RecordOffer stores an offer and appends its event, or returns the stored
 // one with created=false when one with the same (provider, call ref) exists
@@ -41,15 +49,22 @@ func (s *Store) RecordOffer(ctx context.Context, o objections.Offer) (objections
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("look up repeated offer: %w", err)
 		}
+		if o.AgencyUnlisted, err = agencyUnlisted(ctx, tx, o.Org, o.Agency); err != nil {
+			return err
+		}
 		if err := ensureOrg(ctx, tx, o.Org, o.EndedAt); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO offers (`+offerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := ensureAgency(ctx, tx, o.Agency, o.EndedAt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO offers (`+offerInsertColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.Org, o.Number, o.PresentedNumber, o.Provider, o.CallRef, o.DialerCallRef,
 			o.CampaignRef, o.LeadRef, o.AgentRef, boolInt(o.Announced), o.PromptID, o.PromptVersion,
 			o.Language, o.PromptHash, o.PlayedMS, boolInt(o.BargeIn), string(keysJSON), string(o.Outcome),
-			o.EndedBy, formatTime(o.StartedAt), formatTime(o.EndedAt), o.ObjectionID); err != nil {
+			o.EndedBy, formatTime(o.StartedAt), formatTime(o.EndedAt), o.ObjectionID,
+			nullable(o.Agency), boolInt(o.AgencyUnlisted)); err != nil {
 			return fmt.Errorf("insert offer: %w", err)
 		}
 		if err := appendEvent(ctx, tx, objections.EventOfferRecorded, o.Org, o.ID, o.EndedAt, o); err != nil {
@@ -90,7 +105,8 @@ func scanOffer(r rowScanner) (objections.Offer, error) {
 	)
 	if err := r.Scan(&o.ID, &o.Org, &o.Number, &o.PresentedNumber, &o.Provider, &o.CallRef, &o.DialerCallRef,
 		&o.CampaignRef, &o.LeadRef, &o.AgentRef, &o.Announced, &o.PromptID, &o.PromptVersion, &o.Language, &o.PromptHash,
-		&o.PlayedMS, &o.BargeIn, &keys, &outcome, &o.EndedBy, at(&o.StartedAt), at(&o.EndedAt), &o.ObjectionID); err != nil {
+		&o.PlayedMS, &o.BargeIn, &keys, &outcome, &o.EndedBy, at(&o.StartedAt), at(&o.EndedAt), &o.ObjectionID,
+		&o.Agency, &o.AgencyUnlisted); err != nil {
 		return objections.Offer{}, err
 	}
 	o.Outcome = objections.Outcome(outcome)

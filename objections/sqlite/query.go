@@ -141,6 +141,21 @@ func (w *where) after(col, id string) {
 	}
 }
 
+// scope adds the org (or, withAgency, the org or the agency) of prefix p
+// being one of orgs, when orgs is not empty.
+func (w *where) scope(p string, orgs []string, withAgency bool) {
+	if len(orgs) == 0 {
+		return
+	}
+	list, _ := jsonList(orgs) // a list of strings always encodes
+	const in = ` IN (SELECT value FROM json_each(?))`
+	if withAgency {
+		w.add("("+p+"org"+in+" OR "+p+"agency"+in+")", list, list)
+		return
+	}
+	w.add(p+"org"+in, list)
+}
+
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -224,6 +239,7 @@ func jsonList(v []string) (string, error) {
 func objectionWhere(f objections.ObjectionFilter) where {
 	var w where
 	w.eq("o.org", f.Org)
+	w.scope("o.", f.Scope, true)
 	w.eq("o.number", f.Number)
 	w.eq("o.campaign_ref", f.Campaign)
 	w.eq("o.source", string(f.Source))
@@ -243,6 +259,7 @@ func objectionWhere(f objections.ObjectionFilter) where {
 func offerWhere(f objections.OfferFilter) where {
 	var w where
 	w.eq("org", f.Org)
+	w.scope("", f.Scope, true)
 	w.eq("number", f.Number)
 	w.eq("campaign_ref", f.Campaign)
 	w.eq("outcome", string(f.Outcome))
@@ -256,6 +273,7 @@ func offerWhere(f objections.OfferFilter) where {
 func decisionWhere(f objections.DecisionFilter) where {
 	var w where
 	w.eq("org", f.Org)
+	w.scope("", f.Scope, false)
 	w.eq("number", f.Number)
 	w.eq("objection_id", f.ObjectionID)
 	w.cmp("decided_at >=", f.Since)
@@ -271,6 +289,7 @@ func statsWhere(f objections.StatsFilter, p, col string) where {
 	w.cmp(p+col+" >=", f.Since)
 	w.cmp(p+col+" <", f.Until)
 	w.eq(p+"org", f.Org)
+	w.scope(p, f.Scope, true)
 	w.eq(p+"campaign_ref", f.Campaign)
 	return w
 }
@@ -279,6 +298,12 @@ func statsWhere(f objections.StatsFilter, p, col string) where {
 // of the last entry of the previous page (newest first).
 func auditWhere(f access.AuditFilter) where {
 	var w where
+	if !f.Scope.All() {
+		// orgs holds sorted ids separated by commas: an entry concerns
+		// one of the scope's orgs when one of them is a whole item of it.
+		list, _ := jsonList(f.Scope) // a list of strings always encodes
+		w.add("EXISTS (SELECT 1 FROM json_each(?) s WHERE ',' || orgs || ',' LIKE '%,' || s.value || ',%')", list)
+	}
 	w.eq("actor", f.Actor)
 	w.eq("action", string(f.Action))
 	if f.Before != "" {

@@ -10,15 +10,15 @@ import (
 	"github.com/verzet/verzet/objections/access"
 )
 
-const tokenColumns = `id, name, role, hash, created_at, created_by, revoked_at`
+const tokenColumns = `id, name, role, hash, created_at, created_by, revoked_at, orgs`
 
 func scanToken(r rowScanner) (access.Token, error) {
 	var (
-		t    access.Token
-		role string
+		t          access.Token
+		role, orgs string
 	)
-	err := r.Scan(&t.ID, &t.Name, &role, &t.Hash, at(&t.CreatedAt), &t.CreatedBy, nullAt(&t.RevokedAt))
-	t.Role = access.Role(role)
+	err := r.Scan(&t.ID, &t.Name, &role, &t.Hash, at(&t.CreatedAt), &t.CreatedBy, nullAt(&t.RevokedAt), &orgs)
+	t.Role, t.Orgs = access.Role(role), access.ParseScope(orgs)
 	return t, err
 }
 
@@ -37,8 +37,9 @@ func (s *Store) CreateToken(ctx context.Context, t access.Token) (access.Token, 
 		case !errors.Is(err, sql.ErrNoRows):
 			return access.Token{}, fmt.Errorf("look up token name: %w", err)
 		}
-		return scanToken(tx.QueryRowContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-			RETURNING `+tokenColumns, t.ID, t.Name, string(t.Role), t.Hash, formatTime(t.CreatedAt), t.CreatedBy, formatNullTime(t.RevokedAt)))
+		return scanToken(tx.QueryRowContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING `+tokenColumns, t.ID, t.Name, string(t.Role), t.Hash, formatTime(t.CreatedAt), t.CreatedBy, formatNullTime(t.RevokedAt),
+			t.Orgs.Stored()))
 	})
 }
 

@@ -13,16 +13,16 @@ import (
 // The users of the supervisors' UI (access.UserStore).
 
 const userColumns = `id, name, role, password_hash, must_change_password, bootstrap, created_at,
-	created_by, failed_sign_ins, locked_until, last_sign_in_at`
+	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs`
 
 func scanUser(r rowScanner) (access.User, error) {
 	var (
-		u    access.User
-		role string
+		u          access.User
+		role, orgs string
 	)
 	err := r.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.MustChangePassword, &u.Bootstrap, at(&u.CreatedAt),
-		&u.CreatedBy, &u.FailedSignIns, optAt(&u.LockedUntil), optAt(&u.LastSignInAt))
-	u.Role = access.Role(role)
+		&u.CreatedBy, &u.FailedSignIns, optAt(&u.LockedUntil), optAt(&u.LastSignInAt), &orgs)
+	u.Role, u.Orgs = access.Role(role), access.ParseScope(orgs)
 	return u, err
 }
 
@@ -40,11 +40,11 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 		case !errors.Is(err, sql.ErrNoRows):
 			return access.User{}, fmt.Errorf("look up user name: %w", err)
 		}
-		return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING `+userColumns,
 			u.ID, u.Name, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), boolInt(u.Bootstrap),
 			formatTime(u.CreatedAt), u.CreatedBy, u.FailedSignIns, formatOptTime(u.LockedUntil),
-			formatOptTime(u.LastSignInAt)))
+			formatOptTime(u.LastSignInAt), u.Orgs.Stored()))
 	})
 }
 

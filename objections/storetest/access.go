@@ -21,12 +21,13 @@ func RunAccess(t *testing.T, open func(t *testing.T) access.Store) {
 		{"AuditLog", testAuditLog},
 		{"Tokens", testTokens},
 		{"TokenErrors", testTokenErrors},
+		{"Scopes", testScopes},
 	}.run(t, open)
 }
 
 func newUser(t *testing.T, name string, role access.Role, now time.Time) access.User {
 	t.Helper()
-	u, err := access.NewUser(name, role, "$2a$04$hash-of-"+name, "test", now)
+	u, err := access.NewUser(name, role, nil, "$2a$04$hash-of-"+name, "test", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func testUserErrors(t *testing.T, s access.Store) {
 		role access.Role
 		hash string
 	}{{"", access.RoleAdmin, "h"}, {"-x", access.RoleAdmin, "h"}, {"x", access.RoleIntegrator, "h"}, {"x", access.RoleAdmin, ""}} {
-		if _, err := access.NewUser(tc.name, tc.role, tc.hash, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
+		if _, err := access.NewUser(tc.name, tc.role, nil, tc.hash, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("NewUser(%q, %q, %q): %v", tc.name, tc.role, tc.hash, err)
 		}
 	}

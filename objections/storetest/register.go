@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,8 @@ func RunRegister(t *testing.T, open func(t *testing.T) objections.Store) {
 		{"RelationImportDoesNotRevive", testRelationDoesNotRevive},
 		{"PersonScope", testPersonScope},
 		{"OrgScope", testOrgScope},
+		{"OrgKindsAndAgencies", testOrgKindsAndAgencies},
+		{"AgencyObjection", testAgencyObjection},
 		{"FactsUnknownOrgAndEmptyNumber", testFactsUnknownOrgAndEmptyNumber},
 		{"Offers", testOffers},
 		{"ListFiltersAndCursor", testListFilters},
@@ -638,7 +641,7 @@ func testFactsUnknownOrgAndEmptyNumber(t *testing.T, s objections.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Org != objections.DefaultOrg("nobody", time.Time{}) {
+	if !reflect.DeepEqual(f.Org, objections.DefaultOrg("nobody", time.Time{})) {
 		t.Fatalf("unknown org = %+v", f.Org)
 	}
 	if _, err := s.Org(ctx, "nobody"); objections.ErrorCode(err) != objections.ENOTFOUND {

@@ -12,7 +12,7 @@ import (
 func testTokens(t *testing.T, s access.Store) {
 	clk := newClock()
 	ctx := context.Background()
-	tok, bearer, err := access.NewToken("dialer-1", access.RoleDialer, "cli", clk.Now())
+	tok, bearer, err := access.NewToken("dialer-1", access.RoleDialer, nil, "cli", clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +35,11 @@ func testTokens(t *testing.T, s access.Store) {
 	}
 
 	// One active token per name; a revoked name may be used again.
-	dup, _, _ := access.NewToken("dialer-1", access.RoleAdmin, "cli", clk.Now())
+	dup, _, _ := access.NewToken("dialer-1", access.RoleAdmin, nil, "cli", clk.Now())
 	if _, err := s.CreateToken(ctx, dup); objections.ErrorCode(err) != objections.ECONFLICT {
 		t.Fatalf("second active token named dialer-1: %v", err)
 	}
-	other, _, _ := access.NewToken("crm", access.RoleIntegrator, "cli", clk.Now())
+	other, _, _ := access.NewToken("crm", access.RoleIntegrator, nil, "cli", clk.Now())
 	must[access.Token](t)(s.CreateToken(ctx, other))
 	at := clk.Now()
 	rev := must[access.Token](t)(s.RevokeToken(ctx, tok.ID, at))
@@ -69,7 +69,7 @@ func testTokenErrors(t *testing.T, s access.Store) {
 	if _, err := s.RevokeToken(ctx, "01NOPE", clk.Now()); objections.ErrorCode(err) != objections.ENOTFOUND {
 		t.Fatalf("revoke unknown: %v", err)
 	}
-	good, _, _ := access.NewToken("x", access.RoleDialer, "", clk.Now())
+	good, _, _ := access.NewToken("x", access.RoleDialer, nil, "", clk.Now())
 	for name, bad := range map[string]func(t *access.Token){
 		"no id":    func(t *access.Token) { t.ID = "" },
 		"no name":  func(t *access.Token) { t.Name = "" },
@@ -90,7 +90,7 @@ func testTokenErrors(t *testing.T, s access.Store) {
 		name string
 		role access.Role
 	}{{"", access.RoleDialer}, {"x", "root"}} {
-		if _, _, err := access.NewToken(tc.name, tc.role, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
+		if _, _, err := access.NewToken(tc.name, tc.role, nil, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("NewToken(%q, %q): %v", tc.name, tc.role, err)
 		}
 	}
