@@ -2,6 +2,7 @@ package objections
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -96,6 +97,24 @@ func (r *Register) KnownOrg(ctx context.Context, field, id string) (Org, error) 
 		return o, err
 	}
 	return Org{}, r.unknownOrg(ctx, field, id)
+}
+
+// KnownOrgAmong is KnownOrg for a caller who may see only some orgs: the
+// closest ids it names are only those seen reports true for.
+func (r *Register) KnownOrgAmong(ctx context.Context, field, id string, seen func(Org) bool) (Org, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if err := ValidateOrgID(id); err != nil {
+		return Org{}, err
+	}
+	o, err := r.store.Org(ctx, id)
+	if ErrorCode(err) != ENOTFOUND {
+		return o, err
+	}
+	orgs, err := r.store.Orgs(ctx)
+	if err != nil {
+		return Org{}, err
+	}
+	return Org{}, UnknownOrg(field, id, slices.DeleteFunc(orgs, func(o Org) bool { return !seen(o) }))
 }
 
 // unknownOrg builds UnknownOrg from the orgs the store knows.

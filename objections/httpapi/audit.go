@@ -23,11 +23,12 @@ type Auditor interface {
 // when the entry cannot be written the read is not done, and the caller
 // answers 503 ("audit log unavailable"). A store without an audit log
 // records nothing.
-func (s *Server) audit(r *http.Request, tok access.Token, action access.AuditAction, subject, detail string) error {
+func (s *Server) audit(r *http.Request, tok access.Token, action access.AuditAction, subject, detail string, orgs access.Scope) error {
 	if s.auditor == nil {
 		return nil
 	}
 	e, err := access.NewAuditEntry(s.now(), actor(tok), action, subject, detail, remoteAddr(r))
+	e.Orgs = orgs
 	if err == nil {
 		err = s.auditor.AppendAudit(r.Context(), e)
 	}
@@ -79,6 +80,6 @@ func exportFormat(r *http.Request) string {
 // (what: objections, offers, decisions) with the filter in pairs, before
 // it is read; the detail says "list" and the filter, the cursor included.
 // It fails closed like audit.
-func (s *Server) auditList(r *http.Request, tok access.Token, what string, pairs ...string) error {
-	return s.audit(r, tok, access.AuditView, what, strings.TrimSpace("list "+auditDetail(pairs...)))
+func (s *Server) auditList(r *http.Request, tok access.Token, orgs access.Scope, what string, pairs ...string) error {
+	return s.audit(r, tok, access.AuditView, what, strings.TrimSpace("list "+auditDetail(pairs...)), orgs)
 }

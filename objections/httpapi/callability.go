@@ -17,7 +17,7 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.
 		s.writeError(w, r, err)
 		return
 	}
-	org, err := s.org(r)
+	org, err := s.requestOrg(r, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -38,10 +38,16 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.
 		s.writeError(w, r, err)
 		return
 	}
+	if !tok.Orgs.Has(org) && agencyFor(tok, f.Org) == "" {
+		// Outside the token's scope, and not an advertiser it calls for
+		// (the facts carry the org's agencies: no extra read).
+		s.writeError(w, r, errOrgForbidden(tok, org))
+		return
+	}
 	if !f.OrgKnown() {
 		// A typo in a dialer's configuration must not answer "no basis"
 		// for an org that holds the objections under another id.
-		if _, err := s.reg.KnownOrg(r.Context(), "org", org); err != nil {
+		if _, err := s.knownOrg(r.Context(), tok, org); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

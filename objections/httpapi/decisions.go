@@ -27,12 +27,12 @@ func (s *Server) decisionLogOf() (DecisionLog, error) {
 // number, objection, since, until. What a supervisor shows a regulator
 // asking "did you honour the objections": every dial attempt they stopped.
 func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	dl, f, err := s.decisionQuery(r, "cursor", "limit")
+	dl, f, err := s.decisionQuery(r, tok, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, "decisions", "org", f.Org, "number", f.Number, "objection", f.ObjectionID,
+	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "decisions", "org", f.Org, "number", f.Number, "objection", f.ObjectionID,
 		"since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,7 +54,7 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok acces
 // decisionQuery is the common start of the decision list and export: it
 // refuses parameters other than the filters and extra, and returns the
 // store's decision log and the filter.
-func (s *Server) decisionQuery(r *http.Request, extra ...string) (DecisionLog, objections.DecisionFilter, error) {
+func (s *Server) decisionQuery(r *http.Request, tok access.Token, extra ...string) (DecisionLog, objections.DecisionFilter, error) {
 	if err := knownParams(r, append([]string{"org", "number", "objection", "since", "until"}, extra...)...); err != nil {
 		return nil, objections.DecisionFilter{}, err
 	}
@@ -63,6 +63,7 @@ func (s *Server) decisionQuery(r *http.Request, extra ...string) (DecisionLog, o
 		return nil, objections.DecisionFilter{}, err
 	}
 	f, err := s.decisionFilter(r)
+	f.Scope = tok.Orgs
 	return dl, f, err
 }
 
@@ -89,14 +90,14 @@ func (s *Server) decisionFilter(r *http.Request) (objections.DecisionFilter, err
 // regulator's request. The export is audited, with its filter, before it
 // is read.
 func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	dl, f, err := s.decisionQuery(r)
+	dl, f, err := s.decisionQuery(r, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if err := s.audit(r, tok, access.AuditExport, "decisions", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "objection", f.ObjectionID,
-		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -141,7 +142,7 @@ type decisionTotals struct {
 // dial-time check of org, allowed and blocked, counted per
 // Europe/Amsterdam day, result and main reason (the aggregate evidence of
 // docs/compliance.md §3.3). Days default to the last 30, today included.
-func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	if err := knownParams(r, "org", "from", "to"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -151,7 +152,10 @@ func (s *Server) decisionCounts(w http.ResponseWriter, r *http.Request, _ access
 		s.writeError(w, r, err)
 		return
 	}
-	org, err := s.org(r)
+	org, err := s.requestOrg(r, tok)
+	if err == nil {
+		err = s.readOrg(r.Context(), tok, org)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -73,7 +73,10 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok access.Tok
 		s.writeError(w, r, errInvalid("format", format, "must be json or html"))
 		return
 	}
-	org, err := s.org(r)
+	org, err := s.requestOrg(r, tok)
+	if err == nil {
+		err = s.readOrg(r.Context(), tok, org)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -89,7 +92,7 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok access.Tok
 	if asHTML {
 		shown = "html"
 	}
-	if err := s.audit(r, tok, access.AuditView, number, "evidence pack "+auditDetail("org", org, "person", person, "format", shown)); err != nil {
+	if err := s.audit(r, tok, access.AuditView, number, "evidence pack "+auditDetail("org", org, "person", person, "format", shown), access.Scope{org}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

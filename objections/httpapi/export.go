@@ -20,14 +20,14 @@ import (
 // export` write them) or, for Accept: application/x-ndjson, one list item
 // a line. The export is audited, with its filter, before it is read.
 func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	f, err := s.objectionFilter(r)
+	f, err := s.objectionFilter(r, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if err := s.audit(r, tok, access.AuditExport, "objections", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "source", string(f.Source), "status", string(f.Status),
-		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -50,14 +50,14 @@ func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok ac
 // GET /v1/offers select, oldest first, as CSV (objections.OfferExportHeader)
 // or NDJSON. The export is audited, with its filter, before it is read.
 func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	f, err := s.offerFilter(r)
+	f, err := s.offerFilter(r, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if err := s.audit(r, tok, access.AuditExport, "offers", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "outcome", string(f.Outcome),
-		"since", auditTime(f.Since), "until", auditTime(f.Until))); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

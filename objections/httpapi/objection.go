@@ -24,6 +24,10 @@ type objectionIn struct {
 	LeadRef       string `json:"lead_ref"`
 	AgentRef      string `json:"agent_ref"`
 	OfferID       string `json:"offer_id"`
+	// Agency is the agency that made the call for org, if one did. A
+	// token scoped to an agency that records an objection for an
+	// advertiser it calls for gets its agency filled in.
+	Agency string `json:"agency"`
 }
 
 // recordObjection answers POST /v1/objections. A repeat (the same
@@ -42,25 +46,47 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok acc
 		s.writeError(w, r, errInvalid("Idempotency-Key", key[:32]+"…", "is longer than 256 characters"))
 		return
 	}
-	if in.Org == "" {
-		in.Org = s.cfg.DefaultOrg
+	org, err := s.orgOrDefault(in.Org, tok)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	in.Org = org
 	if in.Source == "" {
 		in.Source = string(objections.SourceAPI)
 	}
 	if in.CallRef != "" && in.Provider == "" {
 		in.Provider = "api"
 	}
-	if _, err := s.reg.KnownOrg(r.Context(), "org", in.Org); err != nil {
+	via, err := s.checkAccess(r.Context(), tok, in.Org)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	o := objections.Objection{Org: in.Org, RawNumber: in.Number, PersonID: in.Person, Source: objections.Source(in.Source),
+	if via != "" {
+		// An agency records the objections of its own calls only.
+		if in.Agency != "" && !tok.Orgs.Has(strings.ToLower(strings.TrimSpace(in.Agency))) {
+			s.writeError(w, r, &apiError{status: http.StatusForbidden, code: codeForbidden, field: "agency", value: in.Agency,
+				detail: "this token may record objections for " + in.Org + " only as its agency " + via})
+			return
+		}
+		if in.Agency == "" {
+			in.Agency = via
+		}
+	}
+	o := objections.Objection{Org: in.Org, Agency: in.Agency, RawNumber: in.Number, PersonID: in.Person, Source: objections.Source(in.Source),
 		Provider: in.Provider, CallRef: in.CallRef, DialerCallRef: in.DialerCallRef, CampaignRef: in.CampaignRef,
 		LeadRef: in.LeadRef, AgentRef: in.AgentRef, OfferID: in.OfferID, Note: in.Note, Actor: actor(tok), IdempotencyKey: key}
 	rec, created, err := s.reg.Record(r.Context(), o)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if !created && !visible(tok, rec.Org, rec.Agency) {
+		// The call reference repeats an objection of an org this token
+		// does not see: say no more than that.
+		s.writeError(w, r, &objections.Error{Code: objections.ECONFLICT, Field: "call_ref", Value: in.CallRef,
+			Message: "was used before for an objection this token cannot see"})
 		return
 	}
 	if !created && key != "" && rec.IdempotencyKey == key && in.Number != "" {
@@ -83,12 +109,12 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok acc
 
 // listObjections answers GET /v1/objections: one page, oldest first.
 func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	f, err := s.objectionFilter(r, "cursor", "limit")
+	f, err := s.objectionFilter(r, tok, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, "objections", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "objections", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
 		"source", string(f.Source), "status", string(f.Status), "since", auditTime(f.Since), "until", auditTime(f.Until),
 		"after", f.After); err != nil {
 		s.writeError(w, r, err)
@@ -116,12 +142,12 @@ func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok acce
 
 // objectionFilter reads the filters of GET /v1/objections and its export;
 // paging names the paging parameters the route also takes.
-func (s *Server) objectionFilter(r *http.Request, paging ...string) (objections.ObjectionFilter, error) {
+func (s *Server) objectionFilter(r *http.Request, tok access.Token, paging ...string) (objections.ObjectionFilter, error) {
 	if err := knownParams(r, append([]string{"org", "number", "campaign", "source", "status", "since", "until"}, paging...)...); err != nil {
 		return objections.ObjectionFilter{}, err
 	}
 	q := r.URL.Query()
-	f := objections.ObjectionFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"),
+	f := objections.ObjectionFilter{Org: strings.ToLower(q.Get("org")), Scope: tok.Orgs, Campaign: q.Get("campaign"),
 		Source: objections.Source(q.Get("source")), Status: objections.Status(q.Get("status"))}
 	var err error
 	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
@@ -205,11 +231,14 @@ type promptView struct {
 // objection is not shown.
 func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
+	if err == nil && !visible(tok, o.Org, o.Agency) {
+		err = objections.NotFound("id", o.ID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, tok, access.AuditView, o.ID, ""); err != nil {
+	if err := s.audit(r, tok, access.AuditView, o.ID, "", access.Scope{o.Org}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -254,7 +283,21 @@ func (s *Server) voidObjection(w http.ResponseWriter, r *http.Request, tok acces
 		s.writeError(w, r, err)
 		return
 	}
-	o, err := s.reg.Void(r.Context(), r.PathValue("id"), actor(tok), in.Reason)
+	id := r.PathValue("id")
+	if !tok.Orgs.All() {
+		o, err := s.store.Objection(r.Context(), id)
+		if err == nil && !visible(tok, o.Org, o.Agency) {
+			err = objections.NotFound("id", id)
+		}
+		if err == nil {
+			err = writeAccess(tok, o.Org)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	o, err := s.reg.Void(r.Context(), id, actor(tok), in.Reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

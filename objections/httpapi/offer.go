@@ -11,12 +11,12 @@ import (
 // listOffers answers GET /v1/offers: one page of offers (the evidence that
 // the right to object was offered, one per call), oldest first.
 func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok access.Token) {
-	f, err := s.offerFilter(r, "cursor", "limit")
+	f, err := s.offerFilter(r, tok, "cursor", "limit")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, "offers", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "offers", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
 		"outcome", string(f.Outcome), "since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -37,12 +37,12 @@ func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok access.T
 
 // offerFilter reads the filters of GET /v1/offers and its export; paging
 // names the paging parameters the route also takes.
-func (s *Server) offerFilter(r *http.Request, paging ...string) (objections.OfferFilter, error) {
+func (s *Server) offerFilter(r *http.Request, tok access.Token, paging ...string) (objections.OfferFilter, error) {
 	if err := knownParams(r, append([]string{"org", "number", "campaign", "outcome", "since", "until"}, paging...)...); err != nil {
 		return objections.OfferFilter{}, err
 	}
 	q := r.URL.Query()
-	f := objections.OfferFilter{Org: strings.ToLower(q.Get("org")), Campaign: q.Get("campaign"), Outcome: objections.Outcome(q.Get("outcome"))}
+	f := objections.OfferFilter{Org: strings.ToLower(q.Get("org")), Scope: tok.Orgs, Campaign: q.Get("campaign"), Outcome: objections.Outcome(q.Get("outcome"))}
 	var err error
 	if f.Number, f.Since, f.Until, f.After, f.Limit, err = s.listFilter(r); err != nil {
 		return f, err

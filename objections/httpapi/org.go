@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/verzet/verzet/objections"
@@ -19,6 +20,10 @@ type orgIn struct {
 	// IVR are the org's dialogue settings; PUT replaces the whole org, so
 	// leaving them out resets them to the defaults.
 	IVR objections.IVRSettings `json:"ivr"`
+	// Kind is advertiser (the default) or agency; Agencies, for an
+	// advertiser, the agencies that may call for it.
+	Kind     string   `json:"kind"`
+	Agencies []string `json:"agencies"`
 }
 
 // orgView is an org as the API shows it.
@@ -30,6 +35,8 @@ type orgView struct {
 	TermJustification  string                 `json:"term_justification,omitempty"`
 	Language           string                 `json:"language"`
 	IVR                objections.IVRSettings `json:"ivr"`
+	Kind               string                 `json:"kind"`
+	Agencies           []string               `json:"agencies"`
 	AutoCreated        bool                   `json:"auto_created"`
 	CreatedAt          time.Time              `json:"created_at"`
 	UpdatedAt          time.Time              `json:"updated_at"`
@@ -38,11 +45,11 @@ type orgView struct {
 func viewOrg(o objections.Org) orgView {
 	return orgView{ID: o.ID, Name: o.Name, Sector: string(o.Sector), RelationTermMonths: o.RelationTermMonths,
 		TermJustification: o.TermJustification, Language: o.Language, IVR: o.IVR, AutoCreated: o.AutoCreated,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		Kind: string(o.Kind), Agencies: append([]string{}, o.Agencies...), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 // putOrg answers PUT /v1/orgs/{id} (admin): creates or replaces an org.
-func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	var in orgIn
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -53,8 +60,13 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ access.Token) 
 		s.writeError(w, r, errInvalid("id", in.ID, "differs from the id in the path"))
 		return
 	}
+	if err := writeAccess(tok, strings.ToLower(strings.TrimSpace(id))); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	o, err := s.reg.SetOrg(r.Context(), objections.Org{ID: id, Name: in.Name, Sector: objections.Sector(in.Sector),
-		RelationTermMonths: in.RelationTermMonths, TermJustification: in.TermJustification, Language: in.Language, IVR: in.IVR})
+		RelationTermMonths: in.RelationTermMonths, TermJustification: in.TermJustification, Language: in.Language, IVR: in.IVR,
+		Kind: objections.OrgKind(in.Kind), Agencies: in.Agencies})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -62,8 +74,11 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, _ access.Token) 
 	writeJSON(w, http.StatusOK, viewOrg(o))
 }
 
-func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	o, err := s.store.Org(r.Context(), r.PathValue("id"))
+	if err == nil && !sees(tok, o) {
+		err = objections.NotFound("org", o.ID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -71,7 +86,7 @@ func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, _ access.Token) 
 	writeJSON(w, http.StatusOK, viewOrg(o))
 }
 
-func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	list, err := s.store.Orgs(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -79,7 +94,9 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, _ access.Token
 	}
 	out := page[orgView]{Items: make([]orgView, 0, len(list))}
 	for _, o := range list {
-		out.Items = append(out.Items, viewOrg(o))
+		if sees(tok, o) {
+			out.Items = append(out.Items, viewOrg(o))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -74,14 +74,15 @@ var (
 // putRelations answers PUT /v1/relations: one relation as a JSON object
 // (answered with the relation as stored), or many as NDJSON or CSV with a
 // header (answered with counts and the first errors by line).
-func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, tok access.Token) {
+	scope := s.bulkScope(r, tok)
 	put := func(ctx context.Context, in relationIn) (any, error) {
 		rel, err := in.relation()
 		if err != nil {
 			return nil, err
 		}
-		if rel.Org == "" {
-			rel.Org = s.defaultOrg(r)
+		if rel.Org, err = scope.org(ctx, rel.Org); err != nil {
+			return nil, err
 		}
 		stored, err := s.reg.PutRelation(ctx, rel)
 		if err != nil {
@@ -96,14 +97,15 @@ func (s *Server) putRelations(w http.ResponseWriter, r *http.Request, _ access.T
 }
 
 // putConsents answers PUT /v1/consents like putRelations.
-func (s *Server) putConsents(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) putConsents(w http.ResponseWriter, r *http.Request, tok access.Token) {
+	scope := s.bulkScope(r, tok)
 	put := func(ctx context.Context, in consentIn) (any, error) {
 		c, err := in.consent()
 		if err != nil {
 			return nil, err
 		}
-		if c.Org == "" {
-			c.Org = s.defaultOrg(r)
+		if c.Org, err = scope.org(ctx, c.Org); err != nil {
+			return nil, err
 		}
 		stored, err := s.reg.PutConsent(ctx, c)
 		if err != nil {
@@ -117,13 +119,54 @@ func (s *Server) putConsents(w http.ResponseWriter, r *http.Request, _ access.To
 	})
 }
 
-// defaultOrg is ?org= or the configured default, for bulk lines that name
-// no org (validated with the record).
-func (s *Server) defaultOrg(r *http.Request) string {
-	if o := r.URL.Query().Get("org"); o != "" {
-		return o
+// bulkOrgs decides the org of each relation or consent one request
+// writes: the line's org, else ?org=, else the token's one org or the
+// configured default; and whether the token may write for it (its own
+// orgs only: an agency does not write an advertiser's relations or
+// consents). For a scoped token, an org it reaches but nobody set up is a
+// 404 naming only orgs it sees; the answer is kept for the request.
+type bulkOrgs struct {
+	s     *Server
+	tok   access.Token
+	query string
+
+	mu    sync.Mutex
+	known map[string]error
+}
+
+func (s *Server) bulkScope(r *http.Request, tok access.Token) *bulkOrgs {
+	return &bulkOrgs{s: s, tok: tok, query: r.URL.Query().Get("org"), known: map[string]error{}}
+}
+
+// org returns the org of a line that named org ("" for none).
+func (b *bulkOrgs) org(ctx context.Context, org string) (string, error) {
+	if strings.TrimSpace(org) == "" {
+		org = b.query
 	}
-	return s.cfg.DefaultOrg
+	if strings.TrimSpace(org) == "" && b.tok.Orgs.All() {
+		// The record's own check names the missing org.
+		return b.s.cfg.DefaultOrg, nil
+	}
+	org, err := b.s.orgOrDefault(org, b.tok)
+	if err != nil || b.tok.Orgs.All() {
+		return org, err
+	}
+	if err := writeAccess(b.tok, org); err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	err, seen := b.known[org]
+	b.mu.Unlock()
+	if !seen {
+		_, err = b.s.knownOrg(ctx, b.tok, org)
+		if c := objections.ErrorCode(err); c == objections.EUNAVAILABLE || c == objections.EINTERNAL {
+			return "", err
+		}
+		b.mu.Lock()
+		b.known[org] = err
+		b.mu.Unlock()
+	}
+	return org, err
 }
 
 // bulkResult answers a bulk import.

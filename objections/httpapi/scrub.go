@@ -62,17 +62,17 @@ type scrubCounts struct {
 // off or too large) after the answer has begun ends the response without
 // its proper end, so that a client can never take a partial answer for a
 // whole one.
-func (s *Server) scrub(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) scrub(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	if err := knownParams(r, "org", "summary"); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	org, err := s.org(r)
+	org, err := s.requestOrg(r, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.reg.KnownOrg(r.Context(), "org", org); err != nil {
+	if _, err := s.checkAccess(r.Context(), tok, org); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -501,22 +501,6 @@ func accepts(r *http.Request, mt string) bool {
 	return false
 }
 
-// org returns the request's org (query parameter, else the default),
-// validated.
-func (s *Server) org(r *http.Request) (string, error) {
-	org := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("org")))
-	if org == "" {
-		org = s.cfg.DefaultOrg
-	}
-	if org == "" {
-		return "", errInvalid("org", "", "is required: pass ?org=")
-	}
-	if err := objections.ValidateOrgID(org); err != nil {
-		return "", err
-	}
-	return org, nil
-}
-
 // actor names the caller in the audit fields of what it writes.
 func actor(tok access.Token) string { return "token:" + tok.ID + " (" + tok.Name + ")" }
 

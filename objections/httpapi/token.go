@@ -11,6 +11,9 @@ import (
 type tokenIn struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Orgs scopes the token; empty: every org. A scoped admin may only
+	// hand out tokens within its own scope (its own, when left out).
+	Orgs []string `json:"orgs"`
 }
 
 // createToken answers POST /v1/tokens (admin). The answer is the only
@@ -25,7 +28,21 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok access.
 		s.writeError(w, r, err) // "\u0000" decodes to a NUL, which PostgreSQL refuses
 		return
 	}
-	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), nil, actor(tok), s.now())
+	orgs, err := access.Scope(in.Orgs).Normalize()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if orgs.All() {
+		orgs = tok.Orgs
+	}
+	for _, o := range orgs {
+		if !tok.Orgs.Has(o) {
+			s.writeError(w, r, errOrgForbidden(tok, o))
+			return
+		}
+	}
+	t, bearer, err := access.NewToken(in.Name, access.Role(in.Role), orgs, actor(tok), s.now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -40,7 +57,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok access.
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	list, err := s.tokens.Tokens(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -48,15 +65,28 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ access.Tok
 	}
 	out := page[tokenView]{Items: make([]tokenView, 0, len(list))}
 	for _, t := range list {
-		out.Items = append(out.Items, viewToken(t))
+		if t.Orgs.Within(tok.Orgs) {
+			out.Items = append(out.Items, viewToken(t))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // revokeToken answers POST /v1/tokens/{id}/revoke (admin). The token stops
 // working on this instance at once, on others within the token cache TTL.
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, _ access.Token) {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	id := r.PathValue("id")
+	if !tok.Orgs.All() {
+		// A scoped admin manages the tokens within its scope only.
+		t, err := s.tokens.Token(r.Context(), id)
+		if err == nil && !t.Orgs.Within(tok.Orgs) {
+			err = objections.NotFound("token", id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	t, err := s.tokens.RevokeToken(r.Context(), id, s.now())
 	if err != nil {
 		s.writeError(w, r, err)

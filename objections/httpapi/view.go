@@ -92,9 +92,11 @@ func viewDecision(d objections.Decision) decisionView {
 
 // tokenView is a token as listed: never its secret or hash.
 type tokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Orgs is the token's scope; empty: every org.
+	Orgs      []string   `json:"orgs"`
 	CreatedAt time.Time  `json:"created_at"`
 	CreatedBy string     `json:"created_by,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
@@ -103,7 +105,11 @@ type tokenView struct {
 }
 
 func viewToken(t access.Token) tokenView {
-	return tokenView{ID: t.ID, Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, RevokedAt: t.RevokedAt}
+	orgs := []string(t.Orgs)
+	if orgs == nil {
+		orgs = []string{}
+	}
+	return tokenView{ID: t.ID, Name: t.Name, Role: string(t.Role), Orgs: orgs, CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, RevokedAt: t.RevokedAt}
 }
 
 // page is a list answer with its cursor.
