@@ -122,34 +122,49 @@ func (a *App) tokenStore(ctx context.Context, cfg *Config) (access.TokenStore, f
 func (a *App) tokensCreateCmd() *cobra.Command {
 	var cfg Config
 	cmd := &cobra.Command{
-		Use:   "create --role ROLE --name NAME",
+		Use:   "create --role ROLE --name NAME [--org ID …]",
 		Short: "Create an API token; it is printed once, alone on stdout",
 		Long: `Creates an API token and prints it alone on one line of stdout: it is shown only this once
-(only its hash is stored). The store it was written to is named on stderr.`,
+(only its hash is stored). The store it was written to is named on stderr.
+
+With --org the token reaches only those orgs (set up first with 'verzet orgs set'): other orgs'
+records are absent from its reads, and its writes and checks for them are refused. A token
+scoped to an agency may also check and scrub numbers for the advertisers that list that agency,
+and record the objections of its calls for them. Without --org it reaches every org.`,
 		Example: `  verzet tokens create --role dialer --name dialer-1
+  verzet tokens create --role dialer --name acme-dialer --org acme
+  verzet tokens create --role integrator --name callcenter1-crm --org callcenter1
   TOKEN=$(verzet tokens create --role integrator --name crm)`,
 	}
 	b := a.storeBinding(cmd, &cfg)
 	role := cmd.Flags().String("role", "", "dialer (callability, scrub), integrator (also writes relations, consents, objections), supervisor (reads everything), admin (everything)")
 	name := cmd.Flags().String("name", "", "a name for whom the token is for, unique among active tokens")
+	orgFlags := cmd.Flags().StringArray("org", nil, "reach only this org (repeat for several); default every org")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 0 {
-			return exitFailure, objections.Invalid("argument", strings.Join(args, " "), "tokens create takes only --role and --name")
+			return exitFailure, objections.Invalid("argument", strings.Join(args, " "), "tokens create takes only --role, --name and --org")
 		}
-		t, bearer, err := access.NewToken(*name, access.Role(*role), nil, "cli", time.Now())
+		if _, _, err := access.NewToken(*name, access.Role(*role), access.Scope(*orgFlags), "cli", time.Now()); err != nil {
+			return exitFailure, err // a bad name, role or org id, before the store is opened
+		}
+		s, err := openStore(ctx, cfg.Store, existingStore)
 		if err != nil {
 			return exitFailure, err
 		}
-		ts, done, err := a.tokenStore(ctx, &cfg)
+		defer s.Close()
+		orgs, err := scopeOf(ctx, s.Register, *orgFlags)
 		if err != nil {
 			return exitFailure, err
 		}
-		defer done()
-		if _, err := ts.CreateToken(ctx, t); err != nil {
+		t, bearer, err := access.NewToken(*name, access.Role(*role), orgs, "cli", time.Now())
+		if err != nil {
+			return exitFailure, err
+		}
+		if _, err := s.Access.CreateToken(ctx, t); err != nil {
 			return exitFailure, err
 		}
 		fmt.Fprintln(a.stdout, bearer)
-		fmt.Fprintf(a.stderr, "token %s (%s, %s) created in %s\n", t.ID, t.Name, t.Role, cfg.Store.Where())
+		fmt.Fprintf(a.stderr, "token %s (%s, %s, reaches %s) created in %s\n", t.ID, t.Name, t.Role, t.Orgs, cfg.Store.Where())
 		return exitOK, nil
 	})
 }
@@ -188,13 +203,13 @@ func (a *App) tokensListCmd() *cobra.Command {
 			return exitOK, printJSON(a, shown)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED (Europe/Amsterdam)\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tORGS\tCREATED (Europe/Amsterdam)\tREVOKED")
 		for _, t := range shown {
 			revoked := "-"
 			if t.RevokedAt != nil {
 				revoked = t.RevokedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"), revoked)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, scopeColumn(t.Orgs), t.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04:05"), revoked)
 		}
 		return exitOK, tw.Flush()
 	})

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // Exit codes.
@@ -121,6 +122,23 @@ func (a *App) register(ctx context.Context, cfg *Config) (*objections.Register, 
 	return s.newRegister(cfg), func() { s.Close() }, nil
 }
 
+// scopeOf reads the --org flags of tokens create and users create and
+// checks that each org is set up (naming the closest ids for a typo): a
+// principal scoped to an org nobody set up would reach nothing.
+func scopeOf(ctx context.Context, st objections.Store, flags []string) (access.Scope, error) {
+	orgs, err := access.Scope(flags).Normalize()
+	if err != nil {
+		return nil, err
+	}
+	reg := objections.NewRegister(st, objections.Numbers{}, nil)
+	for _, o := range orgs {
+		if _, err := reg.KnownOrg(ctx, "org", o); err != nil {
+			return nil, err
+		}
+	}
+	return orgs, nil
+}
+
 // parseTime reads --since/--until: RFC 3339, or a date (Europe/Amsterdam).
 func parseTime(field, v string) (time.Time, error) {
 	if v == "" {
@@ -148,3 +166,11 @@ func oneOf(field, v string, allowed ...string) error {
 }
 
 func asChainError(err error, target **objections.ChainError) bool { return errors.As(err, target) }
+
+// scopeColumn shows a scope in a table: its orgs, or "all".
+func scopeColumn(s access.Scope) string {
+	if s.All() {
+		return "all"
+	}
+	return s.Stored()
+}

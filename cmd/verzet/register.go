@@ -589,13 +589,17 @@ func (a *App) orgsListCmd() *cobra.Command {
 			return exitOK, printJSON(a, orgs)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSECTOR\tTERM\tLANG\tNOTE")
+		fmt.Fprintln(tw, "ID\tNAME\tKIND\tAGENCIES\tSECTOR\tTERM\tLANG\tNOTE")
 		for _, o := range orgs {
 			note := ""
 			if o.AutoCreated {
 				note = "auto-created during a call: review with 'verzet orgs set'"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%dm\t%s\t%s\n", o.ID, o.Name, o.Sector, o.RelationTermMonths, o.Language, note)
+			agencies := "-"
+			if len(o.Agencies) > 0 {
+				agencies = objections.JoinIDs(o.Agencies)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%dm\t%s\t%s\n", o.ID, o.Name, o.Kind, agencies, o.Sector, o.RelationTermMonths, o.Language, note)
 		}
 		tw.Flush()
 		return exitOK, nil
@@ -608,8 +612,17 @@ func (a *App) orgsSetCmd() *cobra.Command {
 		Use:   "set ID",
 		Short: "Create or update an organisation",
 		Long: `Creates the organisation ID, or updates it: its display name (spoken in prompts), sector,
-customer-relation term, prompt language and dialogue rules. Prints the store it wrote to.`,
+customer-relation term, prompt language and dialogue rules. Prints the store it wrote to.
+
+An org is an advertiser (the party calls are made for; the default) or, with --kind agency, a
+call centre calling for advertisers. An advertiser names with --agency each agency that may
+call for it (set the agency up first); --agency replaces the list, --no-agencies empties it, and
+without either the list (and the kind, without --kind) stays as it was. An objection made on
+an agency's call for an advertiser blocks both, and is flagged when the advertiser did not
+list the agency.`,
 		Example: `  verzet orgs set acme --name "Acme Goede Doelen" --sector charity
+  verzet orgs set callcenter1 --name "Callcenter Eén" --kind agency
+  verzet orgs set acme --name "Acme Goede Doelen" --sector charity --agency callcenter1
   verzet orgs set zonneveld --name "Zonneveld Energie" --sector other --term 48 --justification "DPIA 2026-02"`,
 	}
 	b := a.storeBinding(cmd, &cfg).envOnly(&cfg.Orgs, "VERZET_RELATION_TERM")
@@ -624,6 +637,9 @@ customer-relation term, prompt language and dialogue rules. Prints the store it 
 	keyDecline := fs.String("key-decline", "", "key that declines (default 2)")
 	keyTimeout := fs.Duration("key-timeout", 0, "how long to wait for a key after the offer (default 6s)")
 	after := fs.String("after", "", "after the dialogue: hangup (default) or continue in the Asterisk dialplan")
+	kind := fs.String("kind", "advertiser", "advertiser (calls are made for it) or agency (a call centre calling for advertisers)")
+	agencies := fs.StringArray("agency", nil, "an agency that may call for this advertiser (repeat for several)")
+	noAgencies := fs.Bool("no-agencies", false, "no agency may call for this advertiser any more")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "orgs set takes exactly one org id")
@@ -635,19 +651,41 @@ customer-relation term, prompt language and dialogue rules. Prints the store it 
 				return exitFailure, objections.Invalid("term", *term, "%s", err)
 			}
 		}
+		if *noAgencies && len(*agencies) > 0 {
+			return exitFailure, objections.Invalid("no-agencies", "true", "contradicts --agency: give one or the other")
+		}
 		reg, done, err := a.register(ctx, &cfg)
 		if err != nil {
 			return exitFailure, err
 		}
 		defer done()
+		if !fs.Changed("agency") && !*noAgencies || !fs.Changed("kind") {
+			old, err := reg.Store().Org(ctx, strings.ToLower(strings.TrimSpace(args[0])))
+			switch {
+			case err == nil:
+				if !fs.Changed("agency") && !*noAgencies {
+					*agencies = old.Agencies
+				}
+				if !fs.Changed("kind") {
+					*kind = string(old.Kind)
+				}
+			case objections.ErrorCode(err) != objections.ENOTFOUND:
+				return exitFailure, err
+			}
+		}
 		o, err := reg.SetOrg(ctx, objections.Org{ID: args[0], Name: *name, Sector: objections.Sector(*sector),
 			RelationTermMonths: months, TermJustification: *justification, Language: *lang,
 			IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
-				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after}})
+				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after},
+			Kind: objections.OrgKind(*kind), Agencies: *agencies})
 		if err != nil {
 			return exitFailure, err
 		}
-		fmt.Fprintf(a.stdout, "org %s set in %s: %q, sector %s, relation term %d months, language %s\n", o.ID, cfg.Store.Where(), o.Name, o.Sector, o.RelationTermMonths, o.Language)
+		fmt.Fprintf(a.stdout, "org %s set in %s: %q, %s, sector %s, relation term %d months, language %s", o.ID, cfg.Store.Where(), o.Name, o.Kind, o.Sector, o.RelationTermMonths, o.Language)
+		if len(o.Agencies) > 0 {
+			fmt.Fprintf(a.stdout, ", agencies %s", objections.JoinIDs(o.Agencies))
+		}
+		fmt.Fprintln(a.stdout)
 		return exitOK, nil
 	})
 }

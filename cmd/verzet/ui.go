@@ -215,15 +215,21 @@ func (a *App) passwordHash(name string, cost int) (string, error) {
 func (a *App) usersCreateCmd() *cobra.Command {
 	var cfg Config
 	cmd := &cobra.Command{
-		Use:   "create NAME",
+		Use:   "create [--role ROLE] [--org ID …] NAME",
 		Short: "Create a user of the web UI; the password is asked for (or read from stdin)",
 		Long: `Creates a user of the web UI (/ui/). On a terminal the password is asked for twice and not
-shown; from a pipe it is read as one line. Prints the store it was written to.`,
+shown; from a pipe it is read as one line. Prints the store it was written to.
+
+With --org the user sees only those orgs (set up first with 'verzet orgs set'); for an agency,
+also the objections and offers of its own calls for the advertisers that list it. Without --org
+the user sees every org.`,
 		Example: `  verzet users create --role admin ada
+  verzet users create --role supervisor --org acme sam
   printf '%s\n' "$PASSWORD" | verzet users create --role supervisor sam`,
 	}
 	b := a.storeBinding(cmd, &cfg).flags(&cfg.UI)
 	role := cmd.Flags().String("role", "supervisor", "supervisor (read, export) or admin (also void and read the audit log)")
+	orgFlags := cmd.Flags().StringArray("org", nil, "see only this org (repeat for several); default every org")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("NAME", strings.Join(args, " "), "users create takes exactly one user name")
@@ -235,29 +241,38 @@ shown; from a pipe it is read as one line. Prints the store it was written to.`,
 		if !access.ValidUserRole(access.Role(*role)) {
 			return exitFailure, objections.Invalid("role", *role, "must be supervisor or admin")
 		}
-		st, done, err := a.userStore(ctx, &cfg)
+		if _, err := access.Scope(*orgFlags).Normalize(); err != nil {
+			return exitFailure, err
+		}
+		s, err := openStore(ctx, cfg.Store, existingStore)
 		if err != nil {
 			return exitFailure, err
 		}
-		defer done()
+		defer s.Close()
+		st := s.Access
+		orgs, err := scopeOf(ctx, s.Register, *orgFlags)
+		if err != nil {
+			return exitFailure, err
+		}
 		hash, err := a.passwordHash(name, cfg.UI.BcryptCost)
 		if err != nil {
 			return exitFailure, err
 		}
 		now := time.Now()
-		u, err := access.NewUser(name, access.Role(*role), nil, hash, "cli", now)
+		u, err := access.NewUser(name, access.Role(*role), orgs, hash, "cli", now)
 		if err != nil {
 			return exitFailure, err
 		}
 		if u, err = st.CreateUser(ctx, u); err != nil {
 			return exitFailure, err
 		}
-		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role), ""); err == nil {
+		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role)+", orgs "+scopeColumn(u.Orgs), ""); err == nil {
+			e.Orgs = u.Orgs
 			if err := st.AppendAudit(ctx, e); err != nil {
 				return exitFailure, err
 			}
 		}
-		fmt.Fprintf(a.stdout, "user %s created with role %s in %s; sign in at /ui/\n", u.Name, u.Role, cfg.Store.Where())
+		fmt.Fprintf(a.stdout, "user %s created with role %s, reaching %s, in %s; sign in at /ui/\n", u.Name, u.Role, u.Orgs, cfg.Store.Where())
 		return exitOK, nil
 	})
 }
@@ -337,7 +352,7 @@ func (a *App) usersListCmd() *cobra.Command {
 			return exitOK, printJSON(a, users)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tCREATED (Europe/Amsterdam)\tLAST SIGN-IN\tSTATE")
+		fmt.Fprintln(tw, "NAME\tROLE\tORGS\tCREATED (Europe/Amsterdam)\tLAST SIGN-IN\tSTATE")
 		now := time.Now()
 		for _, u := range users {
 			state := "ok"
@@ -351,7 +366,7 @@ func (a *App) usersListCmd() *cobra.Command {
 			if !u.LastSignInAt.IsZero() {
 				last = u.LastSignInAt.In(objections.Amsterdam()).Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04"), last, state)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, scopeColumn(u.Orgs), u.CreatedAt.In(objections.Amsterdam()).Format("2006-01-02 15:04"), last, state)
 		}
 		tw.Flush()
 		fmt.Fprintf(a.stdout, "%d user(s)\n", len(users))
