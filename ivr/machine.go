@@ -114,6 +114,10 @@ func isKey(s string) bool { return len(s) == 1 && objections.ValidDigit(s) }
 // Context is what the adapter knows about the call, handed in at the start.
 type Context struct {
 	Org string
+	// Agency is the agency (call centre) that made the call for Org, when
+	// one did: the objection and the offer name it, and the objection is
+	// on the agency's own list too.
+	Agency string
 	// Number is the customer's number: for an outbound telemarketing call the
 	// dialled number (from the dialer's data when given), for an inbound one
 	// the caller. Empty when unknown or withheld: the objection is then kept
@@ -474,7 +478,7 @@ func (m *Machine) close(s State, o objections.Outcome, at time.Time) (State, []A
 func (m *Machine) objection(s State) objections.Objection {
 	c := m.ctx
 	o := objections.Objection{
-		Org: c.Org, RawNumber: c.Number, PersonID: c.PersonID, Source: c.Source(), Provider: c.Provider, CallRef: c.CallRef,
+		Org: c.Org, Agency: c.Agency, RawNumber: c.Number, PersonID: c.PersonID, Source: c.Source(), Provider: c.Provider, CallRef: c.CallRef,
 		DialerCallRef: c.DialerCallRef, CampaignRef: c.CampaignRef, LeadRef: c.LeadRef, AgentRef: c.AgentRef,
 		OfferID: s.OfferID, Actor: "ivr",
 	}
@@ -491,7 +495,7 @@ func (m *Machine) objection(s State) objections.Objection {
 func (m *Machine) offer(s State) objections.Offer {
 	c := m.ctx
 	return objections.Offer{
-		ID: s.OfferID, Org: c.Org, Number: c.Number, PresentedNumber: c.PresentedNumber, Provider: c.Provider, CallRef: c.CallRef,
+		ID: s.OfferID, Org: c.Org, Agency: c.Agency, Number: c.Number, PresentedNumber: c.PresentedNumber, Provider: c.Provider, CallRef: c.CallRef,
 		DialerCallRef: c.DialerCallRef, CampaignRef: c.CampaignRef, LeadRef: c.LeadRef, AgentRef: c.AgentRef, Announced: c.Announced,
 		PromptID: string(prompts.Offer), PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
 		Keys: append([]objections.Key{}, s.Keys...), Outcome: s.Outcome, EndedBy: s.EndedBy,

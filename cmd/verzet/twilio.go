@@ -295,13 +295,14 @@ func (t apiBaseTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // contextFlags are the call context flags of handoff and simulate.
 type contextFlags struct {
-	org, campaign, lead, agent, dialerCall, lang, number *string
-	announced                                            *bool
+	org, agency, campaign, lead, agent, dialerCall, lang, number *string
+	announced                                                    *bool
 }
 
 func callContextFlags(fs *pflag.FlagSet) contextFlags {
 	return contextFlags{
 		org:        fs.String("org", "", "the org whose objection it is (default VERZET_DEFAULT_ORG)"),
+		agency:     fs.String("agency", "", "the agency (call centre) that makes the call for the org, if one does"),
 		campaign:   fs.String("campaign", "", "the dialer's campaign id"),
 		lead:       fs.String("lead", "", "the dialer's lead or contact id"),
 		agent:      fs.String("agent", "", "the agent's id"),
@@ -321,6 +322,12 @@ func (f contextFlags) query(cfg *Config, org string) (url.Values, error) {
 			return nil, err
 		}
 		q.Set("org", o)
+	}
+	if a := strings.ToLower(strings.TrimSpace(*f.agency)); a != "" {
+		if err := objections.ValidateOrgID(a); err != nil {
+			return nil, objections.Invalid("agency", a, "is not an org id: 1–64 lower-case letters, digits, '.', '-' and '_'")
+		}
+		q.Set("agency", a)
 	}
 	if *f.lang != "" {
 		cat, err := loadCatalog(cfg.Prompts)

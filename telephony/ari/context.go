@@ -11,7 +11,10 @@ import (
 // Stasis(verzet,org=acme,number=${LEAD_PHONE}). Arguments win over
 // variables; a first argument without "=" is the org.
 const (
-	VarOrg        = "VERZET_ORG"
+	VarOrg = "VERZET_ORG"
+	// VarAgency names the agency (call centre) that made the call for the
+	// org, when one did.
+	VarAgency     = "VERZET_AGENCY"
 	VarCampaign   = "VERZET_CAMPAIGN"
 	VarLead       = "VERZET_LEAD"
 	VarAgent      = "VERZET_AGENT"
@@ -32,7 +35,7 @@ const (
 )
 
 // contextVars are read for every channel, in this order.
-var contextVars = []string{VarOrg, VarCampaign, VarLead, VarAgent, VarDialerCall, VarAnnounced, VarNumber, VarLang, VarDirection}
+var contextVars = []string{VarOrg, VarAgency, VarCampaign, VarLead, VarAgent, VarDialerCall, VarAnnounced, VarNumber, VarLang, VarDirection}
 
 // parseArgs reads Stasis arguments: name=value pairs, and a bare first
 // argument as the org.
@@ -89,7 +92,7 @@ func ivrContext(c callInfo, defaultOrg string) ivr.Context {
 	ctx := ivr.Context{
 		Org: strings.ToLower(strings.TrimSpace(v[VarOrg])), CampaignRef: v[VarCampaign], LeadRef: v[VarLead], AgentRef: v[VarAgent],
 		DialerCallRef: v[VarDialerCall], Announced: truthy(v[VarAnnounced]), Language: strings.ToLower(strings.TrimSpace(v[VarLang])),
-		Provider: "ari", CallRef: c.id,
+		Provider: "ari", CallRef: c.id, Agency: strings.ToLower(strings.TrimSpace(v[VarAgency])),
 	}
 	if ctx.Org == "" {
 		ctx.Org = defaultOrg

@@ -22,7 +22,7 @@
 // # Context of a call
 //
 // From Stasis arguments (name=value, or a bare first argument as the org)
-// and channel variables: VERZET_ORG, VERZET_CAMPAIGN, VERZET_LEAD,
+// and channel variables: VERZET_ORG, VERZET_AGENCY, VERZET_CAMPAIGN, VERZET_LEAD,
 // VERZET_AGENT, VERZET_DIALER_CALL, VERZET_ANNOUNCED, VERZET_NUMBER,
 // VERZET_LANG and VERZET_DIRECTION. Variables listed in ari.conf's
 // channelvars arrive with StasisStart; each one missing costs a GET. The

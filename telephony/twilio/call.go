@@ -78,6 +78,7 @@ type callRecord struct {
 // action URLs.
 type callInfo struct {
 	Org        string `json:"org"`
+	Agency     string `json:"agency,omitempty"`
 	Number     string `json:"number,omitempty"`
 	Presented  string `json:"presented,omitempty"`
 	Lang       string `json:"lang"`
@@ -99,7 +100,7 @@ func newRecord(info callInfo, flow ivr.Flow) *callRecord {
 func (r *callRecord) machine(sid string) *ivr.Machine {
 	c := r.Call
 	return ivr.NewMachine(r.Flow, ivr.Context{
-		Org: c.Org, Number: c.Number, PresentedNumber: c.Presented, Language: c.Lang, Provider: provider, CallRef: sid,
+		Org: c.Org, Agency: c.Agency, Number: c.Number, PresentedNumber: c.Presented, Language: c.Lang, Provider: provider, CallRef: sid,
 		DialerCallRef: c.DialerCall, CampaignRef: c.Campaign, LeadRef: c.Lead, AgentRef: c.Agent, Announced: c.Announced,
 	})
 }

@@ -152,6 +152,7 @@ func clip(s string) string {
 // webhook of the call carries it.
 type callParams struct {
 	Org        string
+	Agency     string // the agency that made the call for Org, if one did
 	Campaign   string
 	Lead       string
 	Agent      string
@@ -163,7 +164,7 @@ type callParams struct {
 }
 
 // The query parameters of the voice URL; /twilio/gather also has step.
-var paramNames = []string{"org", "campaign", "lead", "agent", "dialer_call", "announced", "lang", "number"}
+var paramNames = []string{"org", "agency", "campaign", "lead", "agent", "dialer_call", "announced", "lang", "number"}
 
 // parseParams reads the context from a query string. extra names further
 // parameters the endpoint accepts. EINVALID names the parameter and the
@@ -188,6 +189,15 @@ func parseParams(q url.Values, langs []string, nums objections.Numbers, extra ..
 	if p.Org != "" {
 		if err := objections.ValidateOrgID(p.Org); err != nil {
 			return p, err
+		}
+	}
+	p.Agency = strings.ToLower(strings.TrimSpace(q.Get("agency")))
+	if p.Agency != "" {
+		if objections.ValidateOrgID(p.Agency) != nil {
+			return p, objections.Invalid("agency", clip(q.Get("agency")), "is not an org id: 1–64 lower-case letters, digits, '.', '-' and '_'")
+		}
+		if p.Agency == p.Org {
+			return p, objections.Invalid("agency", p.Agency, "is the org itself: org names the advertiser, agency the call centre calling for it")
 		}
 	}
 	p.Campaign, p.Lead, p.Agent, p.DialerCall = q.Get("campaign"), q.Get("lead"), q.Get("agent"), q.Get("dialer_call")
@@ -218,7 +228,7 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // number as given.
 func (p callParams) query() url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"org": p.Org, "campaign": p.Campaign, "lead": p.Lead, "agent": p.Agent,
+	for k, v := range map[string]string{"org": p.Org, "agency": p.Agency, "campaign": p.Campaign, "lead": p.Lead, "agent": p.Agent,
 		"dialer_call": p.DialerCall, "lang": p.Lang, "number": p.rawNumber} {
 		if v != "" {
 			q.Set(k, v)

@@ -431,7 +431,7 @@ func (h *Handler) context(req request, extra ...string) (callParams, callInfo, e
 	} else {
 		presented = ""
 	}
-	return p, callInfo{Org: p.Org, Number: customer, Presented: presented, Lang: p.Lang, Campaign: p.Campaign, Lead: p.Lead,
+	return p, callInfo{Org: p.Org, Agency: p.Agency, Number: customer, Presented: presented, Lang: p.Lang, Campaign: p.Campaign, Lead: p.Lead,
 		Agent: p.Agent, DialerCall: p.DialerCall, Announced: p.Announced}, nil
 }
 
