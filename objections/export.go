@@ -13,11 +13,14 @@ import (
 // numbers, references and notes come from callers and dialers, and an
 // export is opened in a spreadsheet.
 
-// ExportHeader returns the column names of an objection export.
+// ExportHeader returns the column names of an objection export. agency
+// is the agency that made the call (empty when none), agency_unlisted
+// true when the org did not list it (see Objection.AgencyUnlisted); they
+// come last, so that readers of the older columns by position still work.
 func ExportHeader() []string {
 	return []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
 		"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at",
-		"voided_by", "void_reason", "note"}
+		"voided_by", "void_reason", "note", "agency", "agency_unlisted"}
 }
 
 // ExportRow returns o as one row under ExportHeader.
@@ -28,7 +31,7 @@ func ExportRow(o Objection) []string {
 	}
 	return safeRow([]string{o.ID, o.Org, o.Number, o.RawNumber, o.PersonID, string(o.Source), o.Provider, o.CallRef,
 		o.DialerCallRef, o.CampaignRef, o.LeadRef, o.AgentRef, o.OfferID, o.ReceivedAt.Format(time.RFC3339Nano),
-		string(o.Status), voidedAt, voidedBy, reason, o.Note})
+		string(o.Status), voidedAt, voidedBy, reason, o.Note, o.Agency, strconv.FormatBool(o.AgencyUnlisted)})
 }
 
 // OfferExportHeader returns the column names of an offer export. keys

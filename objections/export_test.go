@@ -32,10 +32,10 @@ func TestExportRow(t *testing.T) {
 	o := Objection{ID: "01KJPWD6M1753ZJ2RH6KSYZ54B", Org: "acme", Number: "+31612345678", RawNumber: "06 1234 5678",
 		PersonID: "p1", Source: SourceAPI, Provider: "api", CallRef: "c1", DialerCallRef: "d1", CampaignRef: "=spring",
 		LeadRef: "l1", AgentRef: "a1", OfferID: "o1", ReceivedAt: at, Status: StatusVoided, Note: "@note",
-		Void: &Void{Actor: "sam", Reason: "+wrong", At: at.Add(time.Hour)}}
+		Void: &Void{Actor: "sam", Reason: "+wrong", At: at.Add(time.Hour)}, Agency: "callcenter1", AgencyUnlisted: true}
 	want := []string{"01KJPWD6M1753ZJ2RH6KSYZ54B", "acme", "+31612345678", "06 1234 5678", "p1", "api", "api", "c1",
 		"d1", "'=spring", "l1", "a1", "o1", "2026-03-01T08:00:00.123Z", "voided", "2026-03-01T09:00:00.123Z", "sam",
-		"'+wrong", "'@note"}
+		"'+wrong", "'@note", "callcenter1", "true"}
 	if got := ExportRow(o); !slices.Equal(got, want) {
 		t.Fatalf("ExportRow =\n%q\nwant\n%q", got, want)
 	}
@@ -47,6 +47,11 @@ func TestExportRow(t *testing.T) {
 	row := ExportRow(o)
 	if row[14] != "active" || row[15] != "" || row[16] != "" || row[17] != "" {
 		t.Fatalf("active row = %q", row)
+	}
+	// Without an agency: the agency is empty, the flag false.
+	o.Agency, o.AgencyUnlisted = "", false
+	if row := ExportRow(o); row[19] != "" || row[20] != "false" {
+		t.Fatalf("row without an agency = %q", row)
 	}
 }
 

@@ -142,7 +142,7 @@ func TestExportObjections(t *testing.T) {
 		rows := readCSV(t, a)
 		wantHeader := []string{"id", "org", "number", "raw_number", "person_id", "source", "provider", "call_ref",
 			"dialer_call_ref", "campaign_ref", "lead_ref", "agent_ref", "offer_id", "received_at", "status", "voided_at",
-			"voided_by", "void_reason", "note"}
+			"voided_by", "void_reason", "note", "agency", "agency_unlisted"}
 		if !slices.Equal(rows[0], wantHeader) {
 			t.Fatalf("header = %q", rows[0])
 		}
@@ -167,7 +167,7 @@ func TestExportObjections(t *testing.T) {
 		want := map[string]string{"id": spring.ID, "org": "acme", "number": "+31612345678", "raw_number": "06 1234 5678",
 			"person_id": "", "source": "email", "provider": "", "call_ref": "", "dialer_call_ref": "", "campaign_ref": "spring",
 			"lead_ref": "L-7", "agent_ref": "agent-3", "offer_id": "", "status": "active", "voided_at": "", "voided_by": "",
-			"void_reason": "", "note": `'=HYPERLINK("http://x")`}
+			"void_reason": "", "note": `'=HYPERLINK("http://x")`, "agency": "", "agency_unlisted": "false"}
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("%s = %q, want %q", k, got[k], v)

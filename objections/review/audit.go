@@ -23,7 +23,9 @@ var allActions = []access.AuditAction{access.AuditSignIn, access.AuditSignInFail
 
 const auditPageSize = 100
 
-// auditPage shows the audit log, newest first, to admins.
+// auditPage shows the audit log, newest first, to admins; to an admin
+// scoped to some orgs, the entries that concern one of them (see
+// access.AuditEntry.Orgs: not sign-ins, nor what concerned every org).
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// User names are lower case; an API token's actor ("token:ID (name)")
@@ -33,7 +35,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		actor = strings.ToLower(actor)
 	}
 	d := auditData{Actor: actor, Action: q.Get("action"), Actions: allActions}
-	f := access.AuditFilter{Actor: d.Actor, Action: access.AuditAction(d.Action), Before: q.Get("before"), Limit: auditPageSize}
+	f := access.AuditFilter{Scope: viewerFrom(r.Context()).User.Orgs, Actor: d.Actor, Action: access.AuditAction(d.Action),
+		Before: q.Get("before"), Limit: auditPageSize}
 	if d.Action != "" && !f.Action.Valid() {
 		d.Error = s.lexicon(r).T("audit.badAction", d.Action)
 		s.render(w, r, http.StatusUnprocessableEntity, "audit", s.newPage(r, "audit.title", "audit", d))

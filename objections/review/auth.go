@@ -262,7 +262,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// As slow as a real check, so that timing does not tell which
 		// names exist. The name typed is not logged: it may be a password.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
-		if err := s.audit(r, "unknown", access.AuditSignInFailed, "", "unknown user name"); err != nil {
+		if err := s.audit(r, "unknown", access.AuditSignInFailed, "", "unknown user name", nil); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -285,7 +285,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		if locked {
 			action = access.AuditSignInLocked
 		}
-		if err := s.audit(r, u.Name, action, u.Name, ""); err != nil {
+		if err := s.audit(r, u.Name, action, u.Name, "", nil); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -293,7 +293,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, ""); err != nil {
+	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, "", nil); err != nil {
 		s.fail(w, r, "audit sign-in", err)
 		return
 	}
@@ -331,7 +331,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "delete session", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, "", nil); err != nil {
 		s.log.Warn("audit sign-out", zap.Error(err)) // the session is gone either way
 	}
 	s.setCookie(w, r, sessionCookie, "", -1)
@@ -388,7 +388,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "end sessions", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, "", nil); err != nil {
 		s.log.Warn("audit password change", zap.Error(err))
 	}
 	if err := s.startSession(w, r, v.User.ID, s.now()); err != nil {

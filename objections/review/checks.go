@@ -6,14 +6,17 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // checksData is the dashboard's "Dial-time checks" section: the honour
 // evidence of docs/compliance.md §3.3 in aggregate. The counts are kept per org
 // and day only, so the campaign filter does not apply to them.
 type checksData struct {
-	// NeedOrg is set when no org is chosen: the rest is empty.
+	// NeedOrg is set when no org is chosen, NotOwn when the chosen one is
+	// not one of the user's own orgs: the rest is empty.
 	NeedOrg bool
+	NotOwn  bool
 	Allowed int
 	Blocked int
 	// ByObjection are the blocked checks whose main reason is an
@@ -32,13 +35,18 @@ type reasonCount struct {
 }
 
 // checksOf reads the counts of org for the days from..to (Amsterdam
-// midnights); nil when the store keeps no decision log.
-func (s *Server) checksOf(ctx context.Context, l lexicon, org string, from, to time.Time) (*checksData, error) {
+// midnights) for a user of scope; nil when the store keeps no decision
+// log. An org's checks are its own: a user who sees it only as its agency,
+// or not at all, is told they are not shown, whether the org exists or not.
+func (s *Server) checksOf(ctx context.Context, l lexicon, scope access.Scope, org string, from, to time.Time) (*checksData, error) {
 	if s.decisions == nil {
 		return nil, nil
 	}
 	if org == "" {
 		return &checksData{NeedOrg: true}, nil
+	}
+	if !scope.Has(org) {
+		return &checksData{NotOwn: true}, nil
 	}
 	counts, err := s.decisions.DecisionCounts(ctx, org, from, to)
 	if err != nil {

@@ -83,12 +83,13 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		form.From = today.AddDate(0, 0, -29).Format(dateLayout)
 	}
 	d := dashData{Form: form}
+	scope := viewerFrom(ctx).User.Orgs
 	orgs, err := s.reg.Store().Orgs(ctx)
 	if err != nil {
 		s.fail(w, r, "list orgs", err)
 		return
 	}
-	d.Orgs = orgs
+	d.Orgs = seenOrgs(scope, orgs)
 	from, ok1 := parseDay(form.From)
 	to, ok2 := parseDay(form.To)
 	switch {
@@ -106,7 +107,9 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	until := to.AddDate(0, 0, 1)
-	stats, err := s.records.Stats(ctx, objections.StatsFilter{Org: form.Org, Campaign: form.Campaign,
+	// The counts of the records the user sees: an org outside the scope
+	// counts nothing.
+	stats, err := s.records.Stats(ctx, objections.StatsFilter{Org: form.Org, Scope: scope, Campaign: form.Campaign,
 		Since: from, Until: until, Location: loc})
 	if err != nil {
 		s.fail(w, r, "count per day", err)
@@ -146,7 +149,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	d.DayChart = dayChart(l, d.Daily)
 	d.RateChart = rateChart(l, d.Daily)
 	d.CampChart = campaignChart(l, d.Campaigns)
-	if d.Checks, err = s.checksOf(ctx, l, form.Org, from, to); err != nil {
+	if d.Checks, err = s.checksOf(ctx, l, scope, form.Org, from, to); err != nil {
 		s.fail(w, r, "count dial-time checks", err)
 		return
 	}

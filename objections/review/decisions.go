@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/access"
 )
 
 // DecisionLog is what the UI reads of the log of dial-time checks (both
@@ -54,23 +55,28 @@ func (d *stoppedDials) Any() bool { return d.Count > 0 || !d.First.IsZero() }
 // Shown reports whether Recent holds fewer than Count.
 func (d *stoppedDials) Shown() bool { return len(d.Recent) < d.Count }
 
-// stoppedDialsOf reads the checks o blocked; nil when the store keeps no
-// decision log.
-func (s *Server) stoppedDialsOf(ctx context.Context, o objections.Objection) (*stoppedDials, error) {
+// stoppedDialsOf reads the checks o blocked that were made for an org of
+// scope (an objection made on an agency's call also blocks the agency's
+// own checks); nil when the store keeps no decision log.
+func (s *Server) stoppedDialsOf(ctx context.Context, scope access.Scope, o objections.Objection) (*stoppedDials, error) {
 	if s.decisions == nil {
 		return nil, nil
 	}
-	firsts, err := s.decisions.FirstBlocks(ctx, []string{o.ID})
-	if err != nil {
-		return nil, err
-	}
 	d := &stoppedDials{}
-	if at, ok := firsts[o.ID]; ok {
-		d.First = at
+	if scope.All() {
+		// The first block of every org: a scoped user's is the first
+		// logged one read below.
+		firsts, err := s.decisions.FirstBlocks(ctx, []string{o.ID})
+		if err != nil {
+			return nil, err
+		}
+		if at, ok := firsts[o.ID]; ok {
+			d.First = at
+		}
 	}
 	// The log lists oldest first; the newest are the last ones read.
 	var recent []objections.DecisionRecord
-	f := objections.DecisionFilter{ObjectionID: o.ID, Limit: stopsPage}
+	f := objections.DecisionFilter{ObjectionID: o.ID, Scope: scope, Limit: stopsPage}
 	for {
 		list, err := s.decisions.ListDecisions(ctx, f)
 		if err != nil {

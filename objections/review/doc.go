@@ -16,6 +16,16 @@
 // read the audit log, which records every sign-in, detail view, export and
 // void with actor and time.
 //
+// A user scoped to some orgs (access.User.Orgs) sees on every page and in
+// the export only the records of those orgs and, for an agency, the
+// objections of its own calls, by the rules of the API's tokens (see
+// scope.go): another org's objection is not found, an org filter outside
+// the scope selects nothing, the org selectors list only the orgs the user
+// sees, an org's dial-time checks and voids are for its own users, and the
+// audit log shows the entries about the user's orgs. The agency that made
+// a call shows with its objection, flagged when the advertiser did not
+// list it.
+//
 // Sessions are server-side: the cookie holds a 256-bit secret, the store
 // only its hash. The cookie is HttpOnly, SameSite=Lax and Secure when the
 // request came over TLS. Every form carries a token derived from the

@@ -47,12 +47,13 @@ func (f filterForm) values() url.Values {
 // Active reports whether any filter is set.
 func (f filterForm) Active() bool { return len(f.values()) > 0 }
 
-// filter turns the form into a store filter. The number is normalised
-// with the register's Numbers, so that `06 1234 5678`, `+31 6 12345678`
-// and `0031612345678` find the same objections. The returned message key
-// and argument say what could not be read.
-func (s *Server) filter(f filterForm) (objections.ObjectionFilter, string, string) {
-	out := objections.ObjectionFilter{Org: f.Org, Campaign: f.Campaign}
+// filter turns the form into a store filter for a user of scope: an org
+// the scope does not reach selects nothing, never more. The number is
+// normalised with the register's Numbers, so that `06 1234 5678`,
+// `+31 6 12345678` and `0031612345678` find the same objections. The
+// returned message key and argument say what could not be read.
+func (s *Server) filter(f filterForm, scope access.Scope) (objections.ObjectionFilter, string, string) {
+	out := objections.ObjectionFilter{Org: f.Org, Scope: scope, Campaign: f.Campaign}
 	if f.Q != "" {
 		n, err := s.reg.Numbers().Normalize(f.Q)
 		if err != nil {
@@ -129,6 +130,7 @@ var allStatuses = []objections.Status{objections.StatusActive, objections.Status
 
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	scope := viewerFrom(ctx).User.Orgs
 	form := readFilterForm(r.URL.Query())
 	d := listData{Form: form, Sources: allSources, Statuses: allStatuses}
 	orgs, err := s.reg.Store().Orgs(ctx)
@@ -136,8 +138,11 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "list orgs", err)
 		return
 	}
-	d.Orgs, d.OrgNames = orgs, orgNames(orgs)
-	f, key, arg := s.filter(form)
+	// The names cover every org: a row's agency may be one the user does
+	// not see in the selector (an advertiser's user sees its agencies'
+	// ids on its objections all the same).
+	d.Orgs, d.OrgNames = seenOrgs(scope, orgs), orgNames(orgs)
+	f, key, arg := s.filter(form, scope)
 	if key != "" {
 		d.Error = s.lexicon(r).T(key, arg)
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
@@ -197,36 +202,43 @@ type timelineItem struct {
 }
 
 type detailData struct {
-	O        objections.Objection
-	OrgName  string
-	Offer    *objections.Offer
-	Timeline []timelineItem
-	Events   []objections.Event
-	Voided   bool // just voided: show a notice
-	CanVoid  bool
-	// Stops are the dial attempts the objection stopped; nil when the
-	// store keeps no decision log.
+	O          objections.Objection
+	OrgName    string
+	AgencyName string // of O.Agency; empty when there is none
+	Offer      *objections.Offer
+	Timeline   []timelineItem
+	Events     []objections.Event
+	Voided     bool // just voided: show a notice
+	CanVoid    bool
+	// Stops are the dial attempts the objection stopped that the user
+	// sees; nil when the store keeps no decision log.
 	Stops *stoppedDials
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
-	id := r.PathValue("id")
-	o, err := s.reg.Store().Objection(ctx, id)
+	scope := v.User.Orgs
+	o, err := s.visibleObjection(ctx, scope, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
 		return
 	}
 	// Looking at the evidence about a person is itself recorded; if it
 	// cannot be, the page is not shown.
-	if err := s.audit(r, v.User.Name, access.AuditView, o.ID, ""); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditView, o.ID, "", access.Scope{o.Org}); err != nil {
 		s.fail(w, r, "audit view", err)
 		return
 	}
 	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
-		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage)}
+		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage) && scope.Has(o.Org)}
+	if o.Agency != "" {
+		d.AgencyName = s.orgName(r, o.Agency)
+	}
 	offer, err := s.offerOf(r, o)
+	if offer != nil && !visible(scope, offer.Org, offer.Agency) {
+		offer = nil // another org's offer on the same call reference
+	}
 	if err != nil {
 		s.fail(w, r, "read offer", err)
 		return
@@ -246,7 +258,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		sort.Slice(d.Events, func(i, j int) bool { return d.Events[i].Seq < d.Events[j].Seq })
 	}
 	d.Timeline = s.timeline(r, o, offer, d.Events)
-	if d.Stops, err = s.stoppedDialsOf(ctx, o); err != nil {
+	if d.Stops, err = s.stoppedDialsOf(ctx, scope, o); err != nil {
 		s.fail(w, r, "read blocked checks", err)
 		return
 	}
@@ -367,10 +379,27 @@ type voidData struct {
 	Error   string
 }
 
-func (s *Server) voidPage(w http.ResponseWriter, r *http.Request) {
-	o, err := s.reg.Store().Objection(r.Context(), r.PathValue("id"))
+// voidTarget reads the objection a void page or post names. ok is false
+// when it answered instead: not found, also for an objection the user may
+// not read, or forbidden for one the user reads only as the agency of the
+// call: the org it was recorded for voids it.
+func (s *Server) voidTarget(w http.ResponseWriter, r *http.Request) (o objections.Objection, ok bool) {
+	scope := viewerFrom(r.Context()).User.Orgs
+	o, err := s.visibleObjection(r.Context(), scope, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, "read objection", err)
+		return o, false
+	}
+	if !scope.Has(o.Org) {
+		s.errorPage(w, r, http.StatusForbidden, "error.agencyVoid")
+		return o, false
+	}
+	return o, true
+}
+
+func (s *Server) voidPage(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.voidTarget(w, r)
+	if !ok {
 		return
 	}
 	if o.Void != nil {
@@ -384,9 +413,8 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	l := s.lexicon(r)
-	o, err := s.reg.Store().Objection(ctx, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, "read objection", err)
+	o, ok := s.voidTarget(w, r)
+	if !ok {
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
@@ -411,27 +439,28 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "void objection", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditVoid, o.ID, reason); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditVoid, o.ID, reason, access.Scope{o.Org}); err != nil {
 		// The void itself is in the chained event log with its actor.
 		s.log.Error("audit void", zap.String("objection_id", o.ID), zap.Error(err))
 	}
 	http.Redirect(w, r, "/ui/objections/"+url.PathEscape(o.ID)+"?voided=1", http.StatusSeeOther)
 }
 
-// export streams the objections of the current filter as CSV, oldest
-// first, in pages, so that a large export does not sit in memory. The
-// export is audited (with its filter) before the first byte is sent.
+// export streams the objections of the current filter that the user sees
+// as CSV, oldest first, in pages, so that a large export does not sit in
+// memory. The export is audited (with its filter) before the first byte
+// is sent.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	form := readFilterForm(r.URL.Query())
-	f, key, arg := s.filter(form)
+	f, key, arg := s.filter(form, v.User.Orgs)
 	if key != "" {
 		d := listData{Form: form, Sources: allSources, Statuses: allStatuses, Error: s.lexicon(r).T(key, arg)}
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f)); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f), auditOrgs(v.User.Orgs, f.Org)); err != nil {
 		s.fail(w, r, "audit export", err)
 		return
 	}

@@ -362,13 +362,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, doing string, err 
 	}
 }
 
-// audit appends an entry for the request's user. The UI fails closed:
-// when the entry cannot be written, the action is not done.
-func (s *Server) audit(r *http.Request, actor string, action access.AuditAction, subject, detail string) error {
+// audit appends an entry for the request's user; orgs are the orgs whose
+// data it concerns (see access.AuditEntry), which decide which scoped
+// admins see it. The UI fails closed: when the entry cannot be written,
+// the action is not done.
+func (s *Server) audit(r *http.Request, actor string, action access.AuditAction, subject, detail string, orgs access.Scope) error {
 	e, err := access.NewAuditEntry(s.cfg.Now(), actor, action, subject, detail, remoteAddr(r))
 	if err != nil {
 		return err
 	}
+	e.Orgs = orgs
 	return s.access.AppendAudit(r.Context(), e)
 }
 
