@@ -20,8 +20,8 @@ import (
 )
 
 // apiFeature serves the /v1 API for dialers and integrators
-// (objections/httpapi), Prometheus metrics at /metrics, and relays the
-// webhooks.
+// (objections/httpapi), Prometheus metrics at /metrics (on the metrics
+// listener when there is one), and relays the webhooks.
 func apiFeature() feature {
 	return feature{
 		name: "api",
@@ -36,10 +36,8 @@ func apiFeature() feature {
 			}
 			api := httpapi.New(cfg, srv.Register, srv.Stores.api(), srv.Log.Named("api"), opts...)
 			h := api.Handler()
-			srv.Mount(func(mux *http.ServeMux) {
-				mux.Handle("/v1/", h)
-				mux.Handle("GET /metrics", h)
-			})
+			srv.Mount(func(mux *http.ServeMux) { mux.Handle("/v1/", h) })
+			srv.MountMetrics(func(mux *http.ServeMux) { mux.Handle("GET /metrics", h) })
 			srv.Go(api.Run)
 			return nil
 		},

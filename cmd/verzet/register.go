@@ -78,18 +78,28 @@ func (a *App) migrateCmd() *cobra.Command {
 	var cfg Config
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply the schema migrations to the store and exit",
+		Short: "Apply the schema migrations to the store and exit (--status: only show them)",
 		Long: `Brings the store's schema up to date with this binary (PostgreSQL: under an advisory lock,
 so that instances starting at once apply each migration once), creating the store when it
-does not exist. serve does the same at start-up unless --no-migrate is given.`,
+does not exist. serve does the same at start-up unless --no-migrate is given. Migrations
+only go forward: there is no migrating down.
+
+With --status it changes and creates nothing: it lists the migrations the store has applied
+(with when) and those pending, and exits 0 when none is pending, 1 when some are (or there
+is no store yet), 2 on an error.`,
 		Example: `  VERZET_DATABASE_URL=postgres://verzet:…@db:5432/verzet verzet migrate
-  verzet migrate --data-dir /srv/verzet`,
+  verzet migrate --data-dir /srv/verzet
+  verzet migrate --status || verzet migrate   # before a rolling update`,
 		GroupID: groupServer,
 	}
 	b := newBinding(a.env, cmd.Flags()).flags(&cfg.Store)
+	status := cmd.Flags().Bool("status", false, "list applied and pending migrations, change nothing; exit 0 up to date, 1 pending, 2 error")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) > 0 {
 			return exitFailure, objections.Invalid("argument", args[0], "migrate takes no arguments")
+		}
+		if *status {
+			return a.migrateStatus(ctx, cfg.Store)
 		}
 		s, err := openStore(ctx, cfg.Store, createStore)
 		if err != nil {

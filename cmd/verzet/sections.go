@@ -182,9 +182,13 @@ func (c *LogConfig) settings() []setting {
 
 func (*LogConfig) check() error { return nil }
 
-// HTTPConfig is where serve listens.
+// HTTPConfig is where and how serve listens (listen.go, proxy.go).
 type HTTPConfig struct {
-	Addr string
+	Addr           string
+	TLSCert        string // PEM files; both or neither
+	TLSKey         string
+	TrustedProxies trustedProxies
+	MetricsAddr    string // empty: /metrics on Addr, no pprof
 }
 
 func (*HTTPConfig) about() (string, string) { return "HTTP", "serve" }
@@ -194,10 +198,36 @@ func (c *HTTPConfig) settings() []setting {
 		{env: "VERZET_HTTP_ADDR", flag: "http-addr", def: ":8080",
 			help:  "address the HTTP server listens on (API at /v1/, web UI at /ui/, Twilio webhooks at /twilio/)",
 			parse: func(v string) error { c.Addr = v; return nil }},
+		{env: "VERZET_TLS_CERT", flag: "tls-cert",
+			help:  "PEM certificate file (the chain, leaf first): with VERZET_TLS_KEY the HTTP address serves HTTPS only (TLS 1.2 or newer). Both files are read again within seconds of a change",
+			parse: func(v string) error { c.TLSCert = strings.TrimSpace(v); return nil }},
+		{env: "VERZET_TLS_KEY", flag: "tls-key",
+			help:  "PEM private key file of VERZET_TLS_CERT",
+			parse: func(v string) error { c.TLSKey = strings.TrimSpace(v); return nil }},
+		{env: "VERZET_TRUSTED_PROXIES", flag: "trusted-proxies",
+			help: "comma-separated IPs or CIDR ranges (10.0.0.0/8,::1) of the reverse proxies in front of verzet: only from these are X-Forwarded-For, -Proto and -Host believed; from any other peer they are removed",
+			parse: func(v string) (err error) {
+				c.TrustedProxies, err = parseTrustedProxies(v)
+				return err
+			}},
+		{env: "VERZET_METRICS_ADDR", flag: "metrics-addr",
+			help:  "serve /metrics and /debug/pprof/ on this address only (127.0.0.1:9090), plain HTTP; empty: /metrics on the HTTP address and no pprof",
+			parse: func(v string) error { c.MetricsAddr = strings.TrimSpace(v); return nil }},
 	}
 }
 
-func (*HTTPConfig) check() error { return nil }
+func (c *HTTPConfig) check() error {
+	switch {
+	case c.TLSCert != "" && c.TLSKey == "":
+		return objections.Invalid("VERZET_TLS_KEY", "", "is required with VERZET_TLS_CERT: the PEM file of the certificate's private key")
+	case c.TLSKey != "" && c.TLSCert == "":
+		return objections.Invalid("VERZET_TLS_CERT", "", "is required with VERZET_TLS_KEY: the PEM file of the certificate (chain)")
+	}
+	return nil
+}
+
+// TLS reports whether the HTTP address serves HTTPS.
+func (c HTTPConfig) TLS() bool { return c.TLSCert != "" }
 
 // APIConfig tunes the /v1 API.
 type APIConfig struct {

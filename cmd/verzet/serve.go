@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,7 +105,10 @@ type Server struct {
 	// UI is set by the ui feature: GET / then leads to the web UI.
 	UI bool
 
-	mounts []func(mux *http.ServeMux)
+	mounts        []func(mux *http.ServeMux)
+	metricsMounts []func(mux *http.ServeMux) // listen.go
+	// now is the clock of the TLS certificate reload; nil: time.Now.
+	now func() time.Time
 	// background are the goroutines features started; Run waits for them
 	// after the HTTP server stopped.
 	background []func(ctx context.Context)
@@ -121,7 +121,8 @@ func (s *Server) Mount(f func(mux *http.ServeMux)) { s.mounts = append(s.mounts,
 // cancelled at shutdown after the HTTP server drained, and Run waits for it.
 func (s *Server) Go(f func(ctx context.Context)) { s.background = append(s.background, f) }
 
-// Handler returns the server's routes.
+// Handler returns the public listener's routes, behind the forwarding
+// headers' check (proxy.go).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -148,53 +149,12 @@ func (s *Server) Handler() http.Handler {
 	for _, m := range s.mounts {
 		m(mux)
 	}
-	return mux
-}
-
-// Run listens until ctx is cancelled, then shuts down gracefully: it stops
-// accepting connections and lets requests in flight finish (up to 20 s).
-func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.Config.HTTP.Addr)
-	if err != nil {
-		return objections.Invalid("VERZET_HTTP_ADDR", s.Config.HTTP.Addr, "cannot listen: %v", err)
+	if s.Config.HTTP.MetricsAddr == "" {
+		for _, m := range s.metricsMounts {
+			m(mux)
+		}
 	}
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          zap.NewStdLog(s.Log.Named("http")),
-	}
-	s.Log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("store", s.Config.Store.Kind()))
-	if s.Ready != nil {
-		s.Ready(ln.Addr().String())
-	}
-	bctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	for _, f := range s.background {
-		wg.Add(1)
-		go func() { defer wg.Done(); f(bctx) }()
-	}
-	defer func() { stopBackground(); wg.Wait() }()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	s.Log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("http shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
-	}
-	s.Log.Info("stopped")
-	return nil
+	return s.Config.HTTP.TrustedProxies.front(mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

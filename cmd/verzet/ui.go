@@ -50,7 +50,10 @@ func uiFeature() feature {
 			}
 			// In the background, so that hashing the password does not
 			// hold up the listener; the sign-in is printed a moment after.
-			addr := srv.Config.HTTP.Addr
+			addr, scheme := srv.Config.HTTP.Addr, "http"
+			if srv.Config.HTTP.TLS() {
+				scheme = "https"
+			}
 			srv.Go(func(ctx context.Context) {
 				name, password, err := review.Bootstrap(ctx, st.Access, cost, time.Now())
 				switch {
@@ -59,7 +62,7 @@ func uiFeature() feature {
 					log.Error("make the first admin of the web UI", zap.Error(err))
 				case password != "":
 					log.Info("first admin made; its one-time sign-in is printed on the console", zap.String("user", name))
-					printBootstrap(os.Stderr, addr, name, password)
+					printBootstrap(os.Stderr, scheme, addr, name, password)
 				}
 			})
 			srv.UI = true
@@ -89,7 +92,7 @@ func uiFeature() feature {
 // printBootstrap writes the first admin's sign-in where the operator who
 // started serve sees it. The password is only ever printed, never logged
 // or stored in clear, and must be changed at the first sign-in.
-func printBootstrap(w io.Writer, addr, name, password string) {
+func printBootstrap(w io.Writer, scheme, addr, name, password string) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		host, port = "localhost", "8080"
@@ -99,14 +102,14 @@ func printBootstrap(w io.Writer, addr, name, password string) {
 	}
 	fmt.Fprintf(w, `
   ┌─ verzet: first sign-in ─────────────────────────────────────
-  │  Open      http://%s/ui/
+  │  Open      %s://%s/ui/
   │  User      %s
   │  Password  %s
   │  This password works until you choose your own at the first
   │  sign-in. It is printed once and never stored in clear.
   └─────────────────────────────────────────────────────────────
 
-`, net.JoinHostPort(host, port), name, password)
+`, scheme, net.JoinHostPort(host, port), name, password)
 }
 
 // promptTexter returns the words of the offer prompt a call played: the

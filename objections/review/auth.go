@@ -162,8 +162,10 @@ func validToken(got, want string) bool {
 }
 
 // secure reports whether the cookie should be Secure: the request came
-// over TLS, directly or through a proxy that says so. (Believing a forged
-// header only makes the forger's own cookie Secure.)
+// over TLS, directly or through a proxy that says so. The server in front
+// (cmd/verzet) keeps X-Forwarded-Proto only on requests from a trusted
+// proxy; besides, believing a forged header only makes the forger's own
+// cookie Secure.
 func secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

@@ -375,7 +375,9 @@ func (s *Server) audit(r *http.Request, actor string, action access.AuditAction,
 	return s.access.AppendAudit(r.Context(), e)
 }
 
-// remoteAddr is the client's address without the port.
+// remoteAddr is the client's address without the port. Behind a trusted
+// proxy, the server in front (cmd/verzet) has put the address the proxy
+// named in RemoteAddr.
 func remoteAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

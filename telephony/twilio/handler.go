@@ -293,14 +293,16 @@ func (h *Handler) valid(signed string, body []byte, sig string) bool {
 }
 
 // baseURL is the public base URL of r: PublicURL, or (without one) the
-// scheme and Host r arrived with. X-Forwarded-* headers are not trusted:
-// behind a proxy, set PublicURL.
+// scheme and Host r arrived with: https over TLS or with X-Forwarded-Proto
+// https. The server in front of the handler (cmd/verzet) keeps that header,
+// and sets Host from X-Forwarded-Host, only for a request from a trusted
+// proxy. Behind a proxy, set PublicURL all the same.
 func (h *Handler) baseURL(r *http.Request) string {
 	if h.cfg.PublicURL != "" {
 		return h.cfg.PublicURL
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
