@@ -201,8 +201,13 @@ func TestCallContext(t *testing.T) {
 		{name: "arguments and variables, read with GET",
 			call: aritest.Call{Args: []string{"acme", "campaign=summer", "VERZET_LEAD=L-1"},
 				Vars: map[string]string{"VERZET_AGENT": "ag7", "VERZET_DIALER_CALL": "dc-9", "VERZET_ANNOUNCED": "ja", "VERZET_NUMBER": "+31 6 1234 5678", "VERZET_CAMPAIGN": "ignored"}},
-			wantGets: 6, announced: true,
+			wantGets: 7, announced: true,
 			want: objections.Objection{Org: "acme", Number: "+31612345678", CampaignRef: "summer", LeadRef: "L-1", AgentRef: "ag7", DialerCallRef: "dc-9"}},
+		{name: "an agency's call for an advertiser",
+			channelVars: channelVars,
+			call:        aritest.Call{Vars: map[string]string{"VERZET_ORG": "acme", "VERZET_AGENCY": "CallCenter1", "VERZET_NUMBER": "0612345678"}},
+			wantGets:    0,
+			want:        objections.Objection{Org: "acme", Agency: "callcenter1", Number: "+31612345678"}},
 		{name: "channelvars in the snapshot: no GET",
 			channelVars: channelVars,
 			call:        aritest.Call{Vars: map[string]string{"VERZET_ORG": "Acme", "VERZET_NUMBER": "0612345678", "VERZET_LEAD": "L-2"}},
@@ -210,15 +215,15 @@ func TestCallContext(t *testing.T) {
 			want:        objections.Objection{Org: "acme", Number: "+31612345678", LeadRef: "L-2"}},
 		{name: "inbound: the caller id",
 			call:     aritest.Call{Caller: "0201234567", Connected: "100", Vars: map[string]string{"VERZET_ORG": "acme", "VERZET_DIRECTION": "inbound"}},
-			wantGets: 9,
+			wantGets: 10,
 			want:     objections.Objection{Org: "acme", Number: "+31201234567"}},
 		{name: "outbound by Dial(): the caller id is the dialled number",
 			call:     aritest.Call{Caller: "0612345678", Connected: "0201234567", Vars: map[string]string{"VERZET_ORG": "acme"}},
-			wantGets: 9,
+			wantGets: 10,
 			want:     objections.Objection{Org: "acme", Number: "+31612345678"}},
 		{name: "outbound Originate: caller id is ours, number unknown",
 			call:     aritest.Call{Caller: "0201234567", Connected: "0201234567", Vars: map[string]string{"VERZET_ORG": "acme", "VERZET_DIALER_CALL": "dc-1"}},
-			wantGets: 9,
+			wantGets: 10,
 			want:     objections.Objection{Org: "acme", Number: "", DialerCallRef: "dc-1"}},
 	}
 	for _, tc := range cases {
@@ -245,7 +250,8 @@ func TestCallContext(t *testing.T) {
 			got := objs[0]
 			w := tc.want
 			if got.Org != w.Org || got.Number != w.Number || got.CampaignRef != w.CampaignRef || got.LeadRef != w.LeadRef ||
-				got.AgentRef != w.AgentRef || got.DialerCallRef != w.DialerCallRef || o.Announced != tc.announced {
+				got.AgentRef != w.AgentRef || got.DialerCallRef != w.DialerCallRef || o.Announced != tc.announced ||
+				got.Agency != w.Agency || o.Agency != w.Agency {
 				t.Fatalf("objection = %+v\noffer announced = %v", got, o.Announced)
 			}
 			if w.Number == "" && got.Status != objections.StatusPendingNumber {

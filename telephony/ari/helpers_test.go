@@ -156,7 +156,7 @@ func testFlow() ivr.Flow {
 
 // channelVars are the variables deploy/asterisk/ari.conf has Asterisk
 // send with StasisStart.
-var channelVars = []string{"VERZET_ORG", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
+var channelVars = []string{"VERZET_ORG", "VERZET_AGENCY", "VERZET_CAMPAIGN", "VERZET_LEAD", "VERZET_AGENT", "VERZET_DIALER_CALL",
 	"VERZET_ANNOUNCED", "VERZET_NUMBER", "VERZET_LANG", "VERZET_DIRECTION"}
 
 // offerUntilKey makes the fake play the offer's sounds for an hour: a key
