@@ -77,3 +77,35 @@ func (t Scope) Within(s Scope) bool {
 	}
 	return true
 }
+
+// Reads reports whether s may read a record of org made on a call by
+// agency ("" when none): its own orgs' records, and those of its agencies'
+// own calls.
+func (s Scope) Reads(org, agency string) bool {
+	return s.Has(org) || agency != "" && s.Has(agency)
+}
+
+// AgencyFor returns the org of s through which s acts for o as its agency
+// ("" when none): o lists it among its agencies. An unscoped s needs none.
+func (s Scope) AgencyFor(o objections.Org) string {
+	for _, a := range s {
+		if o.Allows(a) {
+			return a
+		}
+	}
+	return ""
+}
+
+// Sees reports whether s may see org o (in lists of orgs, selectors and
+// unknown-org hints): its own orgs, and the advertisers that list one of
+// them among their agencies.
+func (s Scope) Sees(o objections.Org) bool { return s.Has(o.ID) || s.AgencyFor(o) != "" }
+
+// AuditOrgs are the orgs an audited read by a principal of s concerns: the
+// org it named, else s (empty: every org).
+func (s Scope) AuditOrgs(org string) Scope {
+	if org != "" {
+		return Scope{org}
+	}
+	return s
+}

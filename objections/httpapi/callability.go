@@ -38,7 +38,7 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.
 		s.writeError(w, r, err)
 		return
 	}
-	if !tok.Orgs.Has(org) && agencyFor(tok, f.Org) == "" {
+	if !tok.Orgs.Has(org) && tok.Orgs.AgencyFor(f.Org) == "" {
 		// Outside the token's scope, and not an advertiser it calls for
 		// (the facts carry the org's agencies: no extra read).
 		s.writeError(w, r, errOrgForbidden(tok, org))

@@ -32,7 +32,7 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request, tok acces
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "decisions", "org", f.Org, "number", f.Number, "objection", f.ObjectionID,
+	if err := s.auditList(r, tok, tok.Orgs.AuditOrgs(f.Org), "decisions", "org", f.Org, "number", f.Number, "objection", f.ObjectionID,
 		"since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -97,7 +97,7 @@ func (s *Server) exportDecisions(w http.ResponseWriter, r *http.Request, tok acc
 	}
 	if err := s.audit(r, tok, access.AuditExport, "decisions", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "objection", f.ObjectionID,
-		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), tok.Orgs.AuditOrgs(f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -27,7 +27,7 @@ func (s *Server) exportObjections(w http.ResponseWriter, r *http.Request, tok ac
 	}
 	if err := s.audit(r, tok, access.AuditExport, "objections", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "source", string(f.Source), "status", string(f.Status),
-		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), tok.Orgs.AuditOrgs(f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -57,7 +57,7 @@ func (s *Server) exportOffers(w http.ResponseWriter, r *http.Request, tok access
 	}
 	if err := s.audit(r, tok, access.AuditExport, "offers", auditDetail("format", exportFormat(r),
 		"org", f.Org, "number", f.Number, "campaign", f.Campaign, "outcome", string(f.Outcome),
-		"since", auditTime(f.Since), "until", auditTime(f.Until)), auditOrgs(tok, f.Org)); err != nil {
+		"since", auditTime(f.Since), "until", auditTime(f.Until)), tok.Orgs.AuditOrgs(f.Org)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -82,7 +82,7 @@ func (s *Server) recordObjection(w http.ResponseWriter, r *http.Request, tok acc
 		s.writeError(w, r, err)
 		return
 	}
-	if !created && !visible(tok, rec.Org, rec.Agency) {
+	if !created && !tok.Orgs.Reads(rec.Org, rec.Agency) {
 		// The call reference repeats an objection of an org this token
 		// does not see: say no more than that.
 		s.writeError(w, r, &objections.Error{Code: objections.ECONFLICT, Field: "call_ref", Value: in.CallRef,
@@ -114,7 +114,7 @@ func (s *Server) listObjections(w http.ResponseWriter, r *http.Request, tok acce
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "objections", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+	if err := s.auditList(r, tok, tok.Orgs.AuditOrgs(f.Org), "objections", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
 		"source", string(f.Source), "status", string(f.Status), "since", auditTime(f.Since), "until", auditTime(f.Until),
 		"after", f.After); err != nil {
 		s.writeError(w, r, err)
@@ -231,7 +231,7 @@ type promptView struct {
 // objection is not shown.
 func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	o, err := s.store.Objection(r.Context(), r.PathValue("id"))
-	if err == nil && !visible(tok, o.Org, o.Agency) {
+	if err == nil && !tok.Orgs.Reads(o.Org, o.Agency) {
 		err = objections.NotFound("id", o.ID)
 	}
 	if err != nil {
@@ -286,7 +286,7 @@ func (s *Server) voidObjection(w http.ResponseWriter, r *http.Request, tok acces
 	id := r.PathValue("id")
 	if !tok.Orgs.All() {
 		o, err := s.store.Objection(r.Context(), id)
-		if err == nil && !visible(tok, o.Org, o.Agency) {
+		if err == nil && !tok.Orgs.Reads(o.Org, o.Agency) {
 			err = objections.NotFound("id", id)
 		}
 		if err == nil {

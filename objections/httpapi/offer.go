@@ -16,7 +16,7 @@ func (s *Server) listOffers(w http.ResponseWriter, r *http.Request, tok access.T
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.auditList(r, tok, auditOrgs(tok, f.Org), "offers", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
+	if err := s.auditList(r, tok, tok.Orgs.AuditOrgs(f.Org), "offers", "org", f.Org, "number", f.Number, "campaign", f.Campaign,
 		"outcome", string(f.Outcome), "since", auditTime(f.Since), "until", auditTime(f.Until), "after", f.After); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -76,7 +76,7 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request, tok access.Token
 
 func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, tok access.Token) {
 	o, err := s.store.Org(r.Context(), r.PathValue("id"))
-	if err == nil && !sees(tok, o) {
+	if err == nil && !tok.Orgs.Sees(o) {
 		err = objections.NotFound("org", o.ID)
 	}
 	if err != nil {
@@ -94,7 +94,7 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, tok access.Tok
 	}
 	out := page[orgView]{Items: make([]orgView, 0, len(list))}
 	for _, o := range list {
-		if sees(tok, o) {
+		if tok.Orgs.Sees(o) {
 			out.Items = append(out.Items, viewOrg(o))
 		}
 	}

@@ -26,23 +26,6 @@ func errOrgForbidden(tok access.Token, org string) error {
 		detail: "this token may not act for org " + org + ": it is scoped to " + tok.Orgs.String()}
 }
 
-// agencyFor returns the org of tok's scope through which tok may act for
-// o as its agency ("" when none): o lists it among its agencies.
-func agencyFor(tok access.Token, o objections.Org) string {
-	for _, a := range tok.Orgs {
-		if o.Allows(a) {
-			return a
-		}
-	}
-	return ""
-}
-
-// sees reports whether tok may see org o in lists and in unknown-org
-// hints: its own orgs, and the advertisers it is an agency of.
-func sees(tok access.Token, o objections.Org) bool {
-	return tok.Orgs.Has(o.ID) || agencyFor(tok, o) != ""
-}
-
 // requestOrg returns the org a check or write of r is for: ?org=, else for
 // a token scoped to one org that org, else the configured default. A
 // scoped token reaching several orgs must name one.
@@ -76,7 +59,7 @@ func (s *Server) knownOrg(ctx context.Context, tok access.Token, org string) (ob
 	if tok.Orgs.All() {
 		return s.reg.KnownOrg(ctx, "org", org)
 	}
-	return s.reg.KnownOrgAmong(ctx, "org", org, func(o objections.Org) bool { return sees(tok, o) })
+	return s.reg.KnownOrgAmong(ctx, "org", org, tok.Orgs.Sees)
 }
 
 // checkAccess is the access of a check (callability, scrub) or of an
@@ -95,7 +78,7 @@ func (s *Server) checkAccess(ctx context.Context, tok access.Token, org string) 
 	if err != nil {
 		return "", err
 	}
-	if a := agencyFor(tok, o); a != "" {
+	if a := tok.Orgs.AgencyFor(o); a != "" {
 		return a, nil
 	}
 	return "", errOrgForbidden(tok, org)
@@ -123,19 +106,4 @@ func (s *Server) readOrg(ctx context.Context, tok access.Token, org string) erro
 		return err
 	}
 	return objections.UnknownOrg("org", org, slices.DeleteFunc(orgs, func(o objections.Org) bool { return !tok.Orgs.Has(o.ID) }))
-}
-
-// visible reports whether tok may read a record of org made on a call by
-// agency ("" when none).
-func visible(tok access.Token, org, agency string) bool {
-	return tok.Orgs.Has(org) || agency != "" && tok.Orgs.Has(agency)
-}
-
-// auditOrgs are the orgs an audited read of tok concerns: the org it
-// named, else the token's scope ("" for every org).
-func auditOrgs(tok access.Token, org string) access.Scope {
-	if org != "" {
-		return access.Scope{org}
-	}
-	return tok.Orgs
 }

@@ -236,7 +236,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		d.AgencyName = s.orgName(r, o.Agency)
 	}
 	offer, err := s.offerOf(r, o)
-	if offer != nil && !visible(scope, offer.Org, offer.Agency) {
+	if offer != nil && !scope.Reads(offer.Org, offer.Agency) {
 		offer = nil // another org's offer on the same call reference
 	}
 	if err != nil {
@@ -460,7 +460,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f), auditOrgs(v.User.Orgs, f.Org)); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditExport, "", describeFilter(f), v.User.Orgs.AuditOrgs(f.Org)); err != nil {
 		s.fail(w, r, "audit export", err)
 		return
 	}

@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"slices"
 
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
@@ -20,43 +19,22 @@ import (
 // scope: the agency of a call neither voids an advertiser's objection nor
 // reads its decision log.
 
-// visible reports whether scope may read a record of org made on a call by
-// agency ("" when none).
-func visible(scope access.Scope, org, agency string) bool {
-	return scope.Has(org) || agency != "" && scope.Has(agency)
-}
-
-// sees reports whether scope may see org o in a selector: its own orgs,
-// and the advertisers that list one of them among their agencies.
-func sees(scope access.Scope, o objections.Org) bool {
-	return scope.Has(o.ID) || slices.ContainsFunc(scope, o.Allows)
-}
-
 // seenOrgs returns the orgs of orgs that scope sees, in a new slice.
 func seenOrgs(scope access.Scope, orgs []objections.Org) []objections.Org {
 	out := make([]objections.Org, 0, len(orgs))
 	for _, o := range orgs {
-		if sees(scope, o) {
+		if scope.Sees(o) {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// auditOrgs are the orgs a read by a user of scope concerns, for the audit
-// log: the org it named, else the user's scope (empty: every org).
-func auditOrgs(scope access.Scope, org string) access.Scope {
-	if org != "" {
-		return access.Scope{org}
-	}
-	return scope
-}
-
 // visibleObjection reads the objection id for scope: ENOTFOUND, as for an
 // id that does not exist, when scope may not read it.
 func (s *Server) visibleObjection(ctx context.Context, scope access.Scope, id string) (objections.Objection, error) {
 	o, err := s.reg.Store().Objection(ctx, id)
-	if err == nil && !visible(scope, o.Org, o.Agency) {
+	if err == nil && !scope.Reads(o.Org, o.Agency) {
 		return objections.Objection{}, objections.NotFound("id", id)
 	}
 	return o, err
