@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,16 +91,14 @@ func (a *App) checkBackup(ctx context.Context, path string) (int, error) {
 		names = append(names, t)
 	}
 	slices.Sort(names)
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\trows\t")
+	fmt.Fprintf(a.stdout, "%-20s %10s\n", "table", "rows")
 	for _, t := range names {
 		n, err := sn.Count(ctx, t)
 		if err != nil {
 			return exitFailure, err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t\n", t, n)
+		fmt.Fprintf(a.stdout, "%-20s %10d\n", t, n)
 	}
-	tw.Flush()
 	n, err := objections.VerifyChain(ctx, bs)
 	var ce *objections.ChainError
 	if asChainError(err, &ce) {

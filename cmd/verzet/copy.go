@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -237,7 +236,7 @@ func copyStore(ctx context.Context, src, dst *stores, out interface{ Write([]byt
 	var total int64
 	for _, t := range order {
 		if _, ok := sourceTables[t]; !ok {
-			fmt.Fprintf(out, "  %-18s not in the source: left empty\n", t)
+			fmt.Fprintf(out, "  %-20s not in the source: left empty\n", t)
 			continue
 		}
 		n, err := sn.Count(ctx, t)
@@ -246,7 +245,7 @@ func copyStore(ctx context.Context, src, dst *stores, out interface{ Write([]byt
 		}
 		if why, skip := skippedTables[t]; skip {
 			counts = append(counts, tableCount{table: t, source: n, skipped: why})
-			fmt.Fprintf(out, "  %-18s %9d rows skipped: %s\n", t, n, why)
+			fmt.Fprintf(out, "  %-20s %10d rows skipped: %s\n", t, n, why)
 			continue
 		}
 		cols, err := copyColumns(ctx, t, sn, ld)
@@ -263,7 +262,7 @@ func copyStore(ctx context.Context, src, dst *stores, out interface{ Write([]byt
 		}
 		counts = append(counts, tableCount{table: t, source: n})
 		total += n
-		fmt.Fprintf(out, "  %-18s %9d rows  %s\n", t, n, time.Since(began).Round(time.Millisecond))
+		fmt.Fprintf(out, "  %-20s %10d rows  %s\n", t, n, time.Since(began).Round(time.Millisecond))
 	}
 	if err := ld.Commit(ctx); err != nil {
 		return nil, err
@@ -340,8 +339,7 @@ func (a *App) verifyCopy(ctx context.Context, dst *stores, counts []tableCount) 
 		return exitFailure, err
 	}
 	defer sn.Close()
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tsource\tcopy\t\t")
+	fmt.Fprintf(a.stdout, "%-20s %10s %10s\n", "table", "source", "copy")
 	ok := true
 	for _, c := range counts {
 		n, err := sn.Count(ctx, c.table)
@@ -351,13 +349,12 @@ func (a *App) verifyCopy(ctx context.Context, dst *stores, counts []tableCount) 
 		mark := ""
 		switch {
 		case c.skipped != "":
-			mark = "skipped"
+			mark = "  skipped"
 		case n != c.source:
-			mark, ok = "MISMATCH", false
+			mark, ok = "  MISMATCH", false
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", c.table, c.source, n, mark)
+		fmt.Fprintf(a.stdout, "%-20s %10d %10d%s\n", c.table, c.source, n, mark)
 	}
-	tw.Flush()
 	n, err := objections.VerifyChain(ctx, dst.Register)
 	var ce *objections.ChainError
 	switch {

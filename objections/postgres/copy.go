@@ -176,12 +176,13 @@ type Loader struct {
 	conn   *pgxpool.Conn
 	tx     pgx.Tx
 	tables []string // whose triggers are disabled
+	head   int64    // the event head's seq when the load began
 	done   bool
 }
 
-// Loader begins the load. EINVALID when the store's event log has begun
-// (it is not empty); disabling triggers needs the tables' owner, the role
-// that migrated them.
+// Loader begins the load; disabling triggers needs the tables' owner, the
+// role that migrated them. Commit refuses a store whose event log had
+// begun (EINVALID).
 func (s *Store) Loader(ctx context.Context) (*Loader, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -202,12 +203,8 @@ func (s *Store) Loader(ctx context.Context) (*Loader, error) {
 
 func (l *Loader) begin(ctx context.Context) error {
 	// The head's lock keeps the store's own writers out until Commit.
-	var seq int64
-	if err := l.tx.QueryRow(ctx, lockHeadSQL).Scan(&seq, new(string)); err != nil {
+	if err := l.tx.QueryRow(ctx, lockHeadSQL).Scan(&l.head, new(string)); err != nil {
 		return translate("begin load: lock event head", err)
-	}
-	if seq != 0 {
-		return objections.Invalid("target", "event_head", "is at event %d: the store is not empty", seq)
 	}
 	tables, err := copyTables(ctx, l.tx)
 	if err != nil {
@@ -353,6 +350,9 @@ func (l *Loader) finish(ctx context.Context) error {
 			quoteIdent(tc[0]), tc[1]); err != nil {
 			return translate("commit load: set sequence of "+tc[0]+"."+tc[1], err)
 		}
+	}
+	if l.head != 0 {
+		return objections.Errorf(objections.EINVALID, "commit load: the target's event log head is at event %d: the store was not empty", l.head)
 	}
 	if _, err := l.tx.Exec(ctx, `UPDATE event_head h SET seq = e.seq, hash = e.hash
 		FROM (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) e WHERE h.id`); err != nil {
