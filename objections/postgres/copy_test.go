@@ -78,7 +78,7 @@ func TestSnapshotLoaderRoundTrip(t *testing.T) {
 }
 
 // Values in the neutral form the embedded store's snapshot gives (times as
-// text, '' for an absent time, booleans as 0/1, JSON and bytea as text) are
+// text, ” for an absent time, booleans as 0/1, JSON and bytea as text) are
 // stored in PostgreSQL's types; the identity sequences continue past the
 // values loaded and the chain's head is the last event loaded.
 func TestLoaderConvertsNeutralValues(t *testing.T) {
