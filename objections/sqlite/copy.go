@@ -239,14 +239,43 @@ func (l *Loader) Load(ctx context.Context, table string, columns []string, rows 
 		}
 		cols[i] = c
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")
-	st, err := l.tx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(table)+` (`+quoteList(columns)+`) VALUES (`+ph+`)`)
-	if err != nil {
-		return 0, translate("load "+table, err)
+	if len(cols) == 0 {
+		return 0, objections.Errorf(objections.EINTERNAL, "load %s: no columns", table)
 	}
-	defer st.Close()
 	var n int64
-	args := make([]any, len(columns))
+	batch := make([]any, 0, loadBatch*len(cols))
+	var full *sql.Stmt // the statement of a whole batch, prepared once
+	defer func() {
+		if full != nil {
+			_ = full.Close()
+		}
+	}()
+	flush := func() error {
+		rows := len(batch) / len(cols)
+		if rows == 0 {
+			return nil
+		}
+		var err error
+		if rows == loadBatch && full != nil {
+			_, err = full.ExecContext(ctx, batch...)
+		} else {
+			var st *sql.Stmt
+			if st, err = l.tx.PrepareContext(ctx, insertSQL(table, columns, rows)); err == nil {
+				_, err = st.ExecContext(ctx, batch...)
+				if rows == loadBatch {
+					full = st
+				} else {
+					_ = st.Close()
+				}
+			}
+		}
+		if err != nil {
+			return translate("load "+table, err)
+		}
+		n += int64(rows)
+		batch = batch[:0]
+		return nil
+	}
 	for row, err := range rows {
 		if err != nil {
 			return n, err
@@ -255,16 +284,31 @@ func (l *Loader) Load(ctx context.Context, table string, columns []string, rows 
 			return n, objections.Errorf(objections.EINTERNAL, "load %s: a row of %d values for %d columns", table, len(row), len(cols))
 		}
 		for i, v := range row {
-			if args[i], err = cols[i].store(v); err != nil {
+			sv, err := cols[i].store(v)
+			if err != nil {
 				return n, objections.Invalid("column", table+"."+cols[i].name, "%v", err)
 			}
+			batch = append(batch, sv)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return n, translate("load "+table, err)
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return n, err
+			}
 		}
-		n++
 	}
-	return n, nil
+	return n, flush()
+}
+
+// loadBatch is how many rows one INSERT of Load carries: fewer statements
+// to run, and far below SQLite's limit of 32766 parameters for any of the
+// schema's tables.
+const loadBatch = 64
+
+// insertSQL is the INSERT of rows rows into table's columns.
+func insertSQL(table string, columns []string, rows int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	return `INSERT INTO ` + quoteIdent(table) + ` (` + quoteList(columns) + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
 // Commit creates the triggers again and commits the load; the deferred
