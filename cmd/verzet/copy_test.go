@@ -249,3 +249,24 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatalf("backup of PostgreSQL: %d %q", code, errOut)
 	}
 }
+
+// Run where there is no store, backup and copy refuse as every command
+// does, and create nothing: not the source, not the copy's target.
+func TestBackupAndCopyNeedAStore(t *testing.T) {
+	dir := emptyFolder(t)
+	for _, args := range [][]string{{"backup", "b.db"}, {"copy", "--to", "elsewhere"}} {
+		t.Run(args[0], func(t *testing.T) {
+			out, errOut, code := inProcess(t, nil, "", args...)
+			if code != exitFailure || !strings.Contains(errOut, filepath.Join(dir, "data", "verzet.db")) || !strings.Contains(errOut, "verzet init") {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			assertEmpty(t, dir)
+		})
+	}
+	if _, errOut, code := inProcess(t, nil, "", "copy"); code != exitFailure || !strings.Contains(errOut, "--to") {
+		t.Fatalf("copy without --to: %d %q", code, errOut)
+	}
+	if _, errOut, code := inProcess(t, nil, "", "copy", "--to", "mysql://db/x"); code != exitFailure || !strings.Contains(errOut, "neither a PostgreSQL URL") {
+		t.Fatalf("copy to mysql: %d %q", code, errOut)
+	}
+}
