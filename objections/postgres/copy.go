@@ -39,6 +39,7 @@ var copyExcluded = map[string]bool{"schema_version": true, "event_head": true}
 // connection of its own, from Snapshot to Close. Writers go on meanwhile,
 // unseen. Close it.
 type Snapshot struct {
+	schema
 	conn *pgxpool.Conn
 	tx   pgx.Tx
 }
@@ -60,24 +61,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 		conn.Release()
 		return nil, translate("begin snapshot", err)
 	}
-	return &Snapshot{conn: conn, tx: tx}, nil
-}
-
-// Tables returns the store's tables, each with the tables its foreign keys
-// reference.
-func (sn *Snapshot) Tables(ctx context.Context) (map[string][]string, error) {
-	return copyTables(ctx, sn.tx)
-}
-
-// Columns returns the table's columns in their order.
-func (sn *Snapshot) Columns(ctx context.Context, table string) ([]string, error) {
-	cols, err := copyColumns(ctx, sn.tx, table)
-	return columnNames(cols), err
-}
-
-// Count returns the number of rows of table in the snapshot.
-func (sn *Snapshot) Count(ctx context.Context, table string) (int64, error) {
-	return copyCount(ctx, sn.tx, table)
+	return &Snapshot{schema: schema{tx}, conn: conn, tx: tx}, nil
 }
 
 // Rows streams the rows of table, in primary-key order, as the neutral
@@ -173,6 +157,7 @@ func (sn *Snapshot) Close() error {
 // largest value loaded and sets the chain's head to the last event.
 // Nothing is visible until Commit; Close without Commit rolls back.
 type Loader struct {
+	schema
 	conn   *pgxpool.Conn
 	tx     pgx.Tx
 	tables []string // whose triggers are disabled
@@ -193,7 +178,7 @@ func (s *Store) Loader(ctx context.Context) (*Loader, error) {
 		conn.Release()
 		return nil, translate("begin load", err)
 	}
-	l := &Loader{conn: conn, tx: tx}
+	l := &Loader{schema: schema{tx}, conn: conn, tx: tx}
 	if err := l.begin(ctx); err != nil {
 		_ = l.Close()
 		return nil, err
@@ -217,23 +202,6 @@ func (l *Loader) begin(ctx context.Context) error {
 		l.tables = append(l.tables, t)
 	}
 	return nil
-}
-
-// Tables returns the store's tables, each with the tables its foreign keys
-// reference, which must be loaded before it.
-func (l *Loader) Tables(ctx context.Context) (map[string][]string, error) {
-	return copyTables(ctx, l.tx)
-}
-
-// Columns returns the table's columns in their order.
-func (l *Loader) Columns(ctx context.Context, table string) ([]string, error) {
-	cols, err := copyColumns(ctx, l.tx, table)
-	return columnNames(cols), err
-}
-
-// Count returns the number of rows of table, as loaded so far.
-func (l *Loader) Count(ctx context.Context, table string) (int64, error) {
-	return copyCount(ctx, l.tx, table)
 }
 
 // Load copies rows into table's columns (COPY, streamed) and returns how
@@ -380,6 +348,27 @@ func (l *Loader) end() {
 		l.done = true
 		l.conn.Release()
 	}
+}
+
+// schema reads the tables, columns and row counts of a snapshot or a load,
+// in its transaction.
+type schema struct{ q querier }
+
+// Tables returns the store's tables, each with the tables its foreign keys
+// reference (for a load: the tables to load before it).
+func (sc schema) Tables(ctx context.Context) (map[string][]string, error) {
+	return copyTables(ctx, sc.q)
+}
+
+// Columns returns the table's columns in their order.
+func (sc schema) Columns(ctx context.Context, table string) ([]string, error) {
+	cols, err := copyColumns(ctx, sc.q, table)
+	return columnNames(cols), err
+}
+
+// Count returns the number of rows of table, as the transaction sees it.
+func (sc schema) Count(ctx context.Context, table string) (int64, error) {
+	return copyCount(ctx, sc.q, table)
 }
 
 // column is one column as the catalog describes it.

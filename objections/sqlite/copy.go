@@ -39,6 +39,7 @@ var copyExcluded = map[string]bool{"schema_version": true}
 // from Snapshot to Close: writers go on meanwhile, and what they commit is
 // not seen. Close it.
 type Snapshot struct {
+	schema
 	tx *sql.Tx
 }
 
@@ -56,24 +57,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 		_ = tx.Rollback()
 		return nil, translate("begin snapshot", err)
 	}
-	return &Snapshot{tx: tx}, nil
-}
-
-// Tables returns the store's tables, each with the tables its foreign keys
-// reference (in a loader: the tables to load before it).
-func (sn *Snapshot) Tables(ctx context.Context) (map[string][]string, error) {
-	return copyTables(ctx, sn.tx)
-}
-
-// Columns returns the table's columns in their order.
-func (sn *Snapshot) Columns(ctx context.Context, table string) ([]string, error) {
-	cols, err := copyColumns(ctx, sn.tx, table)
-	return columnNames(cols), err
-}
-
-// Count returns the number of rows of table in the snapshot.
-func (sn *Snapshot) Count(ctx context.Context, table string) (int64, error) {
-	return copyCount(ctx, sn.tx, table)
+	return &Snapshot{schema: schema{tx}, tx: tx}, nil
 }
 
 // Rows streams the rows of table, in primary-key order, as the values of
@@ -143,6 +127,7 @@ func (sn *Snapshot) Close() error {
 // visible, and nothing changed, until Commit; Close without Commit rolls
 // everything back.
 type Loader struct {
+	schema
 	s        *Store
 	tx       *sql.Tx
 	triggers []string // the CREATE TRIGGER statements to run again at Commit
@@ -163,7 +148,7 @@ func (s *Store) Loader(ctx context.Context) (*Loader, error) {
 		<-s.wslot
 		return nil, translate("begin load", err)
 	}
-	l := &Loader{s: s, tx: tx}
+	l := &Loader{schema: schema{tx}, s: s, tx: tx}
 	if err := l.dropTriggers(ctx); err != nil {
 		_ = l.Close()
 		return nil, err
@@ -197,23 +182,6 @@ func (l *Loader) dropTriggers(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// Tables returns the store's tables, each with the tables its foreign keys
-// reference, which must be loaded before it.
-func (l *Loader) Tables(ctx context.Context) (map[string][]string, error) {
-	return copyTables(ctx, l.tx)
-}
-
-// Columns returns the table's columns in their order.
-func (l *Loader) Columns(ctx context.Context, table string) ([]string, error) {
-	cols, err := copyColumns(ctx, l.tx, table)
-	return columnNames(cols), err
-}
-
-// Count returns the number of rows of table, as loaded so far.
-func (l *Loader) Count(ctx context.Context, table string) (int64, error) {
-	return copyCount(ctx, l.tx, table)
 }
 
 // Load inserts rows into table's columns and returns how many it inserted.
@@ -409,6 +377,27 @@ func (c column) store(v any) (any, error) {
 		return float64(x), nil
 	}
 	return nil, fmt.Errorf("a %T cannot go into a %s column", v, c.typ)
+}
+
+// schema reads the tables, columns and row counts of a snapshot or a load,
+// in its transaction.
+type schema struct{ q querier }
+
+// Tables returns the store's tables, each with the tables its foreign keys
+// reference (for a load: the tables to load before it).
+func (sc schema) Tables(ctx context.Context) (map[string][]string, error) {
+	return copyTables(ctx, sc.q)
+}
+
+// Columns returns the table's columns in their order.
+func (sc schema) Columns(ctx context.Context, table string) ([]string, error) {
+	cols, err := copyColumns(ctx, sc.q, table)
+	return columnNames(cols), err
+}
+
+// Count returns the number of rows of table, as the transaction sees it.
+func (sc schema) Count(ctx context.Context, table string) (int64, error) {
+	return copyCount(ctx, sc.q, table)
 }
 
 // querier is a transaction or the pool.
