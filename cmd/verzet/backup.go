@@ -99,15 +99,5 @@ func (a *App) checkBackup(ctx context.Context, path string) (int, error) {
 		}
 		fmt.Fprintf(a.stdout, "%-20s %10d\n", t, n)
 	}
-	n, err := objections.VerifyChain(ctx, bs)
-	var ce *objections.ChainError
-	if asChainError(err, &ce) {
-		fmt.Fprintf(a.stdout, "BROKEN in the backup: %s (the %d events before it are intact)\n", ce.Error(), n)
-		return exitNo, nil
-	}
-	if err != nil {
-		return exitFailure, err
-	}
-	fmt.Fprintf(a.stdout, "chain intact in the backup: %d events verified\n", n)
-	return exitOK, nil
+	return a.verifyChain(ctx, bs, " in the backup")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"path/filepath"
 	"slices"
@@ -125,7 +126,8 @@ Exit status: 0 copied and verified, 1 the copy does not match, 2 error (nothing 
 		if err != nil {
 			return exitFailure, err
 		}
-		if target.Where() == cfg.Store.Where() || target.DatabaseURL == "" && cfg.Store.DatabaseURL == "" && target.SQLitePath() == cfg.Store.SQLitePath() {
+		if target.DatabaseURL != "" && target.DatabaseURL == cfg.Store.DatabaseURL ||
+			target.DatabaseURL == "" && cfg.Store.DatabaseURL == "" && target.SQLitePath() == cfg.Store.SQLitePath() {
 			return exitFailure, objections.Invalid("--to", *to, "is the configured store itself: name another store")
 		}
 		src, err := openStore(ctx, cfg.Store, existingStore)
@@ -186,7 +188,7 @@ type tableCount struct {
 
 // copyStore copies every table of src into dst in the order of their
 // references and returns the source's counts.
-func copyStore(ctx context.Context, src, dst *stores, out interface{ Write([]byte) (int, error) }) ([]tableCount, error) {
+func copyStore(ctx context.Context, src, dst *stores, out io.Writer) ([]tableCount, error) {
 	start := time.Now()
 	ld, err := dst.copy.loader(ctx)
 	if err != nil {
@@ -355,21 +357,31 @@ func (a *App) verifyCopy(ctx context.Context, dst *stores, counts []tableCount) 
 		}
 		fmt.Fprintf(a.stdout, "%-20s %10d %10d%s\n", c.table, c.source, n, mark)
 	}
-	n, err := objections.VerifyChain(ctx, dst.Register)
-	var ce *objections.ChainError
-	switch {
-	case asChainError(err, &ce):
-		fmt.Fprintf(a.stdout, "BROKEN on the copy: %s (the %d events before it are intact)\n", ce.Error(), n)
-		ok = false
-	case err != nil:
-		return exitFailure, err
-	default:
-		fmt.Fprintf(a.stdout, "chain intact on the copy: %d events verified\n", n)
+	code, err := a.verifyChain(ctx, dst.Register, " on the copy")
+	if err != nil {
+		return code, err
 	}
-	if !ok {
+	if !ok || code != exitOK {
 		fmt.Fprintln(a.stdout, "THE COPY DOES NOT MATCH THE SOURCE: do not use it")
 		return exitNo, nil
 	}
 	fmt.Fprintln(a.stdout, "copy verified: every table's row count matches and the event chain is intact")
+	return exitOK, nil
+}
+
+// verifyChain walks the event log of r as verzet verify does and prints
+// the outcome, where saying of which store (" on the copy"): exitOK
+// intact, exitNo broken.
+func (a *App) verifyChain(ctx context.Context, r objections.EventReader, where string) (int, error) {
+	n, err := objections.VerifyChain(ctx, r)
+	var ce *objections.ChainError
+	if asChainError(err, &ce) {
+		fmt.Fprintf(a.stdout, "BROKEN%s: %s (the %d events before it are intact)\n", where, ce.Error(), n)
+		return exitNo, nil
+	}
+	if err != nil {
+		return exitFailure, err
+	}
+	fmt.Fprintf(a.stdout, "chain intact%s: %d events verified\n", where, n)
 	return exitOK, nil
 }
