@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -23,7 +24,8 @@ import (
 //
 // Rows travel between stores as []any in a neutral form that both stores
 // read and write: nil, string, int64, float64, bool, time.Time and []byte;
-// a date is "2006-01-02" text, JSON is text. The Snapshot gives
+// a date is "2006-01-02" text, JSON is text, and a list (a PostgreSQL
+// array) is a JSON array as text. The Snapshot gives
 // timestamptz as time.Time (UTC), boolean as bool, bytea as []byte, dates
 // and JSON as text; the Loader converts what it is given by the type of the
 // column it goes into: ISO 8601 text to timestamptz ('' is NULL there: the
@@ -396,13 +398,28 @@ func (c column) selectExpr() string {
 	case "date":
 		return `to_char(` + id + `, 'YYYY-MM-DD')`
 	}
+	if c.array() {
+		return `array_to_json(` + id + `)::text` // ["a","b"]: what the embedded store keeps for a list
+	}
 	return id + `::text` // json and jsonb as written; anything else as PostgreSQL prints it
 }
+
+// array reports whether the column is an array (pg_type names an array
+// type after its element: _text).
+func (c column) array() bool { return strings.HasPrefix(c.typ, "_") }
 
 // store converts a neutral value to what the column takes.
 func (c column) store(v any) (any, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if x, ok := v.(string); ok && c.array() {
+		// A list is a JSON array in the neutral form.
+		var list []any
+		if err := json.Unmarshal([]byte(x), &list); err != nil {
+			return nil, fmt.Errorf("text that is not a JSON array cannot go into %s", c.typ)
+		}
+		return list, nil
 	}
 	switch c.typ {
 	case "timestamptz", "timestamp":

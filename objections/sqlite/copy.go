@@ -25,7 +25,8 @@ import (
 //
 // Rows travel between stores as []any in a neutral form that both stores
 // read and write: nil, string, int64, float64, bool, time.Time and []byte;
-// a date is "2006-01-02" text, JSON is text. The Snapshot gives the values
+// a date is "2006-01-02" text, JSON is text, and a list (a PostgreSQL
+// array) is a JSON array as text. The Snapshot gives the values
 // as this store keeps them (times as fixed-width text, booleans as 0/1);
 // the Loader converts what it is given to this store's form by the type of
 // the column it goes into. PostgreSQL's side does the same for its types.
