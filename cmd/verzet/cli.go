@@ -33,7 +33,8 @@ func (a *App) root() *cobra.Command {
 		Long: `verzet — the right to object to telemarketing, offered after every call and honoured at once.
 
 One binary: the server (serve), the register's command line (check, objections, offers,
-orgs, verify), access (tokens, users) and the telephony tools (twilio, simulate).
+orgs, verify), its backups and moves (backup, copy), access (tokens, users) and the
+telephony tools (twilio, simulate).
 Commands read the store that VERZET_DATA_DIR or VERZET_DATABASE_URL names, and only
 serve, migrate and init create one.`,
 		Version:                    version(),
@@ -56,7 +57,7 @@ serve, migrate and init create one.`,
 	root.SetCompletionCommandGroupID(groupServer)
 	for _, c := range []*cobra.Command{
 		a.checkCmd(), a.objectionsCmd(), a.offersCmd(), a.orgsCmd(), a.verifyCmd(),
-		a.serveCmd(), a.initCmd(), a.migrateCmd(), a.promptsCmd(), a.versionCmd(),
+		a.serveCmd(), a.initCmd(), a.migrateCmd(), a.backupCmd(), a.copyCmd(), a.promptsCmd(), a.versionCmd(),
 		a.twilioCmd(), a.simulateCmd(),
 		a.tokensCmd(), a.usersCmd(),
 		environmentTopic(), settingsTopic(),

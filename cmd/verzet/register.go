@@ -722,16 +722,6 @@ Exit status: 0 intact, 1 broken (the first broken link is named), 2 error.`,
 			return exitFailure, err
 		}
 		defer s.Close()
-		n, err := objections.VerifyChain(ctx, s.Register)
-		var ce *objections.ChainError
-		if asChainError(err, &ce) {
-			fmt.Fprintf(a.stdout, "BROKEN: %s (the %d events before it are intact)\n", ce.Error(), n)
-			return exitNo, nil
-		}
-		if err != nil {
-			return exitFailure, err
-		}
-		fmt.Fprintf(a.stdout, "chain intact: %d events verified\n", n)
-		return exitOK, nil
+		return a.verifyChain(ctx, s.Register, "")
 	})
 }

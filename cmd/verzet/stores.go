@@ -43,7 +43,10 @@ type stores struct {
 
 	// pg is the PostgreSQL store itself, nil on SQLite: for what only
 	// PostgreSQL has (its schema version).
-	pg    *postgres.Store
+	pg *postgres.Store
+	// copy opens the store as either end of verzet copy, and backs it up
+	// (verzet backup; copy.go).
+	copy  copyEnds
 	close func() error
 }
 
@@ -69,11 +72,16 @@ func wire(s store) *stores {
 func postgresStores(s *postgres.Store) *stores {
 	st := wire(s)
 	st.FactsMany, st.pg = s, s
+	st.copy = postgresCopyEnds(s)
 	return st
 }
 
 // sqliteStores wires every capability of the embedded SQLite store.
-func sqliteStores(s *sqlite.Store) *stores { return wire(s) }
+func sqliteStores(s *sqlite.Store) *stores {
+	st := wire(s)
+	st.copy = sqliteCopyEnds(s)
+	return st
+}
 
 // Close releases the store.
 func (s *stores) Close() error { return s.close() }
