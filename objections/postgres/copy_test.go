@@ -74,7 +74,7 @@ func TestSnapshotLoaderRoundTrip(t *testing.T) {
 	if after, _ := b.OutboxStats(ctx, []string{storetest.FillTarget}); after.Pending != before.Pending+1 {
 		t.Fatalf("outbox trigger after the load: pending %d, before %d", after.Pending, before.Pending)
 	}
-	if n, err := objections.VerifyChain(ctx, b); err != nil || n != 51 {
+	if n, err := objections.VerifyChain(ctx, b); err != nil || n != 91 { // Fill: 9 events a round, and this one
 		t.Fatalf("chain after a write = %d, %v", n, err)
 	}
 }

@@ -41,8 +41,11 @@ func Fill(t testing.TB, s Store, n int) {
 			t.Fatalf("fill: %s: %v", doing, err)
 		}
 	}
-	_, err := r.SetOrg(ctx, objections.Org{ID: "acme", Name: "Acme Goede Doelen", Sector: objections.SectorCharity, RelationTermMonths: 48,
-		TermJustification: "DPIA 2026-02", Language: "nl", IVR: objections.IVRSettings{Profile: "nl", KeyObject: "9", TimeoutMS: 7000}})
+	_, err := r.SetOrg(ctx, objections.Org{ID: "callcenter1", Name: "Callcenter Eén", Kind: objections.OrgAgency})
+	fail("set agency", err)
+	_, err = r.SetOrg(ctx, objections.Org{ID: "acme", Name: "Acme Goede Doelen", Sector: objections.SectorCharity, RelationTermMonths: 48,
+		TermJustification: "DPIA 2026-02", Language: "nl", IVR: objections.IVRSettings{Profile: "nl", KeyObject: "9", TimeoutMS: 7000},
+		Agencies: []string{"callcenter1"}})
 	fail("set org", err)
 	fail("set webhook targets", s.SetWebhookTargets(ctx, []string{FillTarget}, clk.Now()))
 
@@ -69,6 +72,18 @@ func Fill(t testing.TB, s Store, n int) {
 		_, err = r.Void(ctx, v.ID, "supervisor", "recorded on the wrong number")
 		fail("void", err)
 
+		// A call made by an agency acme lists, and one by an agency it
+		// does not (flagged, the agency auto-created).
+		for j, agency := range []string{"callcenter1", "rogue"} {
+			ref := fmt.Sprintf("CA%d-%s", i, agency)
+			off, _, err := r.RecordOffer(ctx, objections.Offer{Org: "acme", Agency: agency, Number: fmt.Sprintf("06 4%06d%d", i, j),
+				Provider: "twilio", CallRef: ref, Outcome: objections.OutcomeObjected, StartedAt: at, EndedAt: at.Add(time.Second)})
+			fail("record agency offer", err)
+			_, _, err = r.Record(ctx, objections.Objection{Org: "acme", Agency: agency, Number: off.Number, Source: objections.SourceIVRTwilio,
+				Provider: "twilio", CallRef: ref, OfferID: off.ID})
+			fail("record agency objection", err)
+		}
+
 		// A key press whose number is not known yet.
 		_, _, err = r.Record(ctx, objections.Objection{Org: "acme", Source: objections.SourceIVRARI, Provider: "ari", CallRef: fmt.Sprintf("ch-%d", i),
 			DialerCallRef: fmt.Sprintf("dial-%d", i)})
@@ -94,18 +109,18 @@ func Fill(t testing.TB, s Store, n int) {
 		fail("retry delivery", s.RetryDelivery(ctx, ds[0], clk.Now().Add(time.Minute), "503 from the CRM"))
 	}
 
-	tok, _, err := access.NewToken("dialer-1", access.RoleDialer, "admin", clk.Now())
+	tok, _, err := access.NewToken("dialer-1", access.RoleDialer, access.Scope{"acme", "callcenter1"}, "admin", clk.Now())
 	fail("new token", err)
 	_, err = s.CreateToken(ctx, tok)
 	fail("create token", err)
-	old, _, err := access.NewToken("old-crm", access.RoleIntegrator, "admin", clk.Now())
+	old, _, err := access.NewToken("old-crm", access.RoleIntegrator, nil, "admin", clk.Now())
 	fail("new token", err)
 	_, err = s.CreateToken(ctx, old)
 	fail("create token", err)
 	_, err = s.RevokeToken(ctx, old.ID, clk.Now())
 	fail("revoke token", err)
 
-	locked, err := access.NewUser("marieke", access.RoleSupervisor, "$2a$04$hash-of-marieke", "admin", clk.Now())
+	locked, err := access.NewUser("marieke", access.RoleSupervisor, access.Scope{"acme"}, "$2a$04$hash-of-marieke", "admin", clk.Now())
 	fail("new user", err)
 	locked.MustChangePassword = true
 	_, err = s.CreateUser(ctx, locked)
@@ -114,7 +129,7 @@ func Fill(t testing.TB, s Store, n int) {
 		_, err = s.SignInFailed(ctx, locked.ID, clk.Now())
 		fail("sign-in failed", err)
 	}
-	admin, err := access.NewUser("admin", access.RoleAdmin, "$2a$04$hash-of-admin", "", clk.Now())
+	admin, err := access.NewUser("admin", access.RoleAdmin, nil, "$2a$04$hash-of-admin", "", clk.Now())
 	fail("new user", err)
 	admin.Bootstrap = true
 	_, err = s.CreateUser(ctx, admin)
@@ -126,6 +141,9 @@ func Fill(t testing.TB, s Store, n int) {
 	for _, a := range []access.AuditAction{access.AuditSignIn, access.AuditView, access.AuditExport, access.AuditVoid} {
 		e, err := access.NewAuditEntry(clk.Now(), "admin", a, "subject", "detail <b>", "127.0.0.1")
 		fail("new audit entry", err)
+		if a == access.AuditExport {
+			e.Orgs = access.Scope{"acme", "beta"}
+		}
 		fail("append audit", s.AppendAudit(ctx, e))
 	}
 
