@@ -57,7 +57,7 @@ serve, migrate and init create one.`,
 	root.SetCompletionCommandGroupID(groupServer)
 	for _, c := range []*cobra.Command{
 		a.checkCmd(), a.objectionsCmd(), a.offersCmd(), a.orgsCmd(), a.verifyCmd(),
-		a.serveCmd(), a.initCmd(), a.migrateCmd(), a.backupCmd(), a.copyCmd(), a.promptsCmd(), a.versionCmd(),
+		a.serveCmd(), a.probeCmd(), a.initCmd(), a.migrateCmd(), a.backupCmd(), a.copyCmd(), a.promptsCmd(), a.versionCmd(),
 		a.twilioCmd(), a.simulateCmd(),
 		a.tokensCmd(), a.usersCmd(),
 		environmentTopic(), settingsTopic(),

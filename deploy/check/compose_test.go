@@ -208,6 +208,11 @@ func TestComposeHealthchecks(t *testing.T) {
 			}
 		}
 	}
+	for _, name := range []string{"verzet-a", "verzet-b"} {
+		if h := p.Services[name].HealthCheck; h == nil || !slices.Equal([]string(h.Test), []string{"CMD", "/usr/local/bin/verzet", "probe", "--ready"}) {
+			t.Errorf("%s: healthcheck %+v, want verzet probe --ready", name, h)
+		}
+	}
 	if !slices.Equal([]string(p.Services["postgres"].HealthCheck.Test), []string{"CMD", "pg_isready", "--username=verzet", "--dbname=verzet"}) {
 		t.Errorf("postgres healthcheck %q", p.Services["postgres"].HealthCheck.Test)
 	}
