@@ -45,8 +45,10 @@ type AuditEntry struct {
 	Subject string      `json:"subject,omitempty"` // objection id, user name
 	Detail  string      `json:"detail,omitempty"`  // filter of an export, reason of a void
 	Remote  string      `json:"remote,omitempty"`  // client address
-	// Orgs are the orgs whose data the action concerned (sorted); empty
-	// when it concerned every org or none in particular (a sign-in).
+	// Orgs are the orgs whose data the action concerned (sorted): a read's
+	// org, else the reader's scope; for a sign-in, sign-out or password
+	// change the user's scope, so that an admin of those orgs sees it.
+	// Empty when it concerned every org.
 	Orgs Scope `json:"orgs,omitempty"`
 }
 

@@ -287,7 +287,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		if locked {
 			action = access.AuditSignInLocked
 		}
-		if err := s.audit(r, u.Name, action, u.Name, "", nil); err != nil {
+		if err := s.audit(r, u.Name, action, u.Name, "", u.Orgs); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}
@@ -295,7 +295,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, "", nil); err != nil {
+	if err := s.audit(r, u.Name, access.AuditSignIn, u.Name, "", u.Orgs); err != nil {
 		s.fail(w, r, "audit sign-in", err)
 		return
 	}
@@ -333,7 +333,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "delete session", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, "", nil); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditSignOut, v.User.Name, "", v.User.Orgs); err != nil {
 		s.log.Warn("audit sign-out", zap.Error(err)) // the session is gone either way
 	}
 	s.setCookie(w, r, sessionCookie, "", -1)
@@ -390,7 +390,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "end sessions", err)
 		return
 	}
-	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, "", nil); err != nil {
+	if err := s.audit(r, v.User.Name, access.AuditPasswordChanged, v.User.Name, "", v.User.Orgs); err != nil {
 		s.log.Warn("audit password change", zap.Error(err))
 	}
 	if err := s.startSession(w, r, v.User.ID, s.now()); err != nil {
