@@ -34,10 +34,28 @@ type Store interface {
 	// Objections returns one page ordered by id (= time of receipt).
 	Objections(ctx context.Context, f ObjectionFilter) ([]Objection, error)
 
-	// RecordOffer stores an offer; a repeat with the same (provider, call
-	// ref) returns the stored one with created=false. An unknown org is
-	// created with DefaultOrg.
+	// StartOffer stores the in_progress record of an offer whose dialogue
+	// begins, and appends EventOfferStarted. Offers of the same call still
+	// in_progress are closed as interrupted first (another dialogue took
+	// the call over), and o follows the call's latest offer
+	// (PreviousOfferID) unless it names one. A repeat (the same id, or the
+	// same call and previous offer) returns the stored record with
+	// created=false. EINVALID unless o.Outcome is in_progress.
+	StartOffer(ctx context.Context, o Offer) (rec Offer, created bool, err error)
+	// RecordOffer stores an offer's final record and appends
+	// EventOfferRecorded. An offer started with StartOffer is completed in
+	// place (same id; its instance and previous offer kept when o has
+	// none); one that was completed or interrupted already is returned
+	// with created=false. A new offer on a call with offers in_progress
+	// closes those as interrupted and follows them, as StartOffer does; a
+	// new offer that repeats a call's (same provider, call ref and
+	// previous offer) returns the stored one with created=false. An
+	// unknown org is created with DefaultOrg. EINVALID for in_progress.
 	RecordOffer(ctx context.Context, o Offer) (rec Offer, created bool, err error)
+	// InterruptOffers closes every offer in_progress of the given
+	// instances as interrupted, at at, with reason, and appends each
+	// one's EventOfferRecorded; it returns the offers it closed.
+	InterruptOffers(ctx context.Context, instances []string, reason string, at time.Time) ([]Offer, error)
 	// Offer returns one offer; ENOTFOUND.
 	Offer(ctx context.Context, id string) (Offer, error)
 	// Offers returns one page ordered by id.
