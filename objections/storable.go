@@ -126,9 +126,6 @@ type OfferWrite struct {
 	// Repeat, when set, is the stored offer o repeats: nothing is written
 	// and it is returned with created=false.
 	Repeat *Offer
-	// Close are the call's offers in_progress that o supersedes, closed as
-	// interrupted: each an update of its row and an EventOfferRecorded.
-	Close []Offer
 	// Complete: o completes its own in_progress row (an update), else o is
 	// inserted.
 	Complete bool
@@ -142,7 +139,7 @@ func PlanStart(o Offer, call []Offer) OfferWrite {
 	if c, ok := byID(o.ID, call); ok {
 		return OfferWrite{Repeat: &c}
 	}
-	return follow(o, call, true, o.StartedAt)
+	return follow(o, call, true)
 }
 
 // PlanRecord decides how RecordOffer writes the final record o. call holds
@@ -160,27 +157,27 @@ func PlanRecord(o Offer, call []Offer) OfferWrite {
 		}
 		return OfferWrite{Complete: true, Rec: o}
 	}
-	return follow(o, call, false, o.EndedAt)
+	return follow(o, call, false)
 }
 
 // follow links a new offer o to the call's offers. A dialogue that starts
-// (start), or one that ends where others are still in_progress or that no
-// earlier offer of the call came from its instance, follows the call's
-// latest offer, unless it names its previous offer; the ones in_progress
-// are closed as interrupted at at. A new offer whose previous offer
-// another one follows already is a repeat of that one: with no previous
-// offer, of the call's first (a record sent twice, or the same instance
-// meeting the call again).
-func follow(o Offer, call []Offer, start bool, at time.Time) OfferWrite {
-	var open []Offer
+// (start), or one that ends without having started (the store was away)
+// on an instance no earlier offer of the call came from, follows the
+// call's latest offer, unless it names its previous offer. A new offer whose
+// previous offer another one follows already is a repeat of that one:
+// with no previous offer, of the call's first (a record sent twice, or the
+// same instance meeting the call again).
+//
+// An offer in_progress that o follows is left as it is: it may be a live
+// dialogue (two Asterisk nodes can give two channels the same id), and the
+// instance that stopped is the one whose offers are closed as interrupted
+// (Store.InterruptOffers).
+func follow(o Offer, call []Offer, start bool) OfferWrite {
 	mine := false
 	for _, c := range call {
-		if c.Outcome == OutcomeInProgress {
-			open = append(open, c)
-		}
 		mine = mine || (o.Instance != "" && c.Instance == o.Instance)
 	}
-	successor := start || len(open) > 0 || (o.Instance != "" && !mine)
+	successor := start || (o.Instance != "" && !mine)
 	if o.PreviousOfferID == "" && successor && len(call) > 0 {
 		o.PreviousOfferID = call[len(call)-1].ID
 	}
@@ -189,11 +186,7 @@ func follow(o Offer, call []Offer, start bool, at time.Time) OfferWrite {
 			return OfferWrite{Repeat: &c}
 		}
 	}
-	w := OfferWrite{Rec: o}
-	for _, c := range open {
-		w.Close = append(w.Close, c.Interrupted("another dialogue took the call over: offer "+o.ID, at))
-	}
-	return w
+	return OfferWrite{Rec: o}
 }
 
 func byID(id string, call []Offer) (Offer, bool) {

@@ -95,11 +95,6 @@ func writeOffer(o objections.Offer, plan func(objections.Offer, []objections.Off
 			return h, nil
 		}
 		b := &pgx.Batch{}
-		for _, c := range w.Close {
-			if h, err = queueOfferUpdate(b, h, c, objections.EventOfferRecorded, c.EndedAt); err != nil {
-				return h, err
-			}
-		}
 		if w.Complete {
 			if h, err = queueOfferUpdate(b, h, w.Rec, kind, at); err != nil {
 				return h, err

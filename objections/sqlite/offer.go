@@ -72,11 +72,6 @@ func (s *Store) writeOffer(ctx context.Context, doing string, o objections.Offer
 			rec = *w.Repeat
 			return nil
 		}
-		for _, c := range w.Close {
-			if err := updateOffer(ctx, tx, c, objections.EventOfferRecorded, c.EndedAt); err != nil {
-				return err
-			}
-		}
 		if w.Complete {
 			if err := updateOffer(ctx, tx, w.Rec, kind, at); err != nil {
 				return err

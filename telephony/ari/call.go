@@ -26,6 +26,7 @@ type call struct {
 	keys    chan ivr.Key
 	done    chan struct{}
 	endOnce sync.Once
+	hungUp  atomic.Bool // end was called: set at once, before done closes
 
 	playMu  sync.Mutex // one playback at a time, each stopped before the next
 	playing atomic.Pointer[string]
@@ -51,6 +52,7 @@ func (c *call) log() *zap.Logger { return c.logp.Load() }
 // still be queued: the dialogue reads it before it sees the end, or the
 // hang-up could win its select and the key — an objection — be lost.
 func (c *call) end() {
+	c.hungUp.Store(true)
 	c.endOnce.Do(func() {
 		if len(c.keys) == 0 {
 			close(c.done)
@@ -77,6 +79,11 @@ func (c *call) end() {
 
 // keyDrain bounds how long a hang-up waits for queued keys to be read.
 const keyDrain = 200 * time.Millisecond
+
+// cut reports whether the call is ending: its end was seen, though done
+// may still wait for queued keys. A playback Asterisk ends "failed" then
+// was cut by the hang-up, not missing.
+func (c *call) cut() bool { return c.hungUp.Load() }
 
 func (c *call) ended() bool {
 	select {

@@ -71,11 +71,11 @@ func (n *node) route(s *session, e ariv5.Event) {
 	case *ariv5.ChannelDestroyed:
 		n.end(e.Channel.ID)
 	case *ariv5.PlaybackStarted:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbStarted, at: time.Time(e.Timestamp)})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbStarted, media: e.Playback.MediaURI, at: time.Time(e.Timestamp)})
 	case *ariv5.PlaybackContinuing:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbContinuing, at: time.Time(e.Timestamp)})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbContinuing, media: e.Playback.MediaURI, at: time.Time(e.Timestamp)})
 	case *ariv5.PlaybackFinished:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbFinished, state: e.Playback.State, at: time.Time(e.Timestamp)})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbFinished, media: e.Playback.MediaURI, state: e.Playback.State, at: time.Time(e.Timestamp)})
 	case *ariv5.ChannelUserevent:
 		if strings.HasPrefix(e.Eventname, n.a.hbPrefix) {
 			select {
