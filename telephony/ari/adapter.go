@@ -67,6 +67,11 @@ type Config struct {
 	// without PlaybackFinished before the adapter asks Asterisk about it
 	// (default 5 s).
 	PlaybackGrace time.Duration
+	// Sounds are the names of every sound the prompts play
+	// (prompts.Catalog.SoundNames): after every (re)connection each node
+	// is asked whether it can play them (see MediaProblems). None: no
+	// check.
+	Sounds []string
 }
 
 func (c Config) withDefaults() Config {

@@ -31,6 +31,7 @@ type node struct {
 	calls context.Context
 
 	sess      atomic.Pointer[session] // nil while disconnected
+	media     atomic.Pointer[mediaReport]
 	playbacks sync.Map                // playback id → *call playing it
 	mu        sync.RWMutex            // guards channels and draining
 	channels  map[string]*call
