@@ -32,6 +32,9 @@ type call struct {
 	playing atomic.Pointer[string]
 	pbs     *queue[pbEvent] // events of the playback being played
 	handBk  atomic.Bool     // Continue asked for
+	// takenOver: the channel came from a stopped instance's application
+	// (takeover.go); set before run.
+	takenOver bool
 }
 
 var _ ivr.Call = (*call)(nil)
@@ -114,6 +117,10 @@ func (c *call) handle() (*ariv5.ChannelHandle, error) {
 // run handles the channel from StasisStart (data, args) or from a reconcile
 // (data nil: read from Asterisk) to the end of its dialogue.
 func (c *call) run(ctx context.Context, draining bool, data *ariv5.ChannelData, args []string) {
+	if c.takenOver {
+		c.unsubscribe(ctx)
+		c.log().Warn("channel taken over from a stopped instance: the offer starts again", zap.Int("keys_pressed_meanwhile", len(c.keys)))
+	}
 	info, state, err := c.info(ctx, data, args)
 	if err != nil {
 		if gone(err) {

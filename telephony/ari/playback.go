@@ -39,17 +39,19 @@ func (n *node) watch(id string, c *call) { n.playbacks.Store(id, c) }
 
 func (n *node) unwatch(id string) { n.playbacks.Delete(id) }
 
-// deliver queues a playback event for the call playing it. The call's
+// deliver queues a playback event for the call playing it; false when no
+// call of ours plays it. The call's
 // queue has no bound: a playback of N sounds that all fail sends 2N events
 // in the same millisecond, and the PlaybackFinished at their end must not
 // be the one that is dropped.
-func (n *node) deliver(id string, e pbEvent) {
+func (n *node) deliver(id string, e pbEvent) bool {
 	v, ok := n.playbacks.Load(id)
 	if !ok {
-		return
+		return false // not ours: one of a stopped instance's, or over
 	}
 	e.id, e.got = id, n.a.now()
 	v.(*call).pbs.push(e)
+	return true
 }
 
 // audio sums what one playback played, segment by segment, as Asterisk

@@ -27,10 +27,10 @@ type session struct {
 	hb       chan string   // heartbeats echoed
 	hbSeq    int
 	infos    atomic.Int64
-	filter   atomic.Bool  // the event filter is set for this connection
-	routed   atomic.Int64 // when the router last saw an event (unix ns)
-	broken   func()       // ends the session; set by serve
-	replaced atomic.Bool  // ApplicationReplaced came
+	filter   atomic.Bool   // the event filter is set for this connection
+	routed   atomic.Int64  // when the router last saw an event (unix ns)
+	broken   func()        // ends the session; set by serve
+	replaced atomic.Bool   // ApplicationReplaced came
 	check    chan struct{} // size 1: check the prompt audio; set by serve
 }
 
