@@ -624,6 +624,7 @@ customer-relation term, prompt language and dialogue rules. Prints the store it 
 	keyDecline := fs.String("key-decline", "", "key that declines (default 2)")
 	keyTimeout := fs.Duration("key-timeout", 0, "how long to wait for a key after the offer (default 6s)")
 	after := fs.String("after", "", "after the dialogue: hangup (default) or continue in the Asterisk dialplan")
+	onError := fs.String("on-error", "", "when a prompt cannot be played (outcome error): handback (default: continue in the Asterisk dialplan with VERZET_RESULT=error) or hangup")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "orgs set takes exactly one org id")
@@ -643,7 +644,7 @@ customer-relation term, prompt language and dialogue rules. Prints the store it 
 		o, err := reg.SetOrg(ctx, objections.Org{ID: args[0], Name: *name, Sector: objections.Sector(*sector),
 			RelationTermMonths: months, TermJustification: *justification, Language: *lang,
 			IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
-				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after}})
+				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after, OnError: *onError}})
 		if err != nil {
 			return exitFailure, err
 		}
