@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	ariv5 "github.com/CyCoreSystems/ari/v5"
@@ -144,7 +145,7 @@ func (c *call) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
 		return 0, &ivr.PlayError{Kind: "refused", Detail: "not played: " + errNotConnected.Error()}
 	}
 	c.pbs.drain() // what is left of earlier playbacks
-	id := rid.New(rid.Playback)
+	id := c.playbackID()
 	media := c.n.a.media(pb)
 	// Stage, watch, then execute: the playback's events can only be caught
 	// by its id, registered before the request goes out.
@@ -217,6 +218,28 @@ func (c *call) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
 			return c.settle(id, &a), nil
 		}
 	}
+}
+
+// playbackID names the call's next playback. With an instance id it is
+// one another instance can name too ("vz-{instance}-{channel}-{n}", n
+// counting the call's playbacks from 1), so that, taking the call over
+// after this instance stopped, it can stop the playback this instance
+// left running (takeover.go); else a random one.
+func (c *call) playbackID() string {
+	n := c.plays.Add(1)
+	if c.n.a.cfg.Instance == "" || n > maxPlays {
+		return rid.New(rid.Playback)
+	}
+	return deadPlaybackID(c.n.a.cfg.Instance, c.id, n)
+}
+
+// maxPlays is how many playbacks of a call are named after it: a
+// dialogue plays far fewer (the offer, at most five repeats and five "not
+// valid", then the end).
+const maxPlays = 24
+
+func deadPlaybackID(instance, channel string, n int64) string {
+	return "vz-" + instance + "-" + channel + "-" + strconv.FormatInt(n, 10)
 }
 
 // follow adds the queued events of playback id to a; over reports its

@@ -35,11 +35,14 @@ import (
 //     us though the channel is still in the dead application; then POST
 //     /channels/{id}/move?app={ours} with the channel's Stasis arguments.
 //     Asterisk runs the move after the channel's playback ends: a playback
-//     of the dead instance plays on to its last sound. Its first segment
-//     event tells us its id, and we stop it, so the caller hears at most
-//     the rest of the sound playing when we subscribed. The StasisStart
-//     that follows starts a dialogue as any other, with the keys heard
-//     meanwhile, and its offer follows the interrupted one in the store.
+//     of the dead instance plays on to its last sound (checked on Asterisk
+//     20.20.1). Its id is one we can name (call.playbackID): we stop it at
+//     once (a DELETE of each id it may have; the one playing answers 204).
+//     Failing that (an id of another form), its next segment event tells
+//     us its id, and we stop it then: the caller hears at most the rest of
+//     the sound playing. The StasisStart that follows starts a dialogue as
+//     any other, with the keys heard meanwhile, and its offer follows the
+//     interrupted one in the store.
 //
 // What this cannot recover: keys pressed before the subscription (Asterisk
 // sends them to the dead application's closed websocket, and drops them),
@@ -179,9 +182,13 @@ func (a *Adapter) lookAround(ctx context.Context, closed, held map[string]bool) 
 			}
 		}
 		a.interrupt(ctx, ids, "it stopped heart-beating; instance "+a.cfg.Instance+" took its calls over", closed)
+		dead := make([]string, 0, len(claimed))
+		for _, i := range claimed {
+			dead = append(dead, i.ID)
+		}
 		var wg sync.WaitGroup
 		for _, n := range a.nodes {
-			wg.Go(func() { n.takeOver(ctx, app) })
+			wg.Go(func() { n.takeOver(ctx, app, dead) })
 		}
 		wg.Wait()
 	}
@@ -207,8 +214,9 @@ func (a *Adapter) interrupt(ctx context.Context, ids []string, why string, close
 	}
 }
 
-// takeOver moves the channels in application from on this node into ours.
-func (n *node) takeOver(ctx context.Context, from string) {
+// takeOver moves the channels in application from, of the stopped
+// instances dead, on this node into ours.
+func (n *node) takeOver(ctx context.Context, from string, dead []string) {
 	if n.client() == nil {
 		return
 	}
@@ -233,6 +241,7 @@ func (n *node) takeOver(ctx context.Context, from string) {
 			}
 			continue
 		}
+		n.stopDeadPlayback(ctx, id, dead)
 		n.a.stats.CallsTakenOver.Add(1)
 		n.log.Warn("taking over a channel of a stopped instance: its offer starts again", zap.String("call_ref", id), zap.String("app", from))
 	}
@@ -259,6 +268,29 @@ func (n *node) move(ctx context.Context, id, from string) error {
 		q.Set("appArgs", args)
 	}
 	return n.do(rctx, http.MethodPost, "/channels/"+url.PathEscape(id)+"/move", q, nil, nil)
+}
+
+// stopDeadPlayback stops the playback a stopped instance left running on
+// channel id, which holds up the move: each id it may have
+// (call.playbackID), at once; all but the one playing are 404s.
+func (n *node) stopDeadPlayback(ctx context.Context, id string, dead []string) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, inst := range dead {
+		for i := int64(1); i <= maxPlays; i++ {
+			pb := deadPlaybackID(inst, id, i)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				rctx, cancel := context.WithTimeout(ctx, n.a.cfg.RequestTimeout)
+				defer cancel()
+				if err := n.do(rctx, http.MethodDelete, "/playbacks/"+url.PathEscape(pb), nil, nil, nil); err == nil {
+					n.log.Info("stopped the playback a stopped instance left running", zap.String("call_ref", id))
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
 
 // claim marks channel id as being taken over from application from;

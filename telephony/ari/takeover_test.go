@@ -148,7 +148,9 @@ func (i *instance) kill(fake *aritest.Asterisk) {
 // own within 5 s (A's heartbeat stale for over 3 s, one beat to notice);
 // the offer starts again on B; a key 1 pressed in the gap (after B
 // subscribed to the channel, before the channel reached B) or after it is
-// recorded once. A's offer is closed as interrupted, B's follows it.
+// recorded once. A's offer is closed as interrupted, B's follows it. A's
+// offer sound plays on after A died, for an hour here: B stops it by its
+// id (the move waits for it).
 func TestTakeover(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -172,8 +174,13 @@ func testTakeover(t *testing.T, inGap bool) {
 		pressed atomic.Bool
 	)
 	channel.Store("")
-	fake = aritest.Start(t, aritest.Options{Username: user, Password: pass, Users: map[string]string{"a": "pw-a", "b": "pw-b"},
-		SoundDuration: catalogDurations(cat), ChannelVars: channelVars,
+	opts := aritest.Options{Username: user, Password: pass, Users: map[string]string{"a": "pw-a", "b": "pw-b"},
+		SoundDuration: catalogDurations(cat), ChannelVars: channelVars}
+	// The offer's sounds play for an hour: the dead instance's playback
+	// never ends by itself, and the move waits for it, so B must stop it.
+	offerUntilKey(&opts)
+	fake = aritest.Start(t, aritest.Options{Username: opts.Username, Password: opts.Password, Users: opts.Users,
+		SoundDuration: opts.SoundDuration, ChannelVars: opts.ChannelVars,
 		OnRequest: func(req aritest.Request) {
 			// B's move comes right after its subscription: a key now is
 			// in the gap, heard only through the subscription.
