@@ -30,7 +30,7 @@ type call struct {
 
 	playMu  sync.Mutex // one playback at a time, each stopped before the next
 	playing atomic.Pointer[string]
-	plays   atomic.Int64 // playbacks started, for their ids
+	plays   atomic.Int64    // playbacks started, for their ids
 	pbs     *queue[pbEvent] // events of the playback being played
 	handBk  atomic.Bool     // Continue asked for
 	// takenOver: the channel came from a stopped instance's application
