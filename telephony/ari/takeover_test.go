@@ -276,3 +276,58 @@ func waitNoListenLoops(t *testing.T) {
 	}
 	t.Error("ari/v5 listen loops still running 5 s after their clients were stopped")
 }
+
+// TestRestartClosesTheOffersOfTheInstanceBefore: the instance is killed
+// mid-offer and started again with the same application (a new instance
+// id). The new one adopts the channel (reconcile) and offers again; its
+// offer follows the one left in progress, which it closes as interrupted
+// once the old heartbeat is over 3 s old.
+func TestRestartClosesTheOffersOfTheInstanceBefore(t *testing.T) {
+	cat := catalog(t)
+	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	fake := aritest.Start(t, aritest.Options{Username: user, Password: pass, Users: map[string]string{"a1": "pw-a1", "a2": "pw-a2"},
+		SoundDuration: catalogDurations(cat), ChannelVars: channelVars})
+	st := openSQLite(t)
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ps := st.(peerStore)
+	first := startInstance(t, fake, ps, "inst-1", "verzet-a", "a1", log)
+	id, err := fake.StartCall(first.app, aritest.Call{Vars: map[string]string{"VERZET_ORG": "acme", "VERZET_NUMBER": "0612345678"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, fake: fake, st: st}
+	var before objections.Offer
+	r.waitFor("the first offer in progress", func() bool {
+		o, err := ps.OfferByCallRef(context.Background(), "ari", id)
+		before = o
+		return err == nil && o.Outcome == objections.OutcomeInProgress
+	})
+	first.kill(fake)
+	startInstance(t, fake, ps, "inst-2", "verzet-a", "a2", log)
+	r.waitFor("the second instance playing the offer", func() bool {
+		ch, _ := fake.Channel(id)
+		return len(ch.Played) > 1 && ch.Playing != ""
+	})
+	if err := fake.Press(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	var after objections.Offer
+	r.waitFor("the second offer closed", func() bool {
+		o, err := ps.OfferByCallRef(context.Background(), "ari", id)
+		after = o
+		return err == nil && o.ID != before.ID && o.Outcome.Final()
+	})
+	if after.Outcome != objections.OutcomeObjected || after.PreviousOfferID != before.ID || after.Instance != "inst-2" {
+		t.Fatalf("second offer = %+v", after)
+	}
+	r.waitFor("the first offer interrupted", func() bool {
+		o, err := ps.Offer(context.Background(), before.ID)
+		before = o
+		return err == nil && o.Outcome == objections.OutcomeInterrupted
+	})
+	if !strings.Contains(before.Reason, "inst-1") || !strings.Contains(before.Reason, "inst-2") {
+		t.Fatalf("first offer = %+v", before)
+	}
+}
