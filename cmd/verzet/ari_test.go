@@ -65,6 +65,23 @@ func startARIServe(t *testing.T, env []string) *ariServe {
 	return p
 }
 
+// base waits until serve listens and returns its base URL.
+func (p *ariServe) base(t *testing.T) string {
+	t.Helper()
+	var base string
+	waitUntil(t, "listening", func() bool {
+		for _, line := range strings.Split(p.log(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
+				base = "http://" + l.Addr
+				return true
+			}
+		}
+		return false
+	})
+	return base
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -171,17 +188,7 @@ func TestServeReadyzNamesMissingPromptAudio(t *testing.T) {
 	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_TWILIO_AUTH_TOKEN=",
 		"VERZET_ARI_URL=" + fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP=" + appName}
 	p := startARIServe(t, env)
-	var base string
-	waitUntil(t, "listening", func() bool {
-		for _, line := range strings.Split(p.log(), "\n") {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
-				base = "http://" + l.Addr
-				return true
-			}
-		}
-		return false
-	})
+	base := p.base(t)
 	var body struct {
 		Status  string   `json:"status"`
 		Missing []string `json:"ari_media_missing"`

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -211,17 +210,7 @@ func TestMetricsARI(t *testing.T) {
 	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_TWILIO_AUTH_TOKEN=",
 		"VERZET_ARI_URL=" + fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP=" + appName}
 	p := startARIServe(t, env)
-	var base string
-	waitUntil(t, "listening", func() bool {
-		for _, line := range strings.Split(p.log(), "\n") {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
-				base = "http://" + l.Addr
-				return true
-			}
-		}
-		return false
-	})
+	base := p.base(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := fake.WaitRegistered(ctx, appName); err != nil {
