@@ -171,8 +171,10 @@ func (a *Adapter) lookAround(ctx context.Context, closed, held map[string]bool) 
 			continue // another live instance holds it
 		}
 		if !held[app] {
+			// Its channels and offers, if any, are logged as they are
+			// taken over: an instance stopped cleanly leaves none.
 			held[app] = true
-			a.log.Warn("an instance stopped heart-beating: taking over the calls of its ARI application",
+			a.log.Info("claimed the ARI application of a stopped instance: its calls, if any, are ours",
 				zap.String("app", app), zap.String("instance", claimed[0].ID), zap.Time("last_seen", claimed[0].LastSeen))
 		}
 		ids := make([]string, 0, len(claimed))
