@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -28,7 +29,9 @@ type Key struct {
 type Call interface {
 	// Play plays pb and returns when it ended: played to the end, stopped
 	// because ctx was cancelled (barge-in), or the call ended. It returns
-	// how many milliseconds were played.
+	// how many milliseconds were played. An error means the prompt, or
+	// part of it, was not played (preferably a *PlayError): the dialogue
+	// ends with outcome error instead of waiting for a key in silence.
 	Play(ctx context.Context, pb prompts.Playback) (playedMS int64, err error)
 	// Keys delivers the caller's keys.
 	Keys() <-chan Key
@@ -37,6 +40,36 @@ type Call interface {
 	Continue(ctx context.Context) error
 	// Done is closed when the call has ended.
 	Done() <-chan struct{}
+}
+
+// PlayError is a prompt the provider could not play, as a Call reports
+// it.
+type PlayError struct {
+	// Kind classifies the failure for the metric: "not_found" (the node
+	// could not play a sound), "refused" (the play request failed), "lost"
+	// (the node stopped answering about it).
+	Kind string
+	// Media is what failed, e.g. "sound:verzet/nl/offer-1", when known.
+	Media string
+	// Detail says what happened, e.g. "not found".
+	Detail string
+}
+
+func (e *PlayError) Error() string {
+	if e.Media == "" {
+		return e.Detail
+	}
+	return e.Media + " " + e.Detail
+}
+
+// playFailure is the reason an offer record keeps for err, and the kind
+// the metric counts.
+func playFailure(err error) (reason, kind string) {
+	var pe *PlayError
+	if errors.As(err, &pe) {
+		return "playback_failed: " + pe.Error(), pe.Kind
+	}
+	return "playback_failed: " + err.Error(), "other"
 }
 
 // Dialogue runs the machine: Run drives a live Call (one goroutine per
@@ -95,6 +128,7 @@ func (d *Dialogue) compose(m *Machine, s *State, id prompts.ID, log *zap.Logger)
 type played struct {
 	prompt prompts.ID
 	ms     int64
+	failed string // why it failed; "" when it played (or was stopped)
 }
 
 // playedWait bounds how long a hang-up waits for the adapter to report how
@@ -134,11 +168,14 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 		s        State
 		queue    = []Event{{Kind: EvStart, At: d.now()}}
 		wg       sync.WaitGroup
+		opening  bool
+		opened   = make(chan objections.Offer, 1)
+		started  *objections.Offer
 		plays    = make(chan played, 4) // one playing, one stopping, slack: senders never block
 		recorded = make(chan Event, 1)
 		stop     context.CancelFunc
 		playing  prompts.ID
-		started  time.Time
+		since    time.Time
 		duration int64
 		timer    *time.Timer
 		timeout  <-chan time.Time
@@ -160,7 +197,7 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 		if playing == "" {
 			return 0
 		}
-		ms := d.now().Sub(started).Milliseconds()
+		ms := d.now().Sub(since).Milliseconds()
 		return min(ms, duration)
 	}
 	exec := func(a Action) {
@@ -172,15 +209,22 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 				return
 			}
 			pctx, cancel := context.WithCancel(ctx)
-			stop, playing, started, duration = cancel, a.Prompt, d.now(), pb.DurationMS
+			stop, playing, since, duration = cancel, a.Prompt, d.now(), pb.DurationMS
 			wg.Add(1)
 			go func(id prompts.ID) {
 				defer wg.Done()
 				ms, err := call.Play(pctx, pb)
-				if err != nil && pctx.Err() == nil {
-					log.Warn("playback failed", zap.String("prompt_id", string(id)), zap.Error(err))
+				p := played{prompt: id, ms: ms}
+				if err != nil && pctx.Err() == nil && !isDone(call.Done()) {
+					// Not stopped by a key nor cut by the hang-up: the
+					// caller did not hear it.
+					var kind string
+					p.failed, kind = playFailure(err)
+					d.keeper.stats.PlaybackFailed(kind)
+					log.Error("prompt not played; the offer is not made", zap.String("prompt_id", string(id)),
+						zap.String("kind", kind), zap.Int64("played_ms", ms), zap.Error(err))
 				}
-				plays <- played{id, ms}
+				plays <- p
 			}(a.Prompt)
 		case ActStop:
 			if stop != nil {
@@ -194,7 +238,15 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 				recorded <- d.keeper.Record(ctx, log, o)
 			}(a.Objection)
 		case ActClose:
-			d.keeper.Close(ctx, log, a.Offer)
+			o := a.Offer
+			if opening && started == nil {
+				st := <-opened // bounded by the keeper's store timeout
+				started = &st
+			}
+			if started != nil && o.PreviousOfferID == "" {
+				o.PreviousOfferID = started.PreviousOfferID
+			}
+			d.keeper.Close(ctx, log, o)
 		case ActHangup, ActContinue:
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			var err error
@@ -218,6 +270,20 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 			for _, a := range acts {
 				exec(a)
 			}
+			if !opening && s.OfferID != "" && s.Phase != PhaseDone {
+				// The offer's in_progress record, written as it starts to
+				// play (after exec: the record names the prompt version),
+				// alongside the playback rather than before it, so that
+				// a slow store never delays the audio. Close waits for it.
+				opening = true
+				o := m.offer(s)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					st, _ := d.keeper.Open(ctx, log, o)
+					opened <- st
+				}()
+			}
 		}
 		if s.Phase == PhaseDone {
 			return s
@@ -239,7 +305,11 @@ func (d *Dialogue) Run(ctx context.Context, call Call, m *Machine) State {
 			if p.prompt == playing {
 				playing = ""
 			}
-			queue = append(queue, Event{Kind: EvPromptEnded, At: d.now(), Prompt: p.prompt, PlayedMS: p.ms})
+			e := Event{Kind: EvPromptEnded, At: d.now(), Prompt: p.prompt, PlayedMS: p.ms}
+			if p.failed != "" {
+				e.Kind, e.Reason = EvPromptFailed, p.failed
+			}
+			queue = append(queue, e)
 		case <-timeout:
 			timeout = nil
 			queue = append(queue, Event{Kind: EvTimeout, At: d.now()})
@@ -333,6 +403,16 @@ func (d *Dialogue) Turn(ctx context.Context, m *Machine, s State, events ...Even
 		r.Gather = false
 	}
 	return s, r
+}
+
+// isDone reports whether ch is closed.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // drainKeys takes the keys already waiting on ch without blocking.

@@ -386,3 +386,75 @@ func TestRunHangupTakesTheReportedPlayedTime(t *testing.T) {
 		t.Fatalf("offers = %+v", o)
 	}
 }
+
+// The offer's record is started in_progress while the offer plays and
+// completed under the same id; both are events of the chain.
+func TestRunStartsTheOfferRecord(t *testing.T) {
+	r := newRig(t)
+	var during []objections.Offer
+	synctest.Test(t, func(t *testing.T) {
+		call := ivrtest.NewCall()
+		done := r.run(t.Context(), call, ivr.DefaultFlow())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		during = r.offers(t)
+		call.Press("2")
+		if s := <-done; s.Outcome != objections.OutcomeDeclined {
+			t.Fatalf("outcome %s", s.Outcome)
+		}
+	})
+	p, _ := r.catalog.Get("nl", prompts.Offer)
+	if len(during) != 1 || during[0].Outcome != objections.OutcomeInProgress || during[0].PromptVersion != p.Version ||
+		during[0].PromptID != string(prompts.Offer) || during[0].CallRef != callCtx.CallRef || during[0].Provider != "ari" {
+		t.Fatalf("offers while the offer plays = %+v", during)
+	}
+	after := r.offers(t)
+	if len(after) != 1 || after[0].ID != during[0].ID || after[0].Outcome != objections.OutcomeDeclined {
+		t.Fatalf("offers after = %+v", after)
+	}
+	evs, err := r.store.EventsFor(context.Background(), after[0].ID)
+	if err != nil || len(evs) != 2 || evs[0].Kind != objections.EventOfferStarted || evs[1].Kind != objections.EventOfferRecorded {
+		t.Fatalf("events = %+v, %v", evs, err)
+	}
+}
+
+// A prompt the provider cannot play is not an offer: outcome error with the
+// reason, counted, and the call handed back at once (or hung up), not left
+// waiting for a key in silence.
+func TestRunFailedOfferIsAnError(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hangup bool
+	}{
+		{"handed back", false},
+		{"hung up", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			flow := ivr.DefaultFlow()
+			flow.HangupOnError = tc.hangup
+			synctest.Test(t, func(t *testing.T) {
+				call := ivrtest.NewCall()
+				call.PlayErr = func(id prompts.ID) error {
+					return &ivr.PlayError{Kind: "not_found", Media: "sound:verzet/nl/offer-1", Detail: "not found"}
+				}
+				start := time.Now()
+				s := <-r.run(t.Context(), call, flow)
+				if s.Outcome != objections.OutcomeError || time.Since(start) > 0 {
+					t.Fatalf("outcome %s after %s", s.Outcome, time.Since(start))
+				}
+				if call.Continued() == tc.hangup || call.HungUpBySystem() != tc.hangup {
+					t.Fatalf("continued %v hung up %v", call.Continued(), call.HungUpBySystem())
+				}
+			})
+			offers := r.offers(t)
+			if len(offers) != 1 || offers[0].Outcome != objections.OutcomeError || offers[0].PlayedMS != 0 ||
+				offers[0].Reason != "playback_failed: sound:verzet/nl/offer-1 not found" {
+				t.Fatalf("offers = %+v", offers)
+			}
+			if got := r.dialogue.Keeper().Stats().PlaybackFailures(); got["not_found"] != 1 {
+				t.Fatalf("playback failures = %v", got)
+			}
+		})
+	}
+}

@@ -11,7 +11,8 @@ import (
 func FlowFor(o objections.Org) Flow {
 	s := o.IVR
 	f := Flow{KeyObject: s.KeyObject, KeyDecline: s.KeyDecline, Timeout: time.Duration(s.TimeoutMS) * time.Millisecond,
-		MaxInvalid: s.MaxInvalid, MaxNoInput: s.MaxNoInput, Continue: s.AfterDialogue == "continue"}
+		MaxInvalid: s.MaxInvalid, MaxNoInput: s.MaxNoInput, Continue: s.AfterDialogue == "continue",
+		HangupOnError: s.OnError == "hangup"}
 	if s.Profile == "us" {
 		f.Profile = ProfileUS
 	}

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,8 @@ type Recorder interface {
 	Commit(ctx context.Context, o objections.Objection) (objections.Objection, bool, error)
 	PrepareOffer(o objections.Offer) (objections.Offer, error)
 	CommitOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error)
+	// StartOffer writes the in_progress record of an offer that begins.
+	StartOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error)
 }
 
 // Spool keeps a prepared record on local disk, fsync'd, when the store
@@ -38,18 +41,42 @@ type Stats struct {
 	Lost          atomic.Int64 // records neither the store nor the spool took
 	RecordLatency atomic.Int64 // sum of key-to-durable nanoseconds
 	OfferFailures atomic.Int64 // offers (evidence) spooled or lost
+	// OfferStartFailures counts in_progress records the store did not take
+	// (the final record is still written, or spooled).
+	OfferStartFailures atomic.Int64
+
+	playFailures sync.Map // kind → *atomic.Int64
+}
+
+// PlaybackFailed counts one prompt that could not be played, by kind (see
+// PlayError.Kind).
+func (s *Stats) PlaybackFailed(kind string) {
+	v, _ := s.playFailures.LoadOrStore(kind, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+// PlaybackFailures returns the prompts that could not be played so far, by
+// kind.
+func (s *Stats) PlaybackFailures() map[string]int64 {
+	out := map[string]int64{}
+	s.playFailures.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
 }
 
 // Keeper makes records durable: the store first, the spool when the store
 // fails. Both runners use it, so the rule "durable before the confirmation"
 // lives in one place.
 type Keeper struct {
-	rec     Recorder
-	spool   Spool
-	log     *zap.Logger
-	stats   *Stats
-	timeout time.Duration
-	now     func() time.Time
+	rec      Recorder
+	spool    Spool
+	log      *zap.Logger
+	stats    *Stats
+	timeout  time.Duration
+	now      func() time.Time
+	instance string
 }
 
 // KeeperOption configures a Keeper.
@@ -61,6 +88,10 @@ func WithStoreTimeout(d time.Duration) KeeperOption { return func(k *Keeper) { k
 
 // WithClock injects the clock used for latency figures.
 func WithClock(now func() time.Time) KeeperOption { return func(k *Keeper) { k.now = now } }
+
+// WithInstance names the instance whose offers the keeper writes
+// (objections.Offer.Instance): the id of its heartbeat row.
+func WithInstance(id string) KeeperOption { return func(k *Keeper) { k.instance = id } }
 
 // NewKeeper returns a keeper. spool may be nil (then a store failure is an
 // error outcome), stats may be nil.
@@ -129,10 +160,43 @@ func (k *Keeper) done(start time.Time) {
 	k.stats.RecordLatency.Add(int64(k.now().Sub(start)))
 }
 
+// Open writes the in_progress record of an offer whose dialogue begins,
+// so that a crash leaves a trace (objections.Store.StartOffer), and
+// returns the record as stored (with the offer it follows, when the call
+// was offered before); false when the store did not take it. There is no
+// spool for it: the final record, written by Close, is. Like Record it is
+// detached from the call's context.
+func (k *Keeper) Open(ctx context.Context, log *zap.Logger, o objections.Offer) (objections.Offer, bool) {
+	ctx = context.WithoutCancel(ctx)
+	if o.Instance == "" {
+		o.Instance = k.instance
+	}
+	start := func(o objections.Offer) (objections.Offer, error) {
+		wctx, cancel := context.WithTimeout(ctx, k.timeout)
+		defer cancel()
+		rec, _, err := k.rec.StartOffer(wctx, o)
+		return rec, err
+	}
+	rec, err := start(o)
+	if objections.ErrorCode(err) == objections.EINVALID && o.Number != "" {
+		o.Number = "" // as Close does: the record matters more than the number
+		rec, err = start(o)
+	}
+	if err != nil {
+		k.stats.OfferStartFailures.Add(1)
+		log.Warn("offer start not recorded; its final record will still be written", zap.Error(err))
+		return o, false
+	}
+	return rec, true
+}
+
 // Close writes the offer evidence, falling back to the spool. Like Record it
 // is detached from the call's context.
 func (k *Keeper) Close(ctx context.Context, log *zap.Logger, o objections.Offer) {
 	ctx = context.WithoutCancel(ctx)
+	if o.Instance == "" {
+		o.Instance = k.instance
+	}
 	p, err := k.rec.PrepareOffer(o)
 	if objections.ErrorCode(err) == objections.EINVALID && o.Number != "" {
 		log.Warn("customer number unusable; offer kept without it", zap.String("code", objections.ErrorCode(err)))

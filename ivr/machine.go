@@ -55,6 +55,10 @@ type Flow struct {
 	// Continue, when true, leaves the call to the dialplan after the
 	// dialogue instead of hanging up (Asterisk only).
 	Continue bool `json:"continue,omitempty"`
+	// HangupOnError, when true, hangs up a call whose offer could not be
+	// made (a prompt failed to play); by default it is handed back to the
+	// dialplan (Asterisk: VERZET_RESULT=error). Never left in silence.
+	HangupOnError bool `json:"hangup_on_error,omitempty"`
 }
 
 // DefaultFlow is the Dutch default dialogue.
@@ -197,6 +201,8 @@ type State struct {
 	// LateKey is true once a late objection key asked for the objection to
 	// be recorded after the offer was closed (see EvLateDigit).
 	LateKey bool `json:"late_key,omitempty"`
+	// Reason says why the outcome is error (EvPromptFailed).
+	Reason string `json:"reason,omitempty"`
 }
 
 // EventKind says what happened.
@@ -215,7 +221,16 @@ const (
 	// its end was applied: a Twilio gather webhook overtaken by the status
 	// callback. Digit holds it. Before the end it is an ordinary key.
 	EvLateDigit
+	// EvPromptFailed is a prompt the provider could not play (a sound
+	// missing on the node, a play request refused); Prompt, PlayedMS of
+	// what did play, and Reason. Before the caller chose, the offer was
+	// not made: the outcome is error.
+	EvPromptFailed
 )
+
+// ReasonRecordFailed is the reason of an offer whose objection key press
+// neither the store nor the spool took (outcome error).
+const ReasonRecordFailed = "record_failed: neither the store nor the spool took the objection"
 
 // NoteLateKey is the note on an objection recorded from a late key.
 const NoteLateKey = "objection key received after the call had ended"
@@ -230,6 +245,7 @@ type Event struct {
 	ObjectionID string
 	Spooled     bool
 	By          string // EvHangup: who ended the call (default caller)
+	Reason      string // EvPromptFailed: why, e.g. "playback_failed: sound:verzet/nl/offer-1 not found"
 }
 
 // ActionKind says what the runner must do.
@@ -300,6 +316,8 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		return m.digit(s, e)
 	case EvPromptEnded:
 		return m.promptEnded(s, e)
+	case EvPromptFailed:
+		return m.promptFailed(s, e)
 	case EvTimeout:
 		if s.Phase != PhaseOffer || s.Playing != "" {
 			return s, nil
@@ -326,6 +344,7 @@ func (m *Machine) Next(s State, e Event) (State, []Action) {
 		if s.Phase != PhaseRecording {
 			return s, nil
 		}
+		s.Reason = ReasonRecordFailed
 		if s.HungUp {
 			return m.close(s, objections.OutcomeError, e.At)
 		}
@@ -429,6 +448,41 @@ func (m *Machine) promptEnded(s State, e Event) (State, []Action) {
 	return s, nil
 }
 
+// promptFailed applies a prompt that could not be played. Before the
+// caller chose (the offer, the repeat, "not a valid key") the offer was
+// not made: the outcome is error, with the reason, and the call is handed
+// back to the dialplan or hung up (Flow.HangupOnError), not left waiting
+// in silence for a key. After the choice (confirmation, goodbye, apology)
+// the outcome stands; only the words after it were not heard.
+func (m *Machine) promptFailed(s State, e Event) (State, []Action) {
+	if s.HungUp {
+		return s, nil
+	}
+	if e.Prompt == prompts.Offer {
+		s.OfferMS += e.PlayedMS
+	}
+	if s.Playing == "" || e.Prompt != s.Playing {
+		return s, nil // stopped by a key before it failed: the machine moved on
+	}
+	s.Playing = ""
+	switch s.Phase {
+	case PhaseOffer, PhaseInvalid, PhaseRepeat:
+		s.Reason = e.Reason
+		s.Phase, s.Outcome, s.Ended = PhaseDone, objections.OutcomeError, e.At
+		if s.EndedBy == "" {
+			s.EndedBy = objections.EndedBySystem
+		}
+		end := Action{Kind: ActContinue}
+		if m.flow.HangupOnError {
+			end = Action{Kind: ActHangup}
+		}
+		return s, []Action{{Kind: ActClose, Offer: m.offer(s)}, end}
+	case PhaseConfirm, PhaseGoodbye, PhaseSorry:
+		return m.close(s, s.Pending, e.At)
+	}
+	return s, nil
+}
+
 func (m *Machine) goodbye(s State, o objections.Outcome) (State, []Action) {
 	s.Phase, s.Playing, s.Pending = PhaseGoodbye, prompts.Goodbye, o
 	return s, []Action{{Kind: ActPlay, Prompt: prompts.Goodbye}}
@@ -499,6 +553,6 @@ func (m *Machine) offer(s State) objections.Offer {
 		DialerCallRef: c.DialerCallRef, CampaignRef: c.CampaignRef, LeadRef: c.LeadRef, AgentRef: c.AgentRef, Announced: c.Announced,
 		PromptID: string(prompts.Offer), PromptVersion: s.PromptVersion, PromptHash: s.PromptHash, Language: c.Language, PlayedMS: s.OfferMS, BargeIn: s.BargeIn,
 		Keys: append([]objections.Key{}, s.Keys...), Outcome: s.Outcome, EndedBy: s.EndedBy,
-		StartedAt: s.Started, EndedAt: s.Ended, ObjectionID: s.ObjectionID,
+		StartedAt: s.Started, EndedAt: s.Ended, ObjectionID: s.ObjectionID, Reason: s.Reason,
 	}
 }

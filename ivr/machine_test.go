@@ -14,7 +14,8 @@ import (
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // ev parses a compact event: start, key:1, late:1, end:offer:4000, timeout,
-// hangup:1200, recorded, spooled, failed; "+N" suffix = N ms after t0.
+// hangup:1200, recorded, spooled, failed, playfail:offer:0; "+N" suffix =
+// N ms after t0.
 func ev(t *testing.T, s string) Event {
 	t.Helper()
 	at := t0
@@ -49,6 +50,8 @@ func ev(t *testing.T, s string) Event {
 		return Event{Kind: EvRecorded, At: at, ObjectionID: "obj-1", Spooled: true}
 	case "failed":
 		return Event{Kind: EvRecordFailed, At: at}
+	case "playfail":
+		return Event{Kind: EvPromptFailed, At: at, Prompt: prompts.ID(parts[1]), PlayedMS: num(2), Reason: "playback_failed: sound:x not found"}
 	}
 	t.Fatalf("bad event %q", s)
 	return Event{}
@@ -75,6 +78,8 @@ func TestMachine(t *testing.T) {
 	us.Profile, us.KeyDecline = ProfileUS, ""
 	cont := DefaultFlow()
 	cont.Continue = true
+	hangupOnError := DefaultFlow()
+	hangupOnError.HangupOnError = true
 	type step struct{ event, want string }
 	tests := []struct {
 		name    string
@@ -238,6 +243,39 @@ func TestMachine(t *testing.T) {
 			{"end:confirm:3000+3950", "close:objected hangup"},
 			{"late:1+4000", ""},
 		}, objections.OutcomeObjected, "1", 0, true},
+		{"the offer fails to play: outcome error, handed back, not left waiting", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"playfail:offer:0+2", "close:error continue"},
+			{"timeout+10000", ""},
+			{"key:1+10100", ""},
+		}, objections.OutcomeError, "", 0, false},
+		{"a failed offer with hangup on error hangs up", hangupOnError, []step{
+			{"start", "play:offer collect"},
+			{"playfail:offer:1200+1200", "close:error hangup"},
+		}, objections.OutcomeError, "", 1200, false},
+		{"the repeat fails: outcome error", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"end:offer:4000+4000", ""},
+			{"timeout+10000", "play:repeat"},
+			{"playfail:repeat:0+10001", "close:error continue"},
+		}, objections.OutcomeError, "", 4000, false},
+		{"a failed confirmation keeps the objection", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:1+900", "stop:offer record"},
+			{"recorded+950", "play:confirm"},
+			{"playfail:confirm:0+951", "close:objected hangup"},
+		}, objections.OutcomeObjected, "1", 0, true},
+		{"a failure of a prompt stopped by a key changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"key:2+900", "stop:offer play:goodbye"},
+			{"playfail:offer:900+901", ""},
+			{"end:goodbye:1000+1901", "close:declined hangup"},
+		}, objections.OutcomeDeclined, "2", 900, true},
+		{"a failure after the hang-up changes nothing", DefaultFlow(), []step{
+			{"start", "play:offer collect"},
+			{"hangup:1200+1200", "close:hangup_during_prompt"},
+			{"playfail:offer:1200+1201", ""},
+		}, objections.OutcomeHangupDuringPrompt, "", 1200, false},
 		{"before the end a late key is an ordinary key", DefaultFlow(), []step{
 			{"start", "play:offer collect"},
 			{"late:1+900", "stop:offer record"},
@@ -259,6 +297,9 @@ func TestMachine(t *testing.T) {
 					}
 					if a.Kind == ActClose && (a.Offer.ID != s.OfferID || a.Offer.PromptID != string(prompts.Offer) || a.Offer.CallRef != "c1") {
 						t.Fatalf("close action = %+v", a.Offer)
+					}
+					if a.Kind == ActClose && (a.Offer.Outcome == objections.OutcomeError) != (a.Offer.Reason != "") {
+						t.Fatalf("close action reason %q with outcome %s", a.Offer.Reason, a.Offer.Outcome)
 					}
 				}
 			}

@@ -17,7 +17,13 @@ type EventKind string
 const (
 	EventObjectionRecorded EventKind = "objection.recorded"
 	EventObjectionVoided   EventKind = "objection.voided"
-	EventOfferRecorded     EventKind = "offer.recorded"
+	// EventOfferRecorded is an offer's final record: its outcome, when it
+	// ended. A record started before (EventOfferStarted) is completed by
+	// this event, whose payload is the whole record again.
+	EventOfferRecorded EventKind = "offer.recorded"
+	// EventOfferStarted is an offer's in_progress record, written when its
+	// dialogue began (Store.StartOffer).
+	EventOfferStarted EventKind = "offer.started"
 )
 
 // GenesisHash is the PrevHash of the first event.

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Outcome of an offer (docs/compliance.md §3.1).
+// Outcome of an offer (docs/compliance.md §3.1, docs/evidence.md).
 type Outcome string
 
 // Outcomes.
@@ -15,18 +15,33 @@ const (
 	OutcomeNoInput            Outcome = "no_input"
 	OutcomeInvalidInput       Outcome = "invalid_input"
 	OutcomeHangupDuringPrompt Outcome = "hangup_during_prompt"
-	OutcomeError              Outcome = "error"
+	// OutcomeError: the offer could not be made or recorded (a prompt
+	// that failed to play, a key press neither the store nor the spool
+	// took); Offer.Reason says which.
+	OutcomeError Outcome = "error"
+	// OutcomeInProgress is the record of an offer that has started and
+	// not ended yet: written when the dialogue begins, so that a crash
+	// leaves a trace (Store.StartOffer).
+	OutcomeInProgress Outcome = "in_progress"
+	// OutcomeInterrupted closes an in_progress record whose dialogue was
+	// lost (its instance stopped, or another dialogue took the call over)
+	// with what was known when it started; Offer.Reason says why.
+	OutcomeInterrupted Outcome = "interrupted"
 )
 
 // Valid reports whether o is a known outcome.
 func (o Outcome) Valid() bool {
 	switch o {
 	case OutcomeObjected, OutcomeDeclined, OutcomeNoInput, OutcomeInvalidInput,
-		OutcomeHangupDuringPrompt, OutcomeError:
+		OutcomeHangupDuringPrompt, OutcomeError, OutcomeInProgress, OutcomeInterrupted:
 		return true
 	}
 	return false
 }
+
+// Final reports whether o ends an offer: every valid outcome but
+// in_progress.
+func (o Outcome) Final() bool { return o.Valid() && o != OutcomeInProgress }
 
 // EndedBy says who ended the call.
 const (
@@ -76,7 +91,20 @@ type Offer struct {
 	EndedAt       time.Time `json:"ended_at"`
 	// ObjectionID links the objection this offer produced, if any.
 	ObjectionID string `json:"objection_id,omitempty"`
+	// Reason says why the outcome is error or interrupted, e.g.
+	// "playback_failed: sound:verzet/nl/offer-1 not found".
+	Reason string `json:"reason,omitempty"`
+	// Instance is the verzet instance that handled the offer (the id of its
+	// heartbeat row, see Instance).
+	Instance string `json:"instance,omitempty"`
+	// PreviousOfferID links an offer made again on the same call (after a
+	// restart or a takeover) to the one it follows, which was closed as
+	// interrupted: one chain of offers per call.
+	PreviousOfferID string `json:"previous_offer_id,omitempty"`
 }
+
+// MaxReason bounds Offer.Reason.
+const MaxReason = 1000
 
 // Prepare validates o and normalises its numbers. It returns EINVALID naming
 // the field and value.
@@ -95,7 +123,8 @@ func (o *Offer) Prepare(nums Numbers) error {
 		{"provider", o.Provider}, {"call_ref", o.CallRef}, {"dialer_call_ref", o.DialerCallRef},
 		{"campaign_ref", o.CampaignRef}, {"lead_ref", o.LeadRef}, {"agent_ref", o.AgentRef},
 		{"prompt_id", o.PromptID}, {"prompt_version", o.PromptVersion}, {"prompt_hash", o.PromptHash},
-		{"ended_by", o.EndedBy}, {"objection_id", o.ObjectionID},
+		{"ended_by", o.EndedBy}, {"objection_id", o.ObjectionID}, {"instance", o.Instance},
+		{"previous_offer_id", o.PreviousOfferID},
 	} {
 		if len(f.v) > MaxRef {
 			return Invalid(f.name, f.v[:32]+"…", "is longer than %d characters", MaxRef)
@@ -104,14 +133,17 @@ func (o *Offer) Prepare(nums Numbers) error {
 			return err
 		}
 	}
-	if err := validTexts("number", o.Number, "presented_number", o.PresentedNumber, "language", o.Language); err != nil {
+	if err := validTexts("number", o.Number, "presented_number", o.PresentedNumber, "language", o.Language, "reason", o.Reason); err != nil {
 		return err
 	}
 	if err := prepareAgency(&o.Agency, o.Org); err != nil {
 		return err
 	}
+	if len(o.Reason) > MaxReason {
+		return Invalid("reason", o.Reason[:32]+"…", "is longer than %d characters", MaxReason)
+	}
 	if !o.Outcome.Valid() {
-		return Invalid("outcome", string(o.Outcome), "must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error")
+		return Invalid("outcome", string(o.Outcome), "must be one of objected, declined, no_input, invalid_input, hangup_during_prompt, error, in_progress, interrupted")
 	}
 	if o.Number != "" {
 		n, err := nums.Normalize(o.Number)

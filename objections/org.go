@@ -181,6 +181,12 @@ type IVRSettings struct {
 	// AfterDialogue is "hangup" (default) or "continue": hand the call back
 	// to the Asterisk dialplan so integrators can chain.
 	AfterDialogue string `json:"after_dialogue,omitempty"`
+	// OnError is what happens to a call whose offer could not be made (a
+	// prompt that failed to play, outcome error): "handback" (default)
+	// hands it back to the Asterisk dialplan with VERZET_RESULT=error, so
+	// that the dialplan can take it elsewhere; "hangup" ends it. Either way
+	// the caller is not left in silence.
+	OnError string `json:"on_error,omitempty"`
 }
 
 // Validate checks the settings; EINVALID names the field.
@@ -211,6 +217,11 @@ func (s IVRSettings) Validate() error {
 	case "", "hangup", "continue":
 	default:
 		return Invalid("ivr.after_dialogue", s.AfterDialogue, "must be hangup or continue")
+	}
+	switch s.OnError {
+	case "", "handback", "hangup":
+	default:
+		return Invalid("ivr.on_error", s.OnError, "must be handback or hangup")
 	}
 	return nil
 }

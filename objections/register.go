@@ -88,6 +88,18 @@ func (r *Register) Void(ctx context.Context, id, actor, reason string) (Objectio
 	return r.store.VoidObjection(ctx, Void{ObjectionID: id, Actor: actor, Reason: strings.TrimSpace(reason), At: r.Now()})
 }
 
+// StartOffer records that an offer begins: its in_progress record, with
+// who handles it and the prompt it plays, completed later by RecordOffer
+// under the same id (see Store.StartOffer). EINVALID names the field.
+func (r *Register) StartOffer(ctx context.Context, o Offer) (Offer, bool, error) {
+	o.Outcome = OutcomeInProgress
+	p, err := r.PrepareOffer(o)
+	if err != nil {
+		return Offer{}, false, err
+	}
+	return r.store.StartOffer(ctx, p)
+}
+
 // RecordOffer records the evidence of one IVR session. EINVALID names the field.
 func (r *Register) RecordOffer(ctx context.Context, o Offer) (Offer, bool, error) {
 	p, err := r.PrepareOffer(o)
@@ -109,8 +121,8 @@ func (r *Register) PrepareOffer(o Offer) (Offer, error) {
 	if o.StartedAt.IsZero() {
 		o.StartedAt = now
 	}
-	if o.EndedAt.IsZero() {
-		o.EndedAt = now
+	if o.EndedAt.IsZero() && o.Outcome != OutcomeInProgress {
+		o.EndedAt = now // an offer in progress has not ended: zero
 	}
 	o.StartedAt = o.StartedAt.UTC().Truncate(time.Microsecond)
 	o.EndedAt = o.EndedAt.UTC().Truncate(time.Microsecond)

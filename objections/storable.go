@@ -62,11 +62,15 @@ func VoidedAlready(o Objection) error {
 		Message: "was voided already at " + o.Void.At.Format(time.RFC3339)}
 }
 
-// CheckStorable checks an offer: id, org, provider and call reference are
-// required. Its keys are copied, so that the caller's are not changed.
+// CheckStorable checks an offer: id, org, provider, call reference and a
+// valid outcome are required. Its keys are copied, so that the caller's
+// are not changed.
 func (o *Offer) CheckStorable() error {
 	if err := checkKeys(o.ID, o.Org); err != nil {
 		return err
+	}
+	if !o.Outcome.Valid() {
+		return Invalid("outcome", string(o.Outcome), "is not an offer outcome")
 	}
 	if o.Provider == "" {
 		return Invalid("provider", o.Provider, "is empty")
@@ -82,6 +86,116 @@ func (o *Offer) CheckStorable() error {
 	}
 	o.Keys = keys
 	return nil
+}
+
+// CheckStart checks the in_progress record StartOffer stores.
+func (o *Offer) CheckStart() error {
+	if o.Outcome != OutcomeInProgress {
+		return Invalid("outcome", string(o.Outcome), "must be in_progress when an offer starts")
+	}
+	return o.CheckStorable()
+}
+
+// CheckFinal checks the final record RecordOffer stores.
+func (o *Offer) CheckFinal() error {
+	if o.Outcome == OutcomeInProgress {
+		return Invalid("outcome", string(o.Outcome), "is not final: start the offer with StartOffer")
+	}
+	return o.CheckStorable()
+}
+
+// Interrupted returns o, in_progress, closed as interrupted at at with
+// reason: what was known when it started (played_ms so far, else 0; the
+// keys stored), ended when it was closed.
+func (o Offer) Interrupted(reason string, at time.Time) Offer {
+	o.Outcome, o.EndedAt = OutcomeInterrupted, StoredTime(at)
+	if o.Reason == "" {
+		o.Reason = reason
+	}
+	if len(o.Reason) > MaxReason {
+		o.Reason = o.Reason[:MaxReason]
+	}
+	return o
+}
+
+// OfferWrite is what a store does to write an offer, decided by
+// PlanStart or PlanRecord from the offers the call has already, so that
+// both stores follow the same rules (see Store.StartOffer and
+// Store.RecordOffer).
+type OfferWrite struct {
+	// Repeat, when set, is the stored offer o repeats: nothing is written
+	// and it is returned with created=false.
+	Repeat *Offer
+	// Complete: o completes its own in_progress row (an update), else o is
+	// inserted.
+	Complete bool
+	// Rec is o as it is to be stored.
+	Rec Offer
+}
+
+// PlanStart decides how StartOffer writes o. call holds the call's stored
+// offers (same provider and call ref) in id order, which is time order.
+func PlanStart(o Offer, call []Offer) OfferWrite {
+	if c, ok := byID(o.ID, call); ok {
+		return OfferWrite{Repeat: &c}
+	}
+	return follow(o, call, true)
+}
+
+// PlanRecord decides how RecordOffer writes the final record o. call holds
+// the call's stored offers in id order.
+func PlanRecord(o Offer, call []Offer) OfferWrite {
+	if c, ok := byID(o.ID, call); ok {
+		if c.Outcome != OutcomeInProgress {
+			return OfferWrite{Repeat: &c}
+		}
+		if o.Instance == "" {
+			o.Instance = c.Instance
+		}
+		if o.PreviousOfferID == "" {
+			o.PreviousOfferID = c.PreviousOfferID
+		}
+		return OfferWrite{Complete: true, Rec: o}
+	}
+	return follow(o, call, false)
+}
+
+// follow links a new offer o to the call's offers. A dialogue that starts
+// (start), or one that ends without having started (the store was away)
+// on an instance no earlier offer of the call came from, follows the
+// call's latest offer, unless it names its previous offer. A new offer whose
+// previous offer another one follows already is a repeat of that one:
+// with no previous offer, of the call's first (a record sent twice, or the
+// same instance meeting the call again).
+//
+// An offer in_progress that o follows is left as it is: it may be a live
+// dialogue (two Asterisk nodes can give two channels the same id), and the
+// instance that stopped is the one whose offers are closed as interrupted
+// (Store.InterruptOffers).
+func follow(o Offer, call []Offer, start bool) OfferWrite {
+	mine := false
+	for _, c := range call {
+		mine = mine || (o.Instance != "" && c.Instance == o.Instance)
+	}
+	successor := start || (o.Instance != "" && !mine)
+	if o.PreviousOfferID == "" && successor && len(call) > 0 {
+		o.PreviousOfferID = call[len(call)-1].ID
+	}
+	for _, c := range call {
+		if c.PreviousOfferID == o.PreviousOfferID {
+			return OfferWrite{Repeat: &c}
+		}
+	}
+	return OfferWrite{Rec: o}
+}
+
+func byID(id string, call []Offer) (Offer, bool) {
+	for _, c := range call {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Offer{}, false
 }
 
 // CheckStorable checks a relation: id, org, number and peildatum are

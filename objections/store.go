@@ -34,10 +34,29 @@ type Store interface {
 	// Objections returns one page ordered by id (= time of receipt).
 	Objections(ctx context.Context, f ObjectionFilter) ([]Objection, error)
 
-	// RecordOffer stores an offer; a repeat with the same (provider, call
-	// ref) returns the stored one with created=false. An unknown org is
-	// created with DefaultOrg.
+	// StartOffer stores the in_progress record of an offer whose dialogue
+	// begins, and appends EventOfferStarted. o follows the call's latest
+	// offer (PreviousOfferID) unless it names one: a call offered again
+	// after a restart or a takeover keeps one chain of offers. A repeat
+	// (the same id, or the same call and previous offer) returns the
+	// stored record with created=false. EINVALID unless o.Outcome is
+	// in_progress.
+	StartOffer(ctx context.Context, o Offer) (rec Offer, created bool, err error)
+	// RecordOffer stores an offer's final record and appends
+	// EventOfferRecorded. An offer started with StartOffer is completed in
+	// place (same id; its instance and previous offer kept when o has
+	// none); one that was completed or interrupted already is returned
+	// with created=false. A new offer (one that was not started) from an
+	// instance no earlier offer of the call came from follows the call's
+	// latest offer; one that repeats a call's offer (same provider,
+	// call ref and previous offer) returns the stored one with
+	// created=false. An unknown org is created with DefaultOrg. EINVALID
+	// for in_progress.
 	RecordOffer(ctx context.Context, o Offer) (rec Offer, created bool, err error)
+	// InterruptOffers closes every offer in_progress of the given
+	// instances as interrupted, at at, with reason, and appends each
+	// one's EventOfferRecorded; it returns the offers it closed.
+	InterruptOffers(ctx context.Context, instances []string, reason string, at time.Time) ([]Offer, error)
 	// Offer returns one offer; ENOTFOUND.
 	Offer(ctx context.Context, id string) (Offer, error)
 	// Offers returns one page ordered by id.

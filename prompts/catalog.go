@@ -496,6 +496,12 @@ func (c *Catalog) Sound(name string) (Sound, error) {
 	return s, nil
 }
 
+// SoundNames returns the name (Sound.Name) of every sound of the
+// catalogue, sorted: what a node must be able to play.
+func (c *Catalog) SoundNames() []string {
+	return slices.Sorted(maps.Keys(c.sounds))
+}
+
 // Install writes every sound of the catalogue below dir (Asterisk's sounds
 // directory) as dir/{Sound.Name}.wav, e.g. dir/verzet/nl/offer-1.wav, so
 // that "sound:verzet/nl/offer-1" plays it. Files that already have the

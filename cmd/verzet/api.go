@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 	"github.com/verzet/verzet/objections/httpapi"
@@ -92,12 +93,31 @@ func registerIVRMetrics(reg prometheus.Registerer, v *IVR) {
 			{name: "verzet_ivr_spooled_total", help: "Records written to the spool instead of the store.", load: v.Stats.Spooled.Load},
 			{name: "verzet_ivr_lost_total", help: "Records neither the store nor the spool took.", load: v.Stats.Lost.Load},
 			{name: "verzet_ivr_offer_failures_total", help: "Offers (evidence) spooled or lost.", load: v.Stats.OfferFailures.Load},
+			{name: "verzet_ivr_offer_start_failures_total", help: "Offers whose in_progress record the store did not take (the final one is still written).",
+				load: v.Stats.OfferStartFailures.Load},
 		})
+		reg.MustRegister(playbackFailures{v.Stats})
 	}
 	if v.Spool != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "verzet_spool_depth",
 			Help: "Key presses and offers in this instance's spool, not yet in the store."},
 			func() float64 { return float64(v.Spool.Pending()) }))
+	}
+}
+
+// playbackFailures exports ivr.Stats.PlaybackFailures: prompts the
+// provider could not play, by kind (not_found, refused, other). Each made
+// an offer's outcome error.
+type playbackFailures struct{ st *ivr.Stats }
+
+var playbackFailuresDesc = prometheus.NewDesc("verzet_ivr_playback_failures_total",
+	"Prompts the provider could not play (each made its offer's outcome error), by kind.", []string{"kind"}, nil)
+
+func (p playbackFailures) Describe(ch chan<- *prometheus.Desc) { ch <- playbackFailuresDesc }
+
+func (p playbackFailures) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range p.st.PlaybackFailures() {
+		ch <- prometheus.MustNewConstMetric(playbackFailuresDesc, prometheus.CounterValue, float64(n), kind)
 	}
 }
 

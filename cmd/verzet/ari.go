@@ -48,11 +48,13 @@ func startARI(ctx context.Context, srv *Server) error {
 		return srv.IVR.Flow(ctx, srv.Register, org, lang)
 	}
 	a, err := ari.New(ari.Config{URLs: cfg.URLs, Username: cfg.User, Password: cfg.Password, App: cfg.App,
-		DefaultOrg: srv.Config.Orgs.Default, MediaURL: media}, srv.IVR.Dialogue, flows, log)
+		DefaultOrg: srv.Config.Orgs.Default, MediaURL: media, Sounds: srv.IVR.Catalog.SoundNames(),
+		Instance: srv.IVR.Instance, Peers: srv.Stores.Peers}, srv.IVR.Dialogue, flows, log)
 	if err != nil {
 		return objections.Invalid("VERZET_ARI_URL", "", "%v", err)
 	}
 	registerARIMetrics(srv.Metrics, a.Stats())
+	srv.Readiness = append(srv.Readiness, readiness{name: "ari_media_missing", problems: a.MediaProblems})
 	log.Info("Asterisk adapter on", zap.Int("nodes", len(cfg.URLs)), zap.String("app", cfg.App), zap.Bool("http_media", media != ""))
 	srv.Go(func(bctx context.Context) {
 		// Intake stops at the signal (ctx), not only once the HTTP server
@@ -83,6 +85,8 @@ func registerARIMetrics(reg prometheus.Registerer, st *ari.Stats) {
 		{name: "verzet_ari_playbacks_lost_total", help: "Playbacks whose PlaybackFinished never came.", load: st.PlaybacksLost.Load},
 		{name: "verzet_ari_events_undecodable_total", help: "ARI events of a type ari/v5 cannot decode; non-zero means the event filter is not in force.", load: st.EventsUndecodable.Load},
 		{name: "verzet_ari_replaced_total", help: "ApplicationReplaced received: another websocket took the Stasis app.", load: st.Replaced.Load},
+		{name: "verzet_ari_calls_taken_over_total", help: "Channels of a stopped instance moved into this instance's Stasis app.", load: st.CallsTakenOver.Load},
+		{name: "verzet_ari_heartbeat_write_failures_total", help: "Heartbeats of this instance the store did not take.", load: st.HeartbeatFailures.Load},
 	})
 	registerGaugeFuncs(reg, []statFunc{
 		{name: "verzet_ari_calls_active", help: "Asterisk channels being handled now.", load: st.CallsActive.Load},

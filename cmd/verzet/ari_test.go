@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -61,6 +63,23 @@ func startARIServe(t *testing.T, env []string) *ariServe {
 		}
 	})
 	return p
+}
+
+// base waits until serve listens and returns its base URL.
+func (p *ariServe) base(t *testing.T) string {
+	t.Helper()
+	var base string
+	waitUntil(t, "listening", func() bool {
+		for _, line := range strings.Split(p.log(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
+				base = "http://" + l.Addr
+				return true
+			}
+		}
+		return false
+	})
+	return base
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -152,5 +171,43 @@ func TestServeARIEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServeReadyzNamesMissingPromptAudio: `verzet serve` asks the node for
+// every prompt sound when it connects; one that is missing makes /readyz
+// unavailable, naming the node and the sound (issue 14).
+func TestServeReadyzNamesMissingPromptAudio(t *testing.T) {
+	const appName = "verzet-readyz"
+	fake := aritest.Start(t, aritest.Options{Username: "verzet", Password: "pw",
+		SoundDuration: func(uri string) (time.Duration, bool) {
+			// Installed as `verzet prompts install` does, but for one.
+			installed := strings.HasPrefix(uri, "sound:verzet/nl/") || strings.HasPrefix(uri, "sound:verzet/en/")
+			return 20 * time.Millisecond, installed && uri != "sound:verzet/nl/offer-3"
+		}})
+	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_TWILIO_AUTH_TOKEN=",
+		"VERZET_ARI_URL=" + fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP=" + appName}
+	p := startARIServe(t, env)
+	base := p.base(t)
+	var body struct {
+		Status  string   `json:"status"`
+		Missing []string `json:"ari_media_missing"`
+	}
+	var code int
+	waitUntil(t, "the missing sound on /readyz", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		code = resp.StatusCode
+		return json.NewDecoder(resp.Body).Decode(&body) == nil && len(body.Missing) > 0
+	})
+	if code != http.StatusServiceUnavailable || body.Status != "unavailable" || len(body.Missing) != 1 ||
+		body.Missing[0] != fake.Addr()+": sound verzet/nl/offer-3 is not installed" {
+		t.Fatalf("/readyz = %d %+v", code, body)
+	}
+	if !strings.Contains(p.log(), "Asterisk cannot play some prompt audio") {
+		t.Fatal("the missing sound is not in the log")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type IVR struct {
 	Catalog  *prompts.Catalog
 	Stats    *ivr.Stats
 	Spool    *spool.Spool
+	// Instance is this process's id on the store: its offers' instance and
+	// its heartbeat row (ari feature).
+	Instance string
 }
 
 // Flow returns the dialogue flow and language for an org. An org met for the
@@ -81,9 +85,22 @@ func ivrFeature() feature {
 				})
 			})
 			stats := &ivr.Stats{}
-			keeper := ivr.NewKeeper(srv.Register, sp, srv.Log.Named("ivr"), stats)
-			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats, Spool: sp}
+			instance := instanceID()
+			keeper := ivr.NewKeeper(srv.Register, sp, srv.Log.Named("ivr"), stats, ivr.WithInstance(instance))
+			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats, Spool: sp,
+				Instance: instance}
+			srv.Log.Info("instance", zap.String("instance", instance))
 			return nil
 		},
 	}
+}
+
+// instanceID names this process among the instances on its store: the
+// host, then a random part, since a restarted process is a new instance.
+func instanceID() string {
+	host, _ := os.Hostname() // "" is fine: the random part is unique
+	if len(host) > 64 {
+		host = host[:64]
+	}
+	return strings.Trim(host+"-"+strings.ToLower(objections.NewID(time.Now())[16:]), "-")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/telephony/ari"
 	"github.com/verzet/verzet/telephony/ari/aritest"
 	"github.com/verzet/verzet/telephony/twilio"
@@ -172,6 +172,8 @@ func TestRegisterARIMetrics(t *testing.T) {
 		{"verzet_ari_playbacks_lost_total", "counter", &st.PlaybacksLost, 13, 13},
 		{"verzet_ari_events_undecodable_total", "counter", &st.EventsUndecodable, 14, 14},
 		{"verzet_ari_replaced_total", "counter", &st.Replaced, 15, 15},
+		{"verzet_ari_calls_taken_over_total", "counter", &st.CallsTakenOver, 18, 18},
+		{"verzet_ari_heartbeat_write_failures_total", "counter", &st.HeartbeatFailures, 19, 19},
 		{"verzet_ari_calls_active", "gauge", &st.CallsActive, 16, 16},
 		{"verzet_ari_event_backlog_max", "gauge", &st.EventBacklogMax, 17, 17},
 		{"verzet_ari_event_lag_max_seconds", "gauge", &st.EventLagMaxMS, 1500, 1.5},
@@ -208,17 +210,7 @@ func TestMetricsARI(t *testing.T) {
 	env := []string{"VERZET_DATA_DIR=" + t.TempDir(), "VERZET_DATABASE_URL=", "VERZET_TWILIO_AUTH_TOKEN=",
 		"VERZET_ARI_URL=" + fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP=" + appName}
 	p := startARIServe(t, env)
-	var base string
-	waitUntil(t, "listening", func() bool {
-		for _, line := range strings.Split(p.log(), "\n") {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
-				base = "http://" + l.Addr
-				return true
-			}
-		}
-		return false
-	})
+	base := p.base(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := fake.WaitRegistered(ctx, appName); err != nil {
@@ -252,5 +244,32 @@ func TestMetricsARI(t *testing.T) {
 	}
 	if names := m.withPrefix("verzet_twilio_"); len(names) != 0 {
 		t.Errorf("Twilio metrics without the Twilio webhooks: %v", names)
+	}
+}
+
+// TestPlaybackFailureMetrics: prompts that could not be played, by kind,
+// read when scraped.
+func TestPlaybackFailureMetrics(t *testing.T) {
+	st := &ivr.Stats{}
+	reg := prometheus.NewRegistry()
+	registerIVRMetrics(reg, &IVR{Stats: st})
+	st.PlaybackFailed("not_found")
+	st.PlaybackFailed("not_found")
+	st.PlaybackFailed("refused")
+	st.OfferStartFailures.Add(3)
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	m := parseExposition(t, rec.Body.String())
+	for name, want := range map[string]float64{
+		`verzet_ivr_playback_failures_total{kind="not_found"}`: 2,
+		`verzet_ivr_playback_failures_total{kind="refused"}`:   1,
+		"verzet_ivr_offer_start_failures_total":                3,
+	} {
+		if got, ok := m.values[name]; !ok || got != want {
+			t.Errorf("%s = %v (%v), want %v\n%s", name, got, ok, want, rec.Body.String())
+		}
+	}
+	if m.types["verzet_ivr_playback_failures_total"] != "counter" {
+		t.Errorf("type %q", m.types["verzet_ivr_playback_failures_total"])
 	}
 }

@@ -650,6 +650,7 @@ list the agency.`,
 	kind := fs.String("kind", "advertiser", "advertiser (calls are made for it) or agency (a call centre calling for advertisers)")
 	agencies := fs.StringArray("agency", nil, "an agency that may call for this advertiser (repeat for several)")
 	noAgencies := fs.Bool("no-agencies", false, "no agency may call for this advertiser any more")
+	onError := fs.String("on-error", "", "when a prompt cannot be played (outcome error): handback (default: continue in the Asterisk dialplan with VERZET_RESULT=error) or hangup")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "orgs set takes exactly one org id")
@@ -686,7 +687,7 @@ list the agency.`,
 		o, err := reg.SetOrg(ctx, objections.Org{ID: args[0], Name: *name, Sector: objections.Sector(*sector),
 			RelationTermMonths: months, TermJustification: *justification, Language: *lang,
 			IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
-				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after},
+				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after, OnError: *onError},
 			Kind: objections.OrgKind(*kind), Agencies: *agencies})
 		if err != nil {
 			return exitFailure, err

@@ -104,6 +104,9 @@ type Server struct {
 	Ready func(addr string)
 	// UI is set by the ui feature: GET / then leads to the web UI.
 	UI bool
+	// Readiness are the features' own checks for /readyz, besides the
+	// store's.
+	Readiness []readiness
 
 	mounts        []func(mux *http.ServeMux)
 	metricsMounts []func(mux *http.ServeMux) // listen.go
@@ -112,6 +115,13 @@ type Server struct {
 	// background are the goroutines features started; Run waits for them
 	// after the HTTP server stopped.
 	background []func(ctx context.Context)
+}
+
+// readiness is a feature's check for /readyz: problems lists what is
+// wrong, shown under name; any problem makes the instance unavailable.
+type readiness struct {
+	name     string
+	problems func() []string
 }
 
 // Mount adds routes to the server's mux.
@@ -144,7 +154,14 @@ func (s *Server) Handler() http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": s.Config.Store.Kind()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.Config.Store.Kind()})
+		body := map[string]any{"status": "ready", "store": s.Config.Store.Kind()}
+		status := http.StatusOK
+		for _, c := range s.Readiness {
+			if p := c.problems(); len(p) > 0 {
+				body[c.name], body["status"], status = p, "unavailable", http.StatusServiceUnavailable
+			}
+		}
+		writeJSON(w, status, body)
 	})
 	for _, m := range s.mounts {
 		m(mux)

@@ -7,6 +7,7 @@ import (
 	"github.com/verzet/verzet/objections/postgres"
 	"github.com/verzet/verzet/objections/review"
 	"github.com/verzet/verzet/objections/sqlite"
+	"github.com/verzet/verzet/telephony/ari"
 )
 
 // This file is where the store meets the rest of verzet. A store is one
@@ -40,6 +41,8 @@ type stores struct {
 	// Records are the register's reads for the supervisors' UI (ui
 	// feature).
 	Records review.Records
+	// Peers are the instances' heartbeats and takeovers (ari feature).
+	Peers ari.Peers
 
 	// pg is the PostgreSQL store itself, nil on SQLite: for what only
 	// PostgreSQL has (its schema version).
@@ -60,11 +63,12 @@ type store interface {
 	httpapi.DecisionLog
 	httpapi.FactsBatch
 	review.Records
+	ari.Peers
 }
 
 // wire fills stores with the capabilities both stores have.
 func wire(s store) *stores {
-	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, close: s.Close}
+	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, Peers: s, close: s.Close}
 }
 
 // postgresStores wires every capability of a PostgreSQL store, with the

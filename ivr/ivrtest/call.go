@@ -166,6 +166,14 @@ func (r *Recorder) CommitOffer(ctx context.Context, o objections.Offer) (objecti
 	return r.Recorder.CommitOffer(ctx, o)
 }
 
+// StartOffer implements ivr.Recorder.
+func (r *Recorder) StartOffer(ctx context.Context, o objections.Offer) (objections.Offer, bool, error) {
+	if err := r.failure(); err != nil {
+		return objections.Offer{}, false, err
+	}
+	return r.Recorder.StartOffer(ctx, o)
+}
+
 // failure is the error Fail returns now; nil without Fail.
 func (r *Recorder) failure() error {
 	r.mu.Lock()

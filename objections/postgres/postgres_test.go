@@ -137,6 +137,12 @@ func TestSchemaEnforces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := r.RecordOffer(ctx, objections.Offer{Org: "acme", Provider: "ari", CallRef: "final", Outcome: objections.OutcomeNoInput}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.StartOffer(ctx, objections.Offer{Org: "acme", Provider: "ari", CallRef: "open"}); err != nil {
+		t.Fatal(err)
+	}
 	insertSecond := `INSERT INTO objections (id, org, number, raw_number, received_at, source, status)
 		VALUES ('01SECOND', 'acme', '+31612345678', '0612345678', now(), 'agent', 'active')`
 	tests := []struct {
@@ -157,6 +163,11 @@ func TestSchemaEnforces(t *testing.T) {
 		{"second void", `INSERT INTO objection_voids (objection_id, actor, reason, at) VALUES ('` + o.ID + `', 'a', 'b', now()),
 			('` + o.ID + `', 'a', 'c', now())`, "23505"},
 		{"second head", `INSERT INTO event_head (id, seq, hash) VALUES (true, 0, '')`, "23505"},
+		{"update final offer", `UPDATE offers SET played_ms = 1 WHERE call_ref = 'final'`, "23000"},
+		{"delete offer", `DELETE FROM offers WHERE call_ref = 'open'`, "23000"},
+		{"offer in progress renamed", `UPDATE offers SET id = '01RENAMED' WHERE call_ref = 'open'`, "23000"},
+		{"second offer of a call", `INSERT INTO offers (id, org, provider, call_ref, announced, played_ms, barge_in, keys, outcome, started_at, ended_at)
+			VALUES ('01OFFER', 'acme', 'ari', 'final', false, 0, false, '[]', 'no_input', now(), now())`, "23505"},
 		{"duplicate call ref", `INSERT INTO objections (id, org, number, raw_number, received_at, source, status, provider, call_ref)
 			VALUES ('01A', 'acme', '', '', now(), 'agent', 'pending_number', 'ari', 'c1'),
 			       ('01B', 'acme', '', '', now(), 'agent', 'pending_number', 'ari', 'c1')`, "23505"},

@@ -34,6 +34,11 @@ func RunRegister(t *testing.T, open func(t *testing.T) objections.Store) {
 		{"AgencyObjection", testAgencyObjection},
 		{"FactsUnknownOrgAndEmptyNumber", testFactsUnknownOrgAndEmptyNumber},
 		{"Offers", testOffers},
+		{"OfferStartedThenCompleted", testOfferStartedThenCompleted},
+		{"OfferStartValidates", testOfferStartValidates},
+		{"OfferTakenOver", testOfferTakenOver},
+		{"InterruptOffers", testInterruptOffers},
+		{"OfferRecordFollows", testOfferRecordFollows},
 		{"ListFiltersAndCursor", testListFilters},
 		{"EventChain", testEventChain},
 		{"ConcurrentSameNumber", testConcurrentSameNumber},
@@ -64,7 +69,7 @@ func testOrgs(t *testing.T, s objections.Store) {
 	if !got.CreatedAt.Equal(o.CreatedAt) || got.RelationTermMonths != 24 || got.Sector != objections.SectorOther || !o2.UpdatedAt.After(o.UpdatedAt) {
 		t.Fatalf("updated org = %+v (first %+v)", got, o)
 	}
-	ivr := objections.IVRSettings{Profile: "us", KeyObject: "9", TimeoutMS: 4000, MaxInvalid: 1, AfterDialogue: "continue"}
+	ivr := objections.IVRSettings{Profile: "us", KeyObject: "9", TimeoutMS: 4000, MaxInvalid: 1, AfterDialogue: "continue", OnError: "hangup"}
 	must[objections.Org](t)(r.SetOrg(ctx, objections.Org{ID: "beta", Name: "Beta", IVR: ivr}))
 	if got := must[objections.Org](t)(r.Store().Org(ctx, "beta")); got.IVR != ivr {
 		t.Fatalf("ivr settings = %+v, want %+v", got.IVR, ivr)
@@ -84,6 +89,7 @@ func testOrgs(t *testing.T, s objections.Store) {
 		{ID: "ok", Name: "x", IVR: objections.IVRSettings{KeyObject: "1", KeyDecline: "1"}},
 		{ID: "ok", Name: "x", IVR: objections.IVRSettings{TimeoutMS: 100}},
 		{ID: "ok", Name: "x", IVR: objections.IVRSettings{AfterDialogue: "transfer"}},
+		{ID: "ok", Name: "x", IVR: objections.IVRSettings{OnError: "retry"}},
 	} {
 		if _, err := r.SetOrg(ctx, bad); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("SetOrg(%+v) err = %v, want invalid", bad, err)

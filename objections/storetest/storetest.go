@@ -15,7 +15,8 @@
 //   - RunAccess: access.Store (users, sessions, the audit log, API tokens);
 //   - RunOutbox: the transactional outbox of webhook deliveries;
 //   - RunDecisionLog: the log of dial-time checks;
-//   - RunCallStates: the state of live calls between webhooks.
+//   - RunCallStates: the state of live calls between webhooks;
+//   - RunInstances: the heartbeat of the instances on one store.
 //
 // Each suite declares the interface it tests, as its users declare theirs
 // (objections/httpapi, objections/review, telephony/twilio).
@@ -127,6 +128,7 @@ type Store interface {
 	access.Store
 	DecisionLog
 	CallStore
+	InstanceStore
 }
 
 // RunAll runs every suite, one subtest per capability, against the store
@@ -139,6 +141,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Outbox", func(t *testing.T) { RunOutbox(t, func(t *testing.T) OutboxStore { return open(t) }) })
 	t.Run("DecisionLog", func(t *testing.T) { RunDecisionLog(t, func(t *testing.T) DecisionLog { return open(t) }) })
 	t.Run("CallStates", func(t *testing.T) { RunCallStates(t, func(t *testing.T) CallStore { return open(t) }) })
+	t.Run("Instances", func(t *testing.T) { RunInstances(t, func(t *testing.T) InstanceStore { return open(t) }) })
 }
 
 // Migrator is a store that migrates its schema and closes.

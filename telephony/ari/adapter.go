@@ -67,6 +67,26 @@ type Config struct {
 	// without PlaybackFinished before the adapter asks Asterisk about it
 	// (default 5 s).
 	PlaybackGrace time.Duration
+	// Sounds are the names of every sound the prompts play
+	// (prompts.Catalog.SoundNames): after every (re)connection each node
+	// is asked whether it can play them (see MediaProblems). None: no
+	// check.
+	Sounds []string
+	// Instance is this process's id among the instances on its store (its
+	// heartbeat row, objections.Instance.ID); the offers' Instance is the
+	// same (ivr.WithInstance).
+	Instance string
+	// Peers, when set, are the instances on the same store: the adapter
+	// writes its heartbeat every BeatInterval, and takes over the
+	// channels of an instance whose heartbeat is older than PeerTimeout
+	// (takeover.go). Instance is then required.
+	Peers Peers
+	// BeatInterval is how often the heartbeat is written and the others'
+	// read (default 1 s).
+	BeatInterval time.Duration
+	// PeerTimeout is how old an instance's heartbeat may be before it is
+	// taken to have stopped (default 3 s).
+	PeerTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -86,6 +106,8 @@ func (c Config) withDefaults() Config {
 	set(&c.ReconcileInterval, 30*time.Second)
 	set(&c.DrainTimeout, 30*time.Second)
 	set(&c.PlaybackGrace, 5*time.Second)
+	set(&c.BeatInterval, time.Second)
+	set(&c.PeerTimeout, 3*time.Second)
 	if c.MaxConnsPerNode <= 0 {
 		c.MaxConnsPerNode = 64
 	}
@@ -119,6 +141,8 @@ type Stats struct {
 	// 16.3, or the PUT failed).
 	EventsUndecodable atomic.Int64
 	Replaced          atomic.Int64 // ApplicationReplaced received: another websocket took our app
+	CallsTakenOver    atomic.Int64 // channels of a stopped instance moved into our app
+	HeartbeatFailures atomic.Int64 // heartbeats the store did not take
 }
 
 // Adapter runs the ivr dialogue on Asterisk channels through ARI: one
@@ -146,6 +170,9 @@ func New(cfg Config, d *ivr.Dialogue, flows Flows, log *zap.Logger) (*Adapter, e
 	}
 	if cfg.Username == "" || cfg.Password == "" {
 		return nil, errors.New("ari: username and password are both required")
+	}
+	if cfg.Peers != nil && cfg.Instance == "" {
+		return nil, errors.New("ari: peers need this instance's id")
 	}
 	if strings.ContainsAny(cfg.App, ",/?&# ") {
 		return nil, fmt.Errorf("ari: application name %q may not hold , / ? & # or spaces", cfg.App)
@@ -189,6 +216,17 @@ func (a *Adapter) Stats() *Stats { return a.stats }
 func (a *Adapter) Run(ctx context.Context) {
 	calls, endCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer endCalls()
+	if a.cfg.Peers != nil {
+		// The heartbeat goes on while the dialogues drain: this
+		// instance is alive until Run returns.
+		pctx, stopPeers := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a.peers(pctx)
+		}()
+		defer func() { stopPeers(); <-done }()
+	}
 	var wg sync.WaitGroup
 	for _, n := range a.nodes {
 		wg.Add(1)

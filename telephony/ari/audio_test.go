@@ -49,3 +49,42 @@ func TestAudio(t *testing.T) {
 		})
 	}
 }
+
+// TestAudioFailedSegment: a segment that Asterisk ended within
+// silentSegment while its sound lasts far longer was not played; a
+// segment cut by the adapter, a short sound, or a sound played in full
+// (or at the test fake's speed) was.
+func TestAudioFailedSegment(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 9, 18, 32, 415e6, time.UTC)
+	ev := func(kind pbKind, media string, ms int) pbEvent {
+		at := t0.Add(time.Duration(ms) * time.Millisecond)
+		return pbEvent{kind: kind, media: media, at: at, got: at}
+	}
+	nominal := map[string]int64{"sound:a": 1500, "sound:b": 700, "sound:tick": 30}
+	cases := []struct {
+		name   string
+		events []pbEvent
+		failed string
+	}{
+		{"missing in the middle", []pbEvent{ev(pbStarted, "sound:a", 0), ev(pbContinuing, "sound:a", 1500),
+			ev(pbStarted, "sound:b", 1500), ev(pbContinuing, "sound:b", 1500), ev(pbStarted, "sound:a", 1500)}, "sound:b"},
+		{"all missing: the first", []pbEvent{ev(pbStarted, "sound:a", 7), ev(pbContinuing, "sound:a", 7),
+			ev(pbStarted, "sound:b", 7), ev(pbFinished, "sound:b", 7)}, "sound:a"},
+		{"played in full", []pbEvent{ev(pbStarted, "sound:a", 0), ev(pbContinuing, "sound:a", 1500),
+			ev(pbStarted, "sound:b", 1500), ev(pbFinished, "sound:b", 2200)}, ""},
+		{"the fake's speed", []pbEvent{ev(pbStarted, "sound:b", 0), ev(pbFinished, "sound:b", 28)}, ""},
+		{"a sound too short to tell", []pbEvent{ev(pbStarted, "sound:tick", 0), ev(pbContinuing, "sound:tick", 0)}, ""},
+		{"stopped at once (barge-in): not an end by Asterisk alone", []pbEvent{ev(pbStarted, "sound:a", 0), {kind: 0, got: t0.Add(time.Millisecond)}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := audio{nominal: nominal}
+			for _, e := range tc.events {
+				a.add(e)
+			}
+			if a.failed != tc.failed {
+				t.Fatalf("failed %q, want %q", a.failed, tc.failed)
+			}
+		})
+	}
+}

@@ -26,11 +26,16 @@ type call struct {
 	keys    chan ivr.Key
 	done    chan struct{}
 	endOnce sync.Once
+	hungUp  atomic.Bool // end was called: set at once, before done closes
 
 	playMu  sync.Mutex // one playback at a time, each stopped before the next
 	playing atomic.Pointer[string]
+	plays   atomic.Int64    // playbacks started, for their ids
 	pbs     *queue[pbEvent] // events of the playback being played
 	handBk  atomic.Bool     // Continue asked for
+	// takenOver: the channel came from a stopped instance's application
+	// (takeover.go); set before run.
+	takenOver bool
 }
 
 var _ ivr.Call = (*call)(nil)
@@ -51,6 +56,7 @@ func (c *call) log() *zap.Logger { return c.logp.Load() }
 // still be queued: the dialogue reads it before it sees the end, or the
 // hang-up could win its select and the key — an objection — be lost.
 func (c *call) end() {
+	c.hungUp.Store(true)
 	c.endOnce.Do(func() {
 		if len(c.keys) == 0 {
 			close(c.done)
@@ -77,6 +83,11 @@ func (c *call) end() {
 
 // keyDrain bounds how long a hang-up waits for queued keys to be read.
 const keyDrain = 200 * time.Millisecond
+
+// cut reports whether the call is ending: its end was seen, though done
+// may still wait for queued keys. A playback Asterisk ends "failed" then
+// was cut by the hang-up, not missing.
+func (c *call) cut() bool { return c.hungUp.Load() }
 
 func (c *call) ended() bool {
 	select {
@@ -107,6 +118,10 @@ func (c *call) handle() (*ariv5.ChannelHandle, error) {
 // run handles the channel from StasisStart (data, args) or from a reconcile
 // (data nil: read from Asterisk) to the end of its dialogue.
 func (c *call) run(ctx context.Context, draining bool, data *ariv5.ChannelData, args []string) {
+	if c.takenOver {
+		c.unsubscribe(ctx)
+		c.log().Warn("channel taken over from a stopped instance: the offer starts again", zap.Int("keys_pressed_meanwhile", len(c.keys)))
+	}
 	info, state, err := c.info(ctx, data, args)
 	if err != nil {
 		if gone(err) {

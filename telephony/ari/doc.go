@@ -103,9 +103,32 @@
 // segments summed, by Asterisk's timestamps; after a stop (barge-in) or a
 // hang-up Play waits up to a second for the PlaybackFinished that ends the
 // last segment, and where an end never comes the adapter's clock ends it.
-// The prompt's nominal length never counts as played. (On a hang-up the
-// ivr dialogue counts the offer by its own clock and ignores what Play
-// returns.)
+// The prompt's nominal length never counts as played.
+//
+// # When a prompt cannot be played
+//
+// A prompt Asterisk cannot play (a sound missing on the node, HTTP media
+// without res_http_media_cache or out of reach) is not an offer. Asterisk
+// 20 starts and ends such a segment in the same millisecond: with
+// PlaybackFinished "failed" when it was the last, with PlaybackContinuing
+// when more follow, the playback then ending "done" (checked on 20.20.1,
+// aritest/testdata/real-events/10). Play stops the prompt at the first
+// such segment and returns an ivr.PlayError naming it; a refused play
+// request is one too. The dialogue then ends with outcome error and hands
+// the call back (VERZET_RESULT=error) or hangs up, per org. After every
+// (re)connection each node is asked whether it can play every prompt
+// sound (check.go); what is missing is logged and in MediaProblems, which
+// cmd shows on /readyz.
+//
+// # When an instance dies
+//
+// With Config.Peers, instances on one store write heartbeats, and a live
+// one takes over the channels of one that stopped (takeover.go): a
+// subscription to each channel, a stop of the playback left running,
+// a move into our application; the offer starts again, following the
+// interrupted one in the evidence. Playback ids are named after the
+// instance, the channel and a count (call.playbackID) so that the
+// instance taking over can stop them.
 //
 // Run's ctx ends intake: channels that arrive after it are handed back with
 // VERZET_RESULT=refused and VERZET_REFUSED=shutdown, active dialogues may

@@ -61,7 +61,7 @@ func (n *node) route(s *session, e ariv5.Event) {
 		n.lag(e.Timestamp)
 		if c := n.call(e.Channel.ID); c != nil {
 			c.press(e.Digit)
-		} else {
+		} else if !n.earlyKey(e.Channel.ID, e.Digit) {
 			n.a.stats.KeysDropped.Add(1)
 		}
 	case *ariv5.ChannelHangupRequest:
@@ -71,11 +71,15 @@ func (n *node) route(s *session, e ariv5.Event) {
 	case *ariv5.ChannelDestroyed:
 		n.end(e.Channel.ID)
 	case *ariv5.PlaybackStarted:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbStarted, at: time.Time(e.Timestamp)})
+		if !n.deliver(e.Playback.ID, pbEvent{kind: pbStarted, media: e.Playback.MediaURI, at: time.Time(e.Timestamp)}) {
+			n.foreignPlayback(e.Playback)
+		}
 	case *ariv5.PlaybackContinuing:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbContinuing, at: time.Time(e.Timestamp)})
+		if !n.deliver(e.Playback.ID, pbEvent{kind: pbContinuing, media: e.Playback.MediaURI, at: time.Time(e.Timestamp)}) {
+			n.foreignPlayback(e.Playback)
+		}
 	case *ariv5.PlaybackFinished:
-		n.deliver(e.Playback.ID, pbEvent{kind: pbFinished, state: e.Playback.State, at: time.Time(e.Timestamp)})
+		n.deliver(e.Playback.ID, pbEvent{kind: pbFinished, media: e.Playback.MediaURI, state: e.Playback.State, at: time.Time(e.Timestamp)})
 	case *ariv5.ChannelUserevent:
 		if strings.HasPrefix(e.Eventname, n.a.hbPrefix) {
 			select {

@@ -27,3 +27,14 @@ func Playing(a *Adapter, id string) bool {
 	}
 	return false
 }
+
+// MediaChecked reports whether every node of a has reported a prompt audio
+// check.
+func MediaChecked(a *Adapter) bool {
+	for _, n := range a.nodes {
+		if n.media.Load() == nil {
+			return false
+		}
+	}
+	return true
+}

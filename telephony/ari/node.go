@@ -31,9 +31,11 @@ type node struct {
 	calls context.Context
 
 	sess      atomic.Pointer[session] // nil while disconnected
-	playbacks sync.Map                // playback id → *call playing it
-	mu        sync.RWMutex            // guards channels and draining
+	media     atomic.Pointer[mediaReport]
+	playbacks sync.Map     // playback id → *call playing it
+	mu        sync.RWMutex // guards channels and draining
 	channels  map[string]*call
+	taking    map[string]*takeover // channels of a stopped instance being moved to us
 	recent    map[string]time.Time // channels finished lately
 	draining  bool
 	changed   chan struct{} // size 1: a call ended, or draining began
@@ -85,7 +87,7 @@ func newNode(a *Adapter, raw string) (*node, error) {
 		TLSHandshakeTimeout:   5 * time.Second,
 	}
 	n := &node{a: a, base: base, ws: ws.String(), host: u.Host, tr: tr, own: &http.Client{Transport: tr, Timeout: cfg.RequestTimeout},
-		channels: map[string]*call{}, recent: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+		channels: map[string]*call{}, taking: map[string]*takeover{}, recent: map[string]time.Time{}, changed: make(chan struct{}, 1)}
 	n.log = a.log.With(zap.String("provider", "ari"), zap.String("node", u.Host))
 	return n, nil
 }
@@ -275,7 +277,9 @@ func (n *node) call(id string) *call {
 func (n *node) end(id string) {
 	if c := n.call(id); c != nil {
 		c.end()
+		return
 	}
+	n.takenOver(id) // hung up before it reached us
 }
 
 // start begins handling a channel once, whichever of StasisStart and a
@@ -291,6 +295,19 @@ func (n *node) start(id string, data *ariv5.ChannelData, args []string, adopted 
 	}
 	c := newCall(n, id)
 	n.channels[id] = c
+	if t := n.taking[id]; t != nil {
+		// A channel of a stopped instance, moved to us: the keys the
+		// caller pressed on the way are the dialogue's first.
+		delete(n.taking, id)
+		c.takenOver = true
+		for _, k := range t.keys {
+			select {
+			case c.keys <- k:
+			default:
+				n.a.stats.KeysDropped.Add(1)
+			}
+		}
+	}
 	draining := n.draining
 	n.wg.Add(1)
 	n.mu.Unlock()

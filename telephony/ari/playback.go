@@ -2,15 +2,16 @@ package ari
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	ariv5 "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/rid"
 	"go.uber.org/zap"
 
+	"github.com/verzet/verzet/ivr"
 	"github.com/verzet/verzet/prompts"
 )
 
@@ -18,6 +19,7 @@ import (
 type pbEvent struct {
 	id    string
 	kind  pbKind
+	media string    // the segment's media URI
 	state string    // PlaybackFinished: done or failed
 	at    time.Time // Asterisk's timestamp; zero when the adapter settled the playback itself
 	got   time.Time // when the router saw it, by the adapter's clock
@@ -38,17 +40,19 @@ func (n *node) watch(id string, c *call) { n.playbacks.Store(id, c) }
 
 func (n *node) unwatch(id string) { n.playbacks.Delete(id) }
 
-// deliver queues a playback event for the call playing it. The call's
+// deliver queues a playback event for the call playing it; false when no
+// call of ours plays it. The call's
 // queue has no bound: a playback of N sounds that all fail sends 2N events
 // in the same millisecond, and the PlaybackFinished at their end must not
 // be the one that is dropped.
-func (n *node) deliver(id string, e pbEvent) {
+func (n *node) deliver(id string, e pbEvent) bool {
 	v, ok := n.playbacks.Load(id)
 	if !ok {
-		return
+		return false // not ours: one of a stopped instance's, or over
 	}
 	e.id, e.got = id, n.a.now()
 	v.(*call).pbs.push(e)
+	return true
 }
 
 // audio sums what one playback played, segment by segment, as Asterisk
@@ -59,10 +63,20 @@ func (n *node) deliver(id string, e pbEvent) {
 // PlaybackStarted should its end not come, or where the adapter cut it
 // (cut). Where a timestamp is missing, the times the router saw the events
 // stand in. The prompt's nominal length never counts.
+//
+// A segment Asterisk could not play (a sound missing on the node, HTTP
+// media it could not fetch) starts and ends in the same millisecond:
+// Asterisk 20 (res_stasis_playback.c, playback_final_update) ends it with
+// PlaybackContinuing when more media follow, and with PlaybackFinished
+// "failed" when it was the last. The first such segment is kept in failed:
+// one that Asterisk ended within silentSegment although its sound lasts
+// far longer (nominal, by media URI).
 type audio struct {
-	played time.Duration
-	open   bool    // a segment has started and not ended
-	from   pbEvent // its PlaybackStarted
+	played  time.Duration
+	open    bool    // a segment has started and not ended
+	from    pbEvent // its PlaybackStarted
+	nominal map[string]int64
+	failed  string // media of the first segment that did not play
 }
 
 func (a *audio) add(e pbEvent) {
@@ -71,6 +85,15 @@ func (a *audio) add(e pbEvent) {
 		a.open, a.from = true, e
 	}
 }
+
+// silentSegment is how long, at most, a segment that Asterisk could not
+// play lasts between its PlaybackStarted and its end (the same
+// millisecond on a real Asterisk 20, for a missing file or an HTTP medium
+// refused at once); a segment that ended that fast while its sound lasts
+// fifty times as long was not played. (A healthy segment lasts as long
+// as its sound; the test fake plays them 25 times faster. Sounds shorter
+// than five times silentSegment are not judged.)
+const silentSegment = 20 * time.Millisecond
 
 // end closes the open segment at e.
 func (a *audio) end(e pbEvent) {
@@ -83,6 +106,11 @@ func (a *audio) end(e pbEvent) {
 		d = e.got.Sub(a.from.got)
 	}
 	a.played += max(0, d)
+	asterisk := e.kind == pbContinuing || e.kind == pbFinished // ended by Asterisk, not cut
+	sound := time.Duration(a.nominal[a.from.media]) * time.Millisecond
+	if asterisk && a.failed == "" && d < silentSegment && 50*d < sound && sound >= 5*silentSegment {
+		a.failed = a.from.media
+	}
 }
 
 // cut closes the open segment now, by the adapter's clock: its end was not
@@ -91,10 +119,11 @@ func (a *audio) cut(now time.Time) { a.end(pbEvent{got: now}) }
 
 func (a *audio) ms() int64 { return a.played.Milliseconds() }
 
-var (
-	errPlaybackFailed = errors.New("playback failed: is the prompt audio installed (verzet prompts install)?")
-	errPlayRefused    = errors.New("playback not started")
-)
+// notPlayed is the ivr.PlayError of media Asterisk could not play.
+func notPlayed(media string) *ivr.PlayError {
+	return &ivr.PlayError{Kind: "not_found", Media: media,
+		Detail: "not found or not playable on the node (verzet prompts install; HTTP media: res_http_media_cache)"}
+}
 
 // settleWait bounds the wait for the PlaybackFinished that a stop or a
 // hang-up brings: Asterisk sends it within a frame or two, and without it
@@ -113,16 +142,17 @@ func (c *call) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
 	}
 	cl := c.n.client()
 	if cl == nil {
-		return 0, errNotConnected
+		return 0, &ivr.PlayError{Kind: "refused", Detail: "not played: " + errNotConnected.Error()}
 	}
 	c.pbs.drain() // what is left of earlier playbacks
-	id := rid.New(rid.Playback)
+	id := c.playbackID()
+	media := c.n.a.media(pb)
 	// Stage, watch, then execute: the playback's events can only be caught
 	// by its id, registered before the request goes out.
 	ph := ariv5.NewPlaybackHandle(ariv5.NewKey(ariv5.PlaybackKey, id), cl.Playback(), func(*ariv5.PlaybackHandle) error {
 		rctx, cancel := context.WithTimeout(ctx, c.n.a.cfg.RequestTimeout)
 		defer cancel()
-		return c.n.play(rctx, c.id, id, c.n.a.media(pb))
+		return c.n.play(rctx, c.id, id, media)
 	})
 	c.n.watch(id, c)
 	defer c.n.unwatch(id)
@@ -134,23 +164,41 @@ func (c *call) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
 		if ctx.Err() != nil {
 			return 0, nil
 		}
-		return 0, errors.Join(errPlayRefused, err)
+		return 0, &ivr.PlayError{Kind: "refused", Media: media[0], Detail: "not played: the play request failed: " + err.Error()}
 	}
 	// Only now may a reconcile settle it (resume): before Asterisk answered
 	// the POST, a GET finds no playback that is merely not created yet.
 	c.playing.Store(&id)
 	defer c.playing.Store(nil)
-	var a audio
+	a := audio{nominal: make(map[string]int64, len(media))}
+	for i, s := range pb.Sounds {
+		a.nominal[media[i]] = s.DurationMS
+	}
 	limit := time.NewTimer(time.Duration(pb.DurationMS)*time.Millisecond + c.n.a.cfg.PlaybackGrace)
 	defer limit.Stop()
 	for {
 		select {
 		case <-c.pbs.ready:
-			if state, over := c.follow(id, &a); over {
-				if state == "done" || c.ended() || ctx.Err() != nil {
-					return a.ms(), nil // played out, or cut by the hang-up or the barge-in
+			last, over := c.follow(id, &a)
+			switch {
+			case c.cut() || ctx.Err() != nil:
+				// Cut by the hang-up (Asterisk ends the playback
+				// "failed") or stopped by a key: not a failure.
+				if over {
+					return a.ms(), nil
 				}
-				return a.ms(), errPlaybackFailed
+			case a.failed != "":
+				// A sound of the prompt did not play; the rest would
+				// play without it. The offer is not made: stop.
+				if !over {
+					c.stop(ph)
+					c.settle(id, &a)
+				}
+				return a.ms(), notPlayed(a.failed)
+			case over && last.state != "done":
+				return a.ms(), notPlayed(last.media)
+			case over:
+				return a.ms(), nil
 			}
 		case <-ctx.Done():
 			c.stop(ph)
@@ -172,9 +220,31 @@ func (c *call) Play(ctx context.Context, pb prompts.Playback) (int64, error) {
 	}
 }
 
+// playbackID names the call's next playback. With an instance id it is
+// one another instance can name too ("vz-{instance}-{channel}-{n}", n
+// counting the call's playbacks from 1), so that, taking the call over
+// after this instance stopped, it can stop the playback this instance
+// left running (takeover.go); else a random one.
+func (c *call) playbackID() string {
+	n := c.plays.Add(1)
+	if c.n.a.cfg.Instance == "" || n > maxPlays {
+		return rid.New(rid.Playback)
+	}
+	return deadPlaybackID(c.n.a.cfg.Instance, c.id, n)
+}
+
+// maxPlays is how many playbacks of a call are named after it: a
+// dialogue plays far fewer (the offer, at most five repeats and five "not
+// valid", then the end).
+const maxPlays = 24
+
+func deadPlaybackID(instance, channel string, n int64) string {
+	return "vz-" + instance + "-" + channel + "-" + strconv.FormatInt(n, 10)
+}
+
 // follow adds the queued events of playback id to a; over reports its
-// PlaybackFinished, with its state.
-func (c *call) follow(id string, a *audio) (state string, over bool) {
+// PlaybackFinished, returned as last.
+func (c *call) follow(id string, a *audio) (last pbEvent, over bool) {
 	batch, _ := c.pbs.drain()
 	for _, e := range batch {
 		if e.id != id {
@@ -182,10 +252,10 @@ func (c *call) follow(id string, a *audio) (state string, over bool) {
 		}
 		a.add(e)
 		if e.kind == pbFinished {
-			return e.state, true
+			return e, true
 		}
 	}
-	return "", false
+	return pbEvent{}, false
 }
 
 func (c *call) stop(ph *ariv5.PlaybackHandle) {

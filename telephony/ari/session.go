@@ -27,10 +27,11 @@ type session struct {
 	hb       chan string   // heartbeats echoed
 	hbSeq    int
 	infos    atomic.Int64
-	filter   atomic.Bool  // the event filter is set for this connection
-	routed   atomic.Int64 // when the router last saw an event (unix ns)
-	broken   func()       // ends the session; set by serve
-	replaced atomic.Bool  // ApplicationReplaced came
+	filter   atomic.Bool   // the event filter is set for this connection
+	routed   atomic.Int64  // when the router last saw an event (unix ns)
+	broken   func()        // ends the session; set by serve
+	replaced atomic.Bool   // ApplicationReplaced came
+	check    chan struct{} // size 1: check the prompt audio; set by serve
 }
 
 func newSession(n *node, cl *native.Client) *session {
@@ -97,8 +98,14 @@ func (s *session) serve(ctx context.Context) {
 	broken := make(chan struct{})
 	var once sync.Once
 	s.broken = func() { once.Do(func() { close(broken) }) }
+	check := make(chan struct{}, 1)
+	s.check = check
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		s.checker(sctx, check)
+	}()
 	go func() {
 		defer wg.Done()
 		for {
@@ -164,6 +171,7 @@ func (s *session) supervise(ctx context.Context) {
 			_ = s.beat(ctx)
 			s.refilter(ctx)
 			s.reconcile(ctx, true)
+			notify(s.check)
 		case <-rc.C:
 			s.reconcile(ctx, false)
 		case <-hb.C:
@@ -193,6 +201,24 @@ func (s *session) supervise(ctx context.Context) {
 			}
 			s.broken()
 			return
+		}
+	}
+}
+
+// checker runs the prompt audio check after every (re)connection, one at a
+// time, off the supervisor's loop: it takes one request per sound.
+func (s *session) checker(ctx context.Context, check <-chan struct{}) {
+	if len(s.n.a.cfg.Sounds) == 0 {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-check:
+		}
+		if err := s.n.checkMedia(ctx); err != nil && ctx.Err() == nil {
+			s.n.log.Warn("prompt audio not checked; trying again at the next connection", zap.Error(err))
 		}
 	}
 }

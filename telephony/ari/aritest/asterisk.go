@@ -27,6 +27,9 @@ type Options struct {
 	// Username and Password, when Username is set, are required on every
 	// request (HTTP Basic auth or api_key=user:password), as ari.conf does.
 	Username, Password string
+	// Users are more ari.conf users (name → password), e.g. one per verzet
+	// instance, so that a test can cut one off (CutOff).
+	Users map[string]string
 	// EntityID is the asterisk_id of events and /asterisk/info
 	// (default 52:54:00:12:34:56).
 	EntityID string
@@ -37,7 +40,20 @@ type Options struct {
 	ChannelVars []string
 	// SoundDuration says how long a media URI plays; ok false means the
 	// file is missing (the playback fails at once). Default: 100 ms each.
+	// GET /sounds/{id} answers from it too (see SoundDirs).
 	SoundDuration func(uri string) (d time.Duration, ok bool)
+	// SoundDirs are the folders at the top of Asterisk's sounds directory
+	// (default en and verzet). Asterisk's sound index (GET /sounds) takes
+	// every one of them for a language: a sound installed as
+	// sounds/verzet/nl/offer-1.wav, which "sound:verzet/nl/offer-1" plays,
+	// is listed as "nl/offer-1" in language "verzet", and GET
+	// /sounds/verzet%2Fnl%2Foffer-1 is a 404 (Asterisk 20.20.1, checked).
+	SoundDirs []string
+	// Modules are the loaded modules GET /asterisk/modules/{name} knows
+	// (default: those a Stasis IVR needs, res_http_media_cache.so among
+	// them). Without res_http_media_cache.so, HTTP media (sound:http://…)
+	// fail to play, as on a real Asterisk.
+	Modules []string
 	// OnRequest, when set, is called with every REST request before it is
 	// handled (on the request's goroutine: it may block it).
 	OnRequest func(Request)
@@ -85,6 +101,7 @@ type Asterisk struct {
 	latency   time.Duration
 	wsRefused bool
 	muted     bool
+	cutOff    map[string]bool // users cut off (CutOff)
 	regs      int
 	regCh     chan struct{} // closed and replaced at every registration
 	epoch     int64
@@ -102,6 +119,7 @@ type app struct {
 	conn       *wsConn
 	allowed    []string
 	disallowed []string
+	subs       map[string]bool // channels subscribed to explicitly
 }
 
 func (a *app) allows(typ string) bool {
@@ -128,6 +146,13 @@ func New(opts Options) *Asterisk {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.SoundDirs == nil {
+		opts.SoundDirs = []string{"en", "verzet"}
+	}
+	if opts.Modules == nil {
+		opts.Modules = []string{"app_stasis.so", "res_ari.so", "res_ari_channels.so", "res_ari_playbacks.so", "res_ari_sounds.so",
+			"res_http_websocket.so", "res_stasis.so", "res_stasis_playback.so", "res_curl.so", mediaCacheModule}
 	}
 	a := &Asterisk{opts: opts, channels: map[string]*channel{}, playbacks: map[string]*playback{}, apps: map[string]*app{},
 		conns: map[*wsConn]struct{}{}, regCh: make(chan struct{}), epoch: opts.Now().Unix()}
@@ -406,6 +431,14 @@ func (a *Asterisk) routes() http.Handler {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { a.serveREST(w, r, h) })
 	}
 	rest("GET /ari/asterisk/info", a.info)
+	rest("GET /ari/asterisk/modules/{name}", a.module)
+	rest("GET /ari/sounds/{id}", a.sound)
+	rest("POST /ari/channels/{id}/move", required("app", "Required field app missing", a.onChannel(true, a.moveChannel)))
+	subscription := func(h func(http.ResponseWriter, *http.Request, params)) func(http.ResponseWriter, *http.Request, params) {
+		return required("eventSource", "Missing parameter eventSource", h)
+	}
+	rest("POST /ari/applications/{app}/subscription", subscription(a.subscribe))
+	rest("DELETE /ari/applications/{app}/subscription", subscription(a.unsubscribe))
 	rest("GET /ari/asterisk/ping", a.ping)
 	rest("GET /ari/channels", a.listChannels)
 	rest("GET /ari/channels/{id}", a.onChannel(false, a.getChannel))
@@ -483,10 +516,50 @@ func (a *Asterisk) authorised(r *http.Request) bool {
 	if a.opts.Username == "" {
 		return true
 	}
-	if u, pw, ok := r.BasicAuth(); ok {
-		return u == a.opts.Username && pw == a.opts.Password
+	u, pw, ok := r.BasicAuth()
+	if !ok {
+		u, pw, _ = strings.Cut(r.URL.Query().Get("api_key"), ":")
 	}
-	return r.URL.Query().Get("api_key") == a.opts.Username+":"+a.opts.Password
+	a.mu.Lock()
+	cut := a.cutOff[u]
+	a.mu.Unlock()
+	want, known := a.opts.Users[u]
+	if u == a.opts.Username {
+		want, known = a.opts.Password, true
+	}
+	return known && pw == want && !cut
+}
+
+// user returns the ari.conf user a request signed in as.
+func user(r *http.Request) string {
+	if u, _, ok := r.BasicAuth(); ok {
+		return u
+	}
+	u, _, _ := strings.Cut(r.URL.Query().Get("api_key"), ":")
+	return u
+}
+
+// CutOff takes the clients that sign in as user off this node, as when the
+// process behind them is killed or cut from the network: their websockets
+// close and every request of theirs is refused from now on. Their
+// applications stay registered but inactive, and their channels stay in
+// Stasis, in silence once their playbacks end, as on a real Asterisk.
+func (a *Asterisk) CutOff(user string) {
+	a.mu.Lock()
+	if a.cutOff == nil {
+		a.cutOff = map[string]bool{}
+	}
+	a.cutOff[user] = true
+	var conns []*wsConn
+	for c := range a.conns {
+		if c.user == user {
+			conns = append(conns, c)
+		}
+	}
+	a.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
 }
 
 func (a *Asterisk) serveREST(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, params)) {
@@ -690,6 +763,7 @@ func (a *Asterisk) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newWSConn(conn, rw, names, a.opts.QueueSize)
+	c.user = user(r)
 	a.wg.Add(1)
 	defer a.wg.Done()
 	a.mu.Lock()
@@ -727,4 +801,99 @@ func (a *Asterisk) events(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.mu.Unlock()
+}
+
+// mediaCacheModule serves HTTP media (sound:http://…) to playbacks.
+const mediaCacheModule = "res_http_media_cache.so"
+
+func (a *Asterisk) moduleLocked(name string) bool { return slices.Contains(a.opts.Modules, name) }
+
+// module is GET /asterisk/modules/{moduleName}: a running module, or 404.
+func (a *Asterisk) module(w http.ResponseWriter, r *http.Request, p params) {
+	name := r.PathValue("name")
+	a.mu.Lock()
+	loaded := a.moduleLocked(name)
+	a.mu.Unlock()
+	if !loaded {
+		writeError(w, http.StatusNotFound, "Module could not be found in running modules")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": name, "description": name, "use_count": 0, "status": "Running", "support_level": "core"})
+}
+
+// sound is GET /sounds/{soundId}: the sound in every "language" folder
+// (SoundDirs) that has it, or 404 "Sound not found" as Asterisk answers
+// (the API declaration lists no error).
+func (a *Asterisk) sound(w http.ResponseWriter, r *http.Request, p params) {
+	id := r.PathValue("id")
+	formats := []any{}
+	for _, dir := range a.opts.SoundDirs {
+		if _, ok := a.opts.SoundDuration("sound:" + dir + "/" + id); ok {
+			formats = append(formats, map[string]string{"language": dir, "format": "slin"})
+		}
+	}
+	if len(formats) == 0 {
+		writeError(w, http.StatusNotFound, "Sound not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "formats": formats})
+}
+
+// subscribe is POST /applications/{app}/subscription?eventSource=channel:{id}:
+// the application gets the channel's events (keys, playbacks, hang-up,
+// ChannelDestroyed) though another application holds it in Stasis.
+// Only channel sources are modelled.
+func (a *Asterisk) subscribe(w http.ResponseWriter, r *http.Request, p params) {
+	a.subscription(w, r, p, true)
+}
+
+// unsubscribe is DELETE /applications/{app}/subscription.
+func (a *Asterisk) unsubscribe(w http.ResponseWriter, r *http.Request, p params) {
+	a.subscription(w, r, p, false)
+}
+
+func (a *Asterisk) subscription(w http.ResponseWriter, r *http.Request, p params, on bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ap := a.apps[r.PathValue("app")]
+	if ap == nil {
+		writeError(w, http.StatusNotFound, "Application not found")
+		return
+	}
+	var ids []string
+	for _, src := range p.list("eventSource") {
+		id, ok := strings.CutPrefix(src, "channel:")
+		if !ok {
+			writeError(w, http.StatusBadRequest, "Invalid event source URI scheme")
+			return
+		}
+		if a.channels[id] == nil {
+			writeError(w, http.StatusUnprocessableEntity, "Event source does not exist")
+			return
+		}
+		if !on && !ap.subs[id] {
+			writeError(w, http.StatusConflict, "Application not subscribed to event source")
+			return
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if on {
+			if ap.subs == nil {
+				ap.subs = map[string]bool{}
+			}
+			ap.subs[id] = true
+		} else {
+			delete(ap.subs, id)
+		}
+	}
+	writeJSON(w, http.StatusOK, a.appJSONLocked(ap))
+}
+
+// Subscribed reports whether app is subscribed to channel id explicitly.
+func (a *Asterisk) Subscribed(app, id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ap := a.apps[app]
+	return ap != nil && ap.subs[id]
 }

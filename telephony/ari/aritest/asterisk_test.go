@@ -233,9 +233,10 @@ func TestAppFlowLikeAsterisk(t *testing.T) {
 }
 
 // TestSegmentsLikeAsterisk: a playback of three media, the second one
-// missing, sends what res_stasis_playback.c sends (no capture has several
-// media): a PlaybackStarted per segment, a PlaybackContinuing after each
-// but the last (the failed one too), PlaybackFinished after the last.
+// missing, sends what res_stasis_playback.c sends (capture 10 has it from
+// a real Asterisk 20): a PlaybackStarted per segment, a PlaybackContinuing
+// after each but the last (the failed one too), PlaybackFinished after the
+// last.
 func TestSegmentsLikeAsterisk(t *testing.T) {
 	a := aritest.Start(t, aritest.Options{Username: user, Password: pass,
 		SoundDuration: func(uri string) (time.Duration, bool) { return 10 * time.Millisecond, uri != "sound:b" }})

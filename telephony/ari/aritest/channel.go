@@ -42,11 +42,16 @@ type ChannelInfo struct {
 	Playing          string     // id of the playback in progress, if any
 	PlayingMedia     string     // the media URI it plays now
 	Vars             map[string]string
+	// App is the Stasis application that holds the channel (after a move,
+	// the one it moved to).
+	App string
 }
 
 type channel struct {
 	id, name, state    string
 	app                string
+	dialplanApp        string // the application Stasis() named: app_data keeps it after a move
+	moves              []move // moves waiting for the channel's playbacks to end
 	args               []string
 	caller, callerName string
 	connected          string
@@ -62,6 +67,15 @@ type channel struct {
 	current            *playback
 	queue              []*playback
 	alive              bool
+	dialplanArgs       []string // the arguments Stasis() gave
+}
+
+// move is a POST /channels/{id}/move waiting for its turn: Asterisk runs a
+// channel's commands in order on the channel's thread, and a playback is
+// one command from its first sound to its last.
+type move struct {
+	app  string
+	args []string
 }
 
 type playback struct {
@@ -92,7 +106,7 @@ func (a *Asterisk) StartCall(appName string, c Call) (string, error) {
 	}
 	ch := &channel{id: id, name: fmt.Sprintf("PJSIP/trunk-%08x", a.seq), state: c.State, app: appName, args: slices.Clone(c.Args),
 		caller: c.Caller, callerName: c.CallerName, connected: c.Connected, vars: maps.Clone(c.Vars), created: a.opts.Now(),
-		context: c.Context, exten: c.Exten, inStasis: true, alive: true}
+		context: c.Context, exten: c.Exten, inStasis: true, alive: true, dialplanApp: appName}
 	if ch.state == "" {
 		ch.state = "Up"
 	}
@@ -108,6 +122,7 @@ func (a *Asterisk) StartCall(appName string, c Call) (string, error) {
 	if ch.args == nil {
 		ch.args = []string{}
 	}
+	ch.dialplanArgs = ch.args
 	a.channels[id] = ch
 	a.emitLocked(appName, map[string]any{"type": "StasisStart", "args": ch.args, "channel": a.snapLocked(ch)})
 	return id, nil
@@ -122,7 +137,7 @@ func (a *Asterisk) Press(id, digits string) error {
 		return fmt.Errorf("aritest: channel %s not in Stasis", id)
 	}
 	for _, d := range digits {
-		a.emitLocked(ch.app, map[string]any{"type": "ChannelDtmfReceived", "digit": string(d), "duration_ms": 280, "channel": a.snapLocked(ch)})
+		a.emitChanLocked(ch, map[string]any{"type": "ChannelDtmfReceived", "digit": string(d), "duration_ms": 280, "channel": a.snapLocked(ch)})
 	}
 	return nil
 }
@@ -153,7 +168,7 @@ func (a *Asterisk) Channel(id string) (ChannelInfo, bool) {
 	}
 	info := ChannelInfo{ID: ch.id, State: ch.state, InStasis: ch.inStasis, Alive: ch.alive, Answered: ch.answered,
 		HungUpBy: ch.hungUpBy, HangupReason: ch.reason, Continued: ch.continued, ContinueContext: ch.contCtx,
-		ContinueExten: ch.contExten, ContinuePriority: ch.contPrio, Vars: maps.Clone(ch.vars)}
+		ContinueExten: ch.contExten, ContinuePriority: ch.contPrio, Vars: maps.Clone(ch.vars), App: ch.app}
 	for _, m := range ch.played {
 		info.Played = append(info.Played, slices.Clone(m))
 	}
@@ -179,9 +194,9 @@ func (a *Asterisk) goneLocked(id string) *channel {
 }
 
 func (a *Asterisk) snapLocked(ch *channel) map[string]any {
-	appData := ch.app
-	if len(ch.args) > 0 {
-		appData += "," + strings.Join(ch.args, ",")
+	appData := ch.dialplanApp
+	if len(ch.dialplanArgs) > 0 {
+		appData += "," + strings.Join(ch.dialplanArgs, ",")
 	}
 	m := map[string]any{
 		"id": ch.id, "name": ch.name, "state": ch.state, "protocol_id": "aritest-" + ch.id,
@@ -220,17 +235,24 @@ func (a *Asterisk) hangupLocked(ch *channel, by, reason string) {
 	if ch.inStasis {
 		snap := a.snapLocked(ch)
 		for _, v := range rtpVarset {
-			a.emitLocked(ch.app, map[string]any{"type": "ChannelVarset", "variable": v, "value": "ssrc=1;rxcount=0;txcount=0", "channel": snap})
+			a.emitChanLocked(ch, map[string]any{"type": "ChannelVarset", "variable": v, "value": "ssrc=1;rxcount=0;txcount=0", "channel": snap})
 		}
 		hr := map[string]any{"type": "ChannelHangupRequest", "channel": snap}
 		if by == "app" {
 			hr["cause"], hr["soft"] = 32, true
 		}
-		a.emitLocked(ch.app, hr)
+		a.emitChanLocked(ch, hr)
 	}
 	a.endPlaybacksLocked(ch, "failed")
+	ch.moves = nil
 	if ch.inStasis {
 		a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
+	}
+	// Only an application subscribed to the channel itself hears of its
+	// destruction (ari-real-events 06): a plain Stasis app does not.
+	for _, name := range a.subscribersLocked(ch) {
+		a.emitLocked(name, map[string]any{"type": "ChannelDestroyed", "cause": 16, "cause_txt": "Normal Clearing", "channel": a.snapLocked(ch)})
+		delete(a.apps[name].subs, ch.id)
 	}
 	ch.inStasis, ch.alive, ch.hungUpBy, ch.reason = false, false, by, reason
 	delete(a.channels, ch.id)
@@ -254,8 +276,11 @@ func (a *Asterisk) startLocked(ch *channel, pb *playback) {
 // missing sound starts and fails in the same millisecond.
 func (a *Asterisk) segmentLocked(ch *channel, pb *playback) {
 	pb.state = "playing"
-	a.emitLocked(ch.app, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
+	a.emitChanLocked(ch, map[string]any{"type": "PlaybackStarted", "playback": pbJSON(pb)})
 	d, ok := a.opts.SoundDuration(pb.media[pb.idx])
+	if m := pb.media[pb.idx]; (strings.HasPrefix(m, "sound:http://") || strings.HasPrefix(m, "sound:https://")) && !a.moduleLocked(mediaCacheModule) {
+		ok = false // no HTTP media without res_http_media_cache
+	}
 	if !ok {
 		a.segmentEndLocked(ch, pb, "failed")
 		return
@@ -278,7 +303,7 @@ func (a *Asterisk) segmentEndLocked(ch *channel, pb *playback, state string) {
 		return
 	}
 	pb.state = "continuing"
-	a.emitLocked(ch.app, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
+	a.emitChanLocked(ch, map[string]any{"type": "PlaybackContinuing", "playback": pbJSON(pb)})
 	pb.idx++
 	a.segmentLocked(ch, pb)
 }
@@ -300,7 +325,7 @@ func (a *Asterisk) finishLocked(ch *channel, pb *playback, state string, next bo
 		pb.timer.Stop()
 	}
 	pb.state = state
-	a.emitLocked(ch.app, map[string]any{"type": "PlaybackFinished", "playback": pbJSON(pb)})
+	a.emitChanLocked(ch, map[string]any{"type": "PlaybackFinished", "playback": pbJSON(pb)})
 	delete(a.playbacks, pb.id)
 	if ch.current == pb {
 		ch.current = nil
@@ -309,6 +334,10 @@ func (a *Asterisk) finishLocked(ch *channel, pb *playback, state string, next bo
 		n := ch.queue[0]
 		ch.queue = ch.queue[1:]
 		a.startLocked(ch, n)
+		return
+	}
+	if next {
+		a.movesLocked(ch)
 	}
 }
 
@@ -366,7 +395,7 @@ func (a *Asterisk) answer(w http.ResponseWriter, r *http.Request, p params, ch *
 	ch.answered = true
 	if ch.state != "Up" {
 		ch.state = "Up"
-		a.emitLocked(ch.app, map[string]any{"type": "ChannelStateChange", "channel": a.snapLocked(ch)})
+		a.emitChanLocked(ch, map[string]any{"type": "ChannelStateChange", "channel": a.snapLocked(ch)})
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -400,7 +429,7 @@ func (a *Asterisk) play(w http.ResponseWriter, r *http.Request, p params, ch *ch
 }
 
 func (a *Asterisk) continueChannel(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
-	ch.continued, ch.contCtx, ch.contExten = true, p.str("context"), p.str("extension")
+	ch.continued, ch.contCtx, ch.contExten, ch.moves = true, p.str("context"), p.str("extension"), nil
 	fmt.Sscan(p.str("priority"), &ch.contPrio)
 	a.endPlaybacksLocked(ch, "done")
 	a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
@@ -454,4 +483,73 @@ func (a *Asterisk) stopPlayback(w http.ResponseWriter, r *http.Request, p params
 		delete(a.playbacks, pb.id)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// emitChanLocked sends an event of channel ch to the application that
+// holds it in Stasis and to every other application subscribed to it
+// (POST /applications/{app}/subscription?eventSource=channel:{id}), once
+// each: events Asterisk publishes on the channel's topic (playbacks, keys,
+// hang-up requests, variables, state).
+func (a *Asterisk) emitChanLocked(ch *channel, ev map[string]any) {
+	sent := map[string]bool{}
+	if ch.inStasis {
+		sent[ch.app] = true
+		a.emitLocked(ch.app, maps.Clone(ev))
+	}
+	for _, name := range a.subscribersLocked(ch) {
+		if !sent[name] {
+			sent[name] = true
+			a.emitLocked(name, maps.Clone(ev))
+		}
+	}
+}
+
+// subscribersLocked lists the applications subscribed to ch explicitly.
+func (a *Asterisk) subscribersLocked(ch *channel) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(a.apps)) {
+		if a.apps[name].subs[ch.id] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// moveChannel is POST /channels/{id}/move: the channel leaves its Stasis
+// application for another, with new arguments (Asterisk 13.26, 16.3 and
+// later). Asterisk queues it behind the channel's running playback, which
+// plays to its end first; then the old application gets StasisEnd and the
+// new one StasisStart. A target that is not registered with a websocket
+// leaves the channel where it is (ApplicationMoveFailed to its
+// application, which ari/v5 cannot decode: the event filter drops it).
+func (a *Asterisk) moveChannel(w http.ResponseWriter, r *http.Request, p params, ch *channel) {
+	var args []string
+	for _, s := range strings.Split(p.str("appArgs"), ",") {
+		if s != "" {
+			args = append(args, s)
+		}
+	}
+	ch.moves = append(ch.moves, move{app: p.str("app"), args: args})
+	if ch.current == nil && len(ch.queue) == 0 {
+		a.movesLocked(ch)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// movesLocked runs the moves waiting on ch, in order.
+func (a *Asterisk) movesLocked(ch *channel) {
+	for len(ch.moves) > 0 && ch.inStasis {
+		m := ch.moves[0]
+		ch.moves = ch.moves[1:]
+		if ap := a.apps[m.app]; ap == nil || ap.conn == nil {
+			a.emitLocked(ch.app, map[string]any{"type": "ApplicationMoveFailed", "channel": a.snapLocked(ch), "destination": m.app, "args": slices.Clone(m.args)})
+			continue
+		}
+		a.emitLocked(ch.app, map[string]any{"type": "StasisEnd", "channel": a.snapLocked(ch)})
+		ch.app, ch.args = m.app, m.args
+		if ch.args == nil {
+			ch.args = []string{}
+		}
+		a.emitLocked(ch.app, map[string]any{"type": "StasisStart", "args": slices.Clone(ch.args), "channel": a.snapLocked(ch)})
+	}
 }

@@ -16,11 +16,24 @@
 //     before the HTTP response; a hang-up fails the running playback; a
 //     second playback on a channel queues behind the first.
 //   - Several media play back to back as segments, as res_stasis_playback.c
-//     does (no capture has one): each segment has a PlaybackStarted of its
-//     own and ends with a PlaybackContinuing (media_uri the segment,
-//     next_media_uri the next), the last with PlaybackFinished. A missing
-//     sound starts and fails in the same millisecond and the playback goes
-//     on with the next media; a missing last sound ends it "failed".
+//     does (capture 10): each segment has a PlaybackStarted of its own and
+//     ends with a PlaybackContinuing (media_uri the segment, next_media_uri
+//     the next), the last with PlaybackFinished. A missing sound starts and
+//     ends in the same millisecond and the playback goes on with the next
+//     media; a missing last sound ends it "failed". HTTP media
+//     (sound:http://…) fail the same way without res_http_media_cache.so
+//     (Options.Modules, GET /asterisk/modules/{name}).
+//   - GET /sounds/{id} answers from Asterisk's sound index, which takes the
+//     folders at the top of the sounds directory for languages
+//     (Options.SoundDirs): "sound:verzet/nl/offer-1" is "nl/offer-1" in
+//     language "verzet" there.
+//   - POST /applications/{app}/subscription?eventSource=channel:{id} gives
+//     an application the events of a channel another one holds (keys,
+//     playbacks, hang-up, ChannelDestroyed); POST /channels/{id}/move
+//     waits for the channel's playback to end, then StasisEnd to the old
+//     application and StasisStart, with the move's arguments, to the new
+//     one (capture 09). A channel whose application lost its websocket
+//     stays in Stasis, its playback playing on.
 //   - Timestamps are the fake's clock when the event is sent (Options.Now),
 //     as Asterisk stamps its own: a segment's events are as far apart as
 //     the segment played.
@@ -36,7 +49,8 @@
 //   - Timestamps use ARI's layout, 2006-01-02T15:04:05.000-0700.
 //
 // Tests drive it as the network and the caller would: StartCall, Press,
-// HangUp; DropWebsockets, MuteWebsockets (half-open), RefuseWebsockets,
+// HangUp; CutOff (the clients of one ari.conf user gone, as a killed
+// instance); DropWebsockets, MuteWebsockets (half-open), RefuseWebsockets,
 // Restart, Stop/Start (connection refused while stopped), SetLatency (a
 // slow node); Emit/EmitRaw for frames of their own
 // (an unknown event type, a bad timestamp). Requests are recorded. DeadURL

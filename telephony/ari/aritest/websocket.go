@@ -70,6 +70,7 @@ type wsConn struct {
 	rw   *bufio.ReadWriter
 	out  chan []byte
 	apps []string
+	user string // the ari.conf user it signed in as
 
 	closeOnce sync.Once
 	done      chan struct{}
