@@ -30,7 +30,7 @@ Exit status: 0 the answer was 200, 1 any other answer or none within --timeout, 
 		Example: "  verzet probe\n  verzet probe --ready --timeout 2s",
 		GroupID: groupServer,
 	}
-	b := newBinding(a.env, cmd.Flags()).flags(&cfg.HTTP, "VERZET_HTTP_ADDR", "VERZET_TLS_CERT")
+	b := newBinding(a.env, cmd.Flags()).envOnly(&cfg.HTTP, "VERZET_HTTP_ADDR", "VERZET_TLS_CERT")
 	ready := cmd.Flags().Bool("ready", false, "ask /readyz (the store and the providers answer) instead of /healthz")
 	timeout := cmd.Flags().Duration("timeout", 3*time.Second, "how long to wait for the answer")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
