@@ -442,7 +442,8 @@ type Playback struct {
 // Compose returns prompt id in lang ready to play: the prompt's fragments
 // with the organisation's name recording (or the language's generic
 // wording when Vars.OrgID has none) and the key digits in between. Vars.Org
-// is not used: the text reports what the audio says. Errors:
+// is not used: the text reports what the audio says. With Vars.Voice the
+// prompt is text for that voice instead (see Vars.Voice). Errors:
 // ErrUnknownLanguage, ErrUnknownPrompt, ErrInvalidKey.
 func (c *Catalog) Compose(lang string, id ID, vars Vars) (Playback, error) {
 	p, err := c.Get(lang, id)
@@ -454,11 +455,24 @@ func (c *Catalog) Compose(lang string, id ID, vars Vars) (Playback, error) {
 		return Playback{}, fmt.Errorf("prompts: compose %q in %q: %w", id, lang, err)
 	}
 	l := c.langs[lang]
+	if vars.Voice != "" {
+		return l.say(p, vars, object, decline), nil
+	}
 	org := l.org
 	if o, ok := c.orgs[vars.OrgID]; ok {
 		org = o
 	}
 	return l.compose(p, org, object, decline), nil
+}
+
+// say is p as a text-to-speech voice speaks it: the text with vars.Org
+// filled in, no sounds, and a hash over the text and the voice. Its
+// duration is that of the prompt's audio, as an estimate.
+func (l *language) say(p Prompt, vars Vars, object, decline string) Playback {
+	audio := l.compose(p, l.org, object, decline)
+	pb := Playback{ID: p.ID, Lang: p.Lang, Version: p.Version, Text: p.Render(vars), Voice: vars.Voice, DurationMS: audio.DurationMS}
+	pb.Hash = contentHash("verzet-say-v1", pb.Text, []byte(pb.Voice))
+	return pb
 }
 
 // compose joins p's fragments with org's audio and the key digits.

@@ -309,10 +309,7 @@ func (l *Library) Compose(lang string, id ID, vars Vars) (Playback, error) {
 	defer l.mu.RUnlock()
 	lg := l.cat.langs[lang]
 	if vars.Voice != "" {
-		audio := lg.compose(p, lg.org, object, decline)
-		pb := Playback{ID: id, Lang: lang, Version: p.Version, Text: p.Render(vars), Voice: vars.Voice, DurationMS: audio.DurationMS}
-		pb.Hash = contentHash("verzet-say-v1", pb.Text, []byte(pb.Voice))
-		return pb, nil
+		return lg.say(p, vars, object, decline), nil
 	}
 	if r, ok := l.override(lang, id, vars); ok {
 		return newPlayback(id, lang, r.Version(), r.Text, []Sound{r.Sound()}), nil
