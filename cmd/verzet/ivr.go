@@ -21,8 +21,11 @@ import (
 type IVR struct {
 	Dialogue *ivr.Dialogue
 	Catalog  *prompts.Catalog
-	Stats    *ivr.Stats
-	Spool    *spool.Spool
+	// Prompts is the catalogue with the store's prompt audio on top: what
+	// the dialogue composes and the adapters serve.
+	Prompts *promptLibrary
+	Stats   *ivr.Stats
+	Spool   *spool.Spool
 }
 
 // Flow returns the dialogue flow and language for an org. An org met for the
@@ -82,7 +85,9 @@ func ivrFeature() feature {
 			})
 			stats := &ivr.Stats{}
 			keeper := ivr.NewKeeper(srv.Register, sp, srv.Log.Named("ivr"), stats)
-			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats, Spool: sp}
+			lib := newPromptLibrary(ctx, cat, srv.Stores.Prompts, srv.Register, srv.Log.Named("prompts"))
+			srv.Go(lib.run)
+			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, lib, srv.Log.Named("ivr"), nil), Catalog: cat, Prompts: lib, Stats: stats, Spool: sp}
 			return nil
 		},
 	}

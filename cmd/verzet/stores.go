@@ -40,6 +40,9 @@ type stores struct {
 	// Records are the register's reads for the supervisors' UI (ui
 	// feature).
 	Records review.Records
+	// Prompts keeps prompt audio and what composed prompts said (ivr
+	// feature, the prompts and orgs commands).
+	Prompts promptStore
 
 	// pg is the PostgreSQL store itself, nil on SQLite: for what only
 	// PostgreSQL has (its schema version).
@@ -57,11 +60,12 @@ type store interface {
 	httpapi.DecisionLog
 	httpapi.FactsBatch
 	review.Records
+	promptStore
 }
 
 // wire fills stores with the capabilities both stores have.
 func wire(s store) *stores {
-	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, close: s.Close}
+	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, Prompts: s, close: s.Close}
 }
 
 // postgresStores wires every capability of a PostgreSQL store, with the
