@@ -266,7 +266,9 @@ func (l *Library) override(lang string, id ID, vars Vars) (Recording, bool) {
 // nameAudio returns the audio of {org} for the call and where it comes
 // from: the org's recorded name, its name in the catalogue's org folder,
 // its synthesised name, the generic wording recorded for every org, or the
-// language's generic wording. Name audio of an earlier name is skipped.
+// language's generic wording. Name audio that does not say vars.Org (an
+// earlier name) is skipped; without vars.Org the org folder's recording
+// plays as Catalog.Compose plays it.
 func (l *Library) nameAudio(lang string, vars Vars) (filler, Source, *Recording) {
 	k := recKey{vars.OrgID, OrgName, lang}
 	if vars.OrgID != "" && vars.Org != "" {
@@ -274,7 +276,7 @@ func (l *Library) nameAudio(lang string, vars Vars) (filler, Source, *Recording)
 			return filler{text: r.Text, sound: r.Sound()}, Recorded, &r
 		}
 	}
-	if o, ok := l.cat.orgs[vars.OrgID]; ok && vars.OrgID != "" {
+	if o, ok := l.cat.orgs[vars.OrgID]; ok && vars.OrgID != "" && (vars.Org == "" || o.text == vars.Org) {
 		return o, FromCatalogue, nil
 	}
 	if vars.OrgID != "" && vars.Org != "" {

@@ -118,7 +118,7 @@ func TestLibraryRecordedPrompt(t *testing.T) {
 		}
 	}
 	r := addRec(t, lib, "acme", Offer, "nl", Recorded, "", acme, EncodeWAV(tone(5000, 0.5)))
-	if want := "Wilt u niet meer door Acme Goede Doelen"; !strings.HasPrefix(r.Text, want) {
+	if want := "Niet meer gebeld worden door Acme Goede Doelen?"; !strings.HasPrefix(r.Text, want) {
 		t.Fatalf("recording text %q", r.Text)
 	}
 	for _, v := range []Vars{acme, beta} {
