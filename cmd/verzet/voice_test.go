@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/prompts"
 	"github.com/verzet/verzet/telephony/ari/aritest"
 )
@@ -316,4 +317,41 @@ func lastOffer(t *testing.T, env []string, org string) offerRow {
 	}
 	t.Fatalf("no ari offer for %s:\n%s", org, out)
 	return offerRow{}
+}
+
+// The UI's timeline shows the words kept by the offer's prompt hash: the
+// org's name, and the voice that spoke them.
+func TestPromptTexterKeptWords(t *testing.T) {
+	ctx := context.Background()
+	st, err := openStore(ctx, StoreConfig{DataDir: t.TempDir()}, createStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cat, err := prompts.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := prompts.NewLibrary(cat, nil)
+	pb, err := lib.Compose("nl", prompts.Offer, prompts.Vars{OrgID: "acme", Org: "Acme Goede Doelen", Voice: "Polly.Lotte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &promptLibrary{store: st.Prompts, kept: map[string]bool{}}
+	pl.keep(ctx, pb)
+	texter := promptTexter(cat, st.Register, st.Prompts)
+	off := objections.Offer{Org: "acme", PromptID: "offer", Language: "nl", PromptVersion: pb.Version, PromptHash: pb.Hash}
+	got, ok := texter(ctx, off)
+	if want := "Niet meer gebeld worden door Acme Goede Doelen? Druk op 1. Het is gratis, zonder gegevens, en geldt meteen. Druk anders op 2. (spoken by Polly.Lotte)"; !ok || !got.Verified || got.Text != want {
+		t.Fatalf("texter: %+v %v, want %q", got, ok, want)
+	}
+	api := promptTexts{cat, st.Prompts}
+	if text, ok := api.PromptText(ctx, off); !ok || !strings.Contains(text, "Acme Goede Doelen") {
+		t.Fatalf("API: %q %v", text, ok)
+	}
+	// An offer of another hash falls back to the catalogue.
+	off.PromptHash = strings.Repeat("0", 64)
+	if text, ok := api.PromptText(ctx, off); !ok || !strings.Contains(text, "{org}") {
+		t.Fatalf("API without kept words: %q %v", text, ok)
+	}
 }
