@@ -212,25 +212,6 @@ func (l *Library) NewRecording(org string, id ID, lang string, source Source, te
 	return r, nil
 }
 
-// render fills segs with org and the keys of vars.
-func render(segs []segment, org string, vars Vars) string {
-	object, decline := vars.defaultKeys()
-	var b strings.Builder
-	for _, s := range segs {
-		switch s.slot {
-		case "":
-			b.WriteString(s.text)
-		case slotOrg:
-			b.WriteString(org)
-		case slotKeyObject:
-			b.WriteString(object)
-		case slotKeyDecline:
-			b.WriteString(decline)
-		}
-	}
-	return b.String()
-}
-
 // fits reports whether r still says what a call with vars must hear.
 func (r Recording) fits(vars Vars) bool {
 	if r.ID == OrgName {

@@ -236,9 +236,14 @@ func (p Prompt) Render(vars Vars) string {
 	if org == "" {
 		org = p.orgText
 	}
+	return render(p.segs, org, vars)
+}
+
+// render fills segs with org and the keys of vars (default "1" and "2").
+func render(segs []segment, org string, vars Vars) string {
 	object, decline := vars.defaultKeys()
 	var b strings.Builder
-	for _, s := range p.segs {
+	for _, s := range segs {
 		switch s.slot {
 		case "":
 			b.WriteString(s.text)
