@@ -106,7 +106,7 @@ func (d *Dialogue) callLog(m *Machine) *zap.Logger {
 
 func (d *Dialogue) vars(m *Machine) prompts.Vars {
 	f := m.Flow()
-	return prompts.Vars{OrgID: m.Context().Org, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline}
+	return prompts.Vars{OrgID: m.Context().Org, Org: f.OrgName, Voice: f.Voice, KeyObject: f.KeyObject, KeyDecline: f.KeyDecline}
 }
 
 // compose builds the playback for a prompt and notes the offer's identity in

@@ -16,5 +16,11 @@ func FlowFor(o objections.Org) Flow {
 	if s.Profile == "us" {
 		f.Profile = ProfileUS
 	}
+	// An org nobody set up has its id as name: the prompts say the generic
+	// wording rather than an id.
+	if !o.AutoCreated && o.Name != o.ID {
+		f.OrgName = o.Name
+	}
+	f.Voices = s.TwilioVoices
 	return f.withDefaults()
 }

@@ -59,6 +59,16 @@ type Flow struct {
 	// made (a prompt failed to play); by default it is handed back to the
 	// dialplan (Asterisk: VERZET_RESULT=error). Never left in silence.
 	HangupOnError bool `json:"hangup_on_error,omitempty"`
+	// OrgName is the display name the prompts say (the advertiser's, also
+	// on an agency's call); "" says the generic wording ("deze
+	// organisatie"). Pinned with the flow, so a rename mid-call does not
+	// change what the offer says when it is repeated.
+	OrgName string `json:"org_name,omitempty"`
+	// Voices are the org's text-to-speech voices per language (Twilio;
+	// objections.ParseVoices reads them); Voice is the one this call
+	// speaks with, chosen by the adapter: "" plays audio.
+	Voices string `json:"voices,omitempty"`
+	Voice  string `json:"voice,omitempty"`
 }
 
 // DefaultFlow is the Dutch default dialogue.

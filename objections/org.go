@@ -187,6 +187,12 @@ type IVRSettings struct {
 	// that the dialplan can take it elsewhere; "hangup" ends it. Either way
 	// the caller is not left in silence.
 	OnError string `json:"on_error,omitempty"`
+	// TwilioVoices are the Twilio text-to-speech voices that speak the
+	// org's prompts, per language ("nl=Polly.Lotte,en=Polly.Amy"; a bare
+	// voice is for every language; see ParseVoices): on Twilio calls in
+	// such a language the texts, the org's name included, are spoken with
+	// <Say> instead of playing the audio.
+	TwilioVoices string `json:"twilio_voices,omitempty"`
 }
 
 // Validate checks the settings; EINVALID names the field.
@@ -223,7 +229,38 @@ func (s IVRSettings) Validate() error {
 	default:
 		return Invalid("ivr.on_error", s.OnError, "must be handback or hangup")
 	}
+	if _, err := ParseVoices("ivr.twilio_voices", s.TwilioVoices); err != nil {
+		return err
+	}
 	return nil
+}
+
+// ParseVoices reads text-to-speech voices per language: a bare voice for
+// every language ("Polly.Lotte", key "") or lang=voice pairs
+// ("nl=Polly.Lotte,en=Polly.Amy"). "" is none. EINVALID names field and
+// the malformed entry.
+func ParseVoices(field, s string) (map[string]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	voices := map[string]string{}
+	for _, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		lang, name, per := strings.Cut(entry, "=")
+		if !per {
+			lang, name = "", entry
+		}
+		lang, name = strings.ToLower(strings.TrimSpace(lang)), strings.TrimSpace(name)
+		if name == "" || len(name) > 64 || strings.ContainsAny(name, " <>&\"'=") || (per && ValidateLanguage(lang) != nil) {
+			return nil, Invalid(field, entry, "must be a voice (Polly.Lotte) or lang=voice pairs (nl=Polly.Lotte,en=Polly.Amy)")
+		}
+		if _, dup := voices[lang]; dup {
+			return nil, Invalid(field, entry, "names a language twice")
+		}
+		voices[lang] = name
+	}
+	return voices, nil
 }
 
 // ValidateLanguage accepts a two- or three-letter lower-case language code.

@@ -430,15 +430,20 @@ type Playback struct {
 	// Sounds are played back to back, e.g. as one ARI playback with several
 	// "sound:" media URIs, or several Twilio <Play> verbs.
 	Sounds []Sound
+	// Voice, when set, is the provider's text-to-speech voice that speaks
+	// Text (Twilio <Say>); Sounds is then empty.
+	Voice string
 	// DurationMS is the sum of the Sounds' durations: the full playing time,
-	// against which "ms played" is measured.
+	// against which "ms played" is measured. For a Voice it is the length
+	// of the same prompt's audio, as an estimate.
 	DurationMS int64
 }
 
 // Compose returns prompt id in lang ready to play: the prompt's fragments
 // with the organisation's name recording (or the language's generic
 // wording when Vars.OrgID has none) and the key digits in between. Vars.Org
-// is not used: the text reports what the audio says. Errors:
+// is not used: the text reports what the audio says. With Vars.Voice the
+// prompt is text for that voice instead (see Vars.Voice). Errors:
 // ErrUnknownLanguage, ErrUnknownPrompt, ErrInvalidKey.
 func (c *Catalog) Compose(lang string, id ID, vars Vars) (Playback, error) {
 	p, err := c.Get(lang, id)
@@ -450,10 +455,28 @@ func (c *Catalog) Compose(lang string, id ID, vars Vars) (Playback, error) {
 		return Playback{}, fmt.Errorf("prompts: compose %q in %q: %w", id, lang, err)
 	}
 	l := c.langs[lang]
+	if vars.Voice != "" {
+		return l.say(p, vars, object, decline), nil
+	}
 	org := l.org
 	if o, ok := c.orgs[vars.OrgID]; ok {
 		org = o
 	}
+	return l.compose(p, org, object, decline), nil
+}
+
+// say is p as a text-to-speech voice speaks it: the text with vars.Org
+// filled in, no sounds, and a hash over the text and the voice. Its
+// duration is that of the prompt's audio, as an estimate.
+func (l *language) say(p Prompt, vars Vars, object, decline string) Playback {
+	audio := l.compose(p, l.org, object, decline)
+	pb := Playback{ID: p.ID, Lang: p.Lang, Version: p.Version, Text: p.Render(vars), Voice: vars.Voice, DurationMS: audio.DurationMS}
+	pb.Hash = contentHash("verzet-say-v1", pb.Text, []byte(pb.Voice))
+	return pb
+}
+
+// compose joins p's fragments with org's audio and the key digits.
+func (l *language) compose(p Prompt, org filler, object, decline string) Playback {
 	var text strings.Builder
 	var sounds []Sound
 	frag := 0
@@ -476,14 +499,20 @@ func (c *Catalog) Compose(lang string, id ID, vars Vars) (Playback, error) {
 			sounds = append(sounds, l.digits[decline[0]-'0'])
 		}
 	}
-	pb := Playback{ID: id, Lang: lang, Version: p.Version, Text: text.String(), Sounds: sounds}
+	return newPlayback(p.ID, p.Lang, p.Version, text.String(), sounds)
+}
+
+// newPlayback returns the playback of sounds that say text, with its
+// duration and hash.
+func newPlayback(id ID, lang, version, text string, sounds []Sound) Playback {
+	pb := Playback{ID: id, Lang: lang, Version: version, Text: text, Sounds: sounds}
 	audio := make([][]byte, 0, 2*len(sounds))
 	for _, s := range sounds {
 		audio = append(audio, []byte(s.Name), s.Audio)
 		pb.DurationMS += s.DurationMS
 	}
 	pb.Hash = contentHash("verzet-playback-v1", pb.Text, audio...)
-	return pb, nil
+	return pb
 }
 
 // Sound returns the sound with the given Sound.Name, e.g. for serving it to
@@ -510,9 +539,16 @@ func (c *Catalog) SoundNames() []string {
 // the file system's, wrapped with the sound's name.
 func (c *Catalog) Install(dir string) error {
 	for _, name := range slices.Sorted(maps.Keys(c.sounds)) {
-		if err := installFile(filepath.Join(dir, filepath.FromSlash(name)+".wav"), c.sounds[name].Audio); err != nil {
-			return fmt.Errorf("prompts: install %s: %w", name, err)
+		if err := installSound(dir, c.sounds[name]); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+func installSound(dir string, s Sound) error {
+	if err := installFile(filepath.Join(dir, filepath.FromSlash(s.Name)+".wav"), s.Audio); err != nil {
+		return fmt.Errorf("prompts: install %s: %w", s.Name, err)
 	}
 	return nil
 }

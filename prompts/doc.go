@@ -37,8 +37,7 @@
 //
 // # Audio with a variable organisation name
 //
-// The organisation's name varies per call, and the catalogue has no
-// text-to-speech at run time. So audio is composed: each prompt's
+// The organisation's name varies per call. So audio is composed: each prompt's
 // recording is split at its placeholders, and Catalog.Compose joins the
 // pieces with the organisation's name recording org/{orgid}.wav and the
 // key digits. When an organisation has no name recording, the language's
@@ -51,8 +50,22 @@
 // per prompt.
 //
 // Prompt.Render fills the placeholders with the organisation's display name
-// instead, for providers that speak text themselves (Twilio <Say>) and for
-// review screens.
+// instead, for review screens; Vars.Voice composes the prompt as text for a
+// provider's own text-to-speech (Twilio <Say>), the name filled in, with a
+// hash over the text and the voice.
+//
+// # Recordings kept outside the catalogue
+//
+// A Library puts Recordings on top of the catalogue: an organisation's name
+// as spoken (ID OrgName; synthesised when the org is set, or recorded), and
+// a prompt recorded as one take for one organisation or for all. verzet
+// keeps them in its store, so every instance plays the same audio; the
+// Library composes with them (Library.Compose) and serves their sounds
+// (Library.Sound, named verzet/store/{hash}). A recording is played only
+// while it says the words the call needs: name audio of an earlier name, or
+// an offer recorded with other keys, is skipped. CleanAudio trims, checks
+// and levels a recording; EncodeWAV writes it. Decoding recordings of other
+// formats is prompts/beep's job, synthesis prompts/espeak's.
 //
 // # Versions
 //

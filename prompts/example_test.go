@@ -25,7 +25,7 @@ func ExampleLoad() {
 	fmt.Println(offer.Render(prompts.Vars{Org: "Voorbeeld Goede Doelen"}))
 	// Output:
 	// [en nl]
-	// Wilt u niet meer door Voorbeeld Goede Doelen worden gebeld voor telemarketing? Druk dan op 1. Druk op 2 als u wel gebeld wilt blijven worden.
+	// Niet meer gebeld worden door Voorbeeld Goede Doelen? Druk op 1. Het is gratis, zonder gegevens, en geldt meteen. Druk anders op 2.
 }
 
 func ExampleCatalog_Compose() {
@@ -46,7 +46,7 @@ func ExampleCatalog_Compose() {
 		fmt.Println("sound:" + s.Name)
 	}
 	// Output:
-	// Uw bezwaar is vastgelegd. U wordt niet meer door deze organisatie gebeld voor telemarketing. Tot ziens.
+	// Uw bezwaar is vastgelegd en geldt meteen. U wordt niet meer gebeld door deze organisatie. Tot ziens.
 	// sound:verzet/nl/confirm-1
 	// sound:verzet/nl/org
 	// sound:verzet/nl/confirm-2

@@ -51,14 +51,23 @@ const (
 
 // Vars fills a prompt's placeholders.
 type Vars struct {
-	// OrgID selects the organisation's name recording, org/{OrgID}.wav, for
-	// Catalog.Compose. Without a recording the language's generic wording
-	// ("deze organisatie") is played and reported instead.
+	// OrgID selects the organisation's name audio: org/{OrgID}.wav for
+	// Catalog.Compose; for Library.Compose also the org's name kept in the
+	// store, and the org's recordings that replace a prompt. Without name
+	// audio the language's generic wording ("deze organisatie") is played
+	// and reported instead.
 	OrgID string
-	// Org is the organisation's display name, used by Prompt.Render for
-	// text-only output (a provider's own text-to-speech, a review screen).
-	// Empty means the language's generic wording.
+	// Org is the organisation's display name: the words of {org} in
+	// Prompt.Render and in a text-to-speech voice's text, and the words
+	// Library.Compose requires of the org's name audio (audio of an
+	// earlier name is not played). Empty means the language's generic
+	// wording.
 	Org string
+	// Voice, when set, is a provider's text-to-speech voice (Twilio
+	// <Say>, e.g. Polly.Lotte) that speaks the prompt's text:
+	// Library.Compose then returns the text with Org filled in and no
+	// sounds, and the hash covers the text and the voice.
+	Voice string
 	// KeyObject is the key that records an objection; empty means "1".
 	KeyObject string
 	// KeyDecline is the key that declines; empty means "2".
@@ -227,9 +236,14 @@ func (p Prompt) Render(vars Vars) string {
 	if org == "" {
 		org = p.orgText
 	}
+	return render(p.segs, org, vars)
+}
+
+// render fills segs with org and the keys of vars (default "1" and "2").
+func render(segs []segment, org string, vars Vars) string {
 	object, decline := vars.defaultKeys()
 	var b strings.Builder
-	for _, s := range p.segs {
+	for _, s := range segs {
 		switch s.slot {
 		case "":
 			b.WriteString(s.text)

@@ -32,7 +32,7 @@ func apiFeature() feature {
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts := []httpapi.Option{httpapi.WithRegistry(reg)}
 			if srv.IVR != nil {
-				opts = append(opts, httpapi.WithPromptTexts(catalogTexts{srv.IVR.Catalog}))
+				opts = append(opts, httpapi.WithPromptTexts(promptTexts{srv.IVR.Catalog, srv.Stores.Prompts}))
 				registerIVRMetrics(reg, srv.IVR)
 			}
 			api := httpapi.New(cfg, srv.Register, srv.Stores.api(), srv.Log.Named("api"), opts...)
@@ -45,16 +45,23 @@ func apiFeature() feature {
 	}
 }
 
-// catalogTexts gives the API the words of a prompt version the catalogue
+// promptTexts gives the API the words an offer's prompt said: as kept by
+// its hash (keptPlayback), else the text of a prompt version the catalogue
 // still has.
-type catalogTexts struct{ c *prompts.Catalog }
+type promptTexts struct {
+	c    *prompts.Catalog
+	kept promptStore
+}
 
-func (t catalogTexts) PromptText(lang, id, version string) (string, bool) {
+func (t promptTexts) PromptText(ctx context.Context, o objections.Offer) (string, bool) {
+	if pb, ok := keptPlayback(ctx, t.kept, o); ok {
+		return pb.Text, true
+	}
 	if t.c == nil {
 		return "", false
 	}
-	p, err := t.c.Get(lang, prompts.ID(id))
-	if err != nil || p.Version != version {
+	p, err := t.c.Get(o.Language, prompts.ID(o.PromptID))
+	if err != nil || p.Version != o.PromptVersion {
 		return "", false
 	}
 	return p.Text, true

@@ -39,7 +39,7 @@ func startARI(ctx context.Context, srv *Server) error {
 	if cfg.MediaURL != "" {
 		media = cfg.MediaURL + "/ari/media/"
 		srv.Mount(func(mux *http.ServeMux) {
-			mux.Handle("GET /ari/media/", http.StripPrefix("/ari/media/", ari.MediaHandler(srv.IVR.Catalog)))
+			mux.Handle("GET /ari/media/", http.StripPrefix("/ari/media/", ari.MediaHandler(srv.IVR.Prompts.lib)))
 		})
 	}
 	log := srv.Log.Named("ari")

@@ -22,8 +22,11 @@ import (
 type IVR struct {
 	Dialogue *ivr.Dialogue
 	Catalog  *prompts.Catalog
-	Stats    *ivr.Stats
-	Spool    *spool.Spool
+	// Prompts is the catalogue with the store's prompt audio on top: what
+	// the dialogue composes and the adapters serve.
+	Prompts *promptLibrary
+	Stats   *ivr.Stats
+	Spool   *spool.Spool
 	// Instance is this process's id on the store: its offers' instance and
 	// its heartbeat row (ari feature).
 	Instance string
@@ -87,7 +90,9 @@ func ivrFeature() feature {
 			stats := &ivr.Stats{}
 			instance := instanceID()
 			keeper := ivr.NewKeeper(srv.Register, sp, srv.Log.Named("ivr"), stats, ivr.WithInstance(instance))
-			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, cat, srv.Log.Named("ivr"), nil), Catalog: cat, Stats: stats, Spool: sp,
+			lib := newPromptLibrary(ctx, cat, srv.Stores.Prompts, srv.Register, srv.Log.Named("prompts"))
+			srv.Go(lib.run)
+			srv.IVR = &IVR{Dialogue: ivr.NewDialogue(keeper, lib, srv.Log.Named("ivr"), nil), Catalog: cat, Prompts: lib, Stats: stats, Spool: sp,
 				Instance: instance}
 			srv.Log.Info("instance", zap.String("instance", instance))
 			return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/prompts"
 )
 
 func (a *App) initCmd() *cobra.Command {
@@ -629,13 +630,21 @@ call centre calling for advertisers. An advertiser names with --agency each agen
 call for it (set the agency up first); --agency replaces the list, --no-agencies empties it, and
 without either the list (and the kind, without --kind) stays as it was. An objection made on
 an agency's call for an advertiser blocks both, and is flagged when the advertiser did not
-list the agency.`,
+list the agency.
+
+The display name is spoken in every offer and confirmation, in every language of the prompt
+catalogue. Where no recording of the name exists (verzet prompts record org --org ID), it is
+synthesised with espeak-ng and kept in the store, marked synthetic; the command says which.
+Without espeak-ng the prompts say the generic wording ("deze organisatie") until a recording
+is made. --twilio-voice lets Twilio's text-to-speech speak the org's prompts, name included,
+in that language (it replaces the list; --no-twilio-voices empties it; without either it stays).`,
 		Example: `  verzet orgs set acme --name "Acme Goede Doelen" --sector charity
   verzet orgs set callcenter1 --name "Callcenter Eén" --kind agency
   verzet orgs set acme --name "Acme Goede Doelen" --sector charity --agency callcenter1
+  verzet orgs set acme --name "Acme Goede Doelen" --twilio-voice nl=Polly.Lotte --twilio-voice en=Polly.Amy
   verzet orgs set zonneveld --name "Zonneveld Energie" --sector other --term 48 --justification "DPIA 2026-02"`,
 	}
-	b := a.storeBinding(cmd, &cfg).envOnly(&cfg.Orgs, "VERZET_RELATION_TERM")
+	b := a.storeBinding(cmd, &cfg).envOnly(&cfg.Orgs, "VERZET_RELATION_TERM").envOnly(&cfg.Prompts)
 	fs := cmd.Flags()
 	name := fs.String("name", "", "display name, spoken in prompts (required, at most 128 characters)")
 	sector := fs.String("sector", "other", "charity, lottery, press or other (only the first three keep the customer-relation basis after 2026-07-01)")
@@ -651,6 +660,8 @@ list the agency.`,
 	agencies := fs.StringArray("agency", nil, "an agency that may call for this advertiser (repeat for several)")
 	noAgencies := fs.Bool("no-agencies", false, "no agency may call for this advertiser any more")
 	onError := fs.String("on-error", "", "when a prompt cannot be played (outcome error): handback (default: continue in the Asterisk dialplan with VERZET_RESULT=error) or hangup")
+	voices := fs.StringArray("twilio-voice", nil, "LANG=VOICE: a Twilio text-to-speech voice for the org's prompts in LANG, e.g. nl=Polly.Lotte (repeat per language)")
+	noVoices := fs.Bool("no-twilio-voices", false, "play the prompts' audio on Twilio again instead of the org's voices")
 	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
 		if len(args) != 1 {
 			return exitFailure, objections.Invalid("ID", strings.Join(args, " "), "orgs set takes exactly one org id")
@@ -665,12 +676,21 @@ list the agency.`,
 		if *noAgencies && len(*agencies) > 0 {
 			return exitFailure, objections.Invalid("no-agencies", "true", "contradicts --agency: give one or the other")
 		}
-		reg, done, err := a.register(ctx, &cfg)
+		if *noVoices && len(*voices) > 0 {
+			return exitFailure, objections.Invalid("no-twilio-voices", "true", "contradicts --twilio-voice: give one or the other")
+		}
+		cat, err := loadCatalog(cfg.Prompts)
 		if err != nil {
 			return exitFailure, err
 		}
-		defer done()
-		if !fs.Changed("agency") && !*noAgencies || !fs.Changed("kind") {
+		st, err := openStore(ctx, cfg.Store, existingStore)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer st.Close()
+		reg := st.newRegister(&cfg)
+		twilioVoices := strings.Join(*voices, ",")
+		if !fs.Changed("agency") && !*noAgencies || !fs.Changed("kind") || !fs.Changed("twilio-voice") && !*noVoices {
 			old, err := reg.Store().Org(ctx, strings.ToLower(strings.TrimSpace(args[0])))
 			switch {
 			case err == nil:
@@ -680,6 +700,9 @@ list the agency.`,
 				if !fs.Changed("kind") {
 					*kind = string(old.Kind)
 				}
+				if !fs.Changed("twilio-voice") && !*noVoices {
+					twilioVoices = old.IVR.TwilioVoices
+				}
 			case objections.ErrorCode(err) != objections.ENOTFOUND:
 				return exitFailure, err
 			}
@@ -687,7 +710,7 @@ list the agency.`,
 		o, err := reg.SetOrg(ctx, objections.Org{ID: args[0], Name: *name, Sector: objections.Sector(*sector),
 			RelationTermMonths: months, TermJustification: *justification, Language: *lang,
 			IVR: objections.IVRSettings{Profile: *profile, KeyObject: *keyObject, KeyDecline: *keyDecline,
-				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after, OnError: *onError},
+				TimeoutMS: int(keyTimeout.Milliseconds()), AfterDialogue: *after, OnError: *onError, TwilioVoices: twilioVoices},
 			Kind: objections.OrgKind(*kind), Agencies: *agencies})
 		if err != nil {
 			return exitFailure, err
@@ -697,8 +720,34 @@ list the agency.`,
 			fmt.Fprintf(a.stdout, ", agencies %s", objections.JoinIDs(o.Agencies))
 		}
 		fmt.Fprintln(a.stdout)
+		if o.Kind == objections.OrgAgency {
+			// An agency's name is never spoken: the prompts name the
+			// advertiser it calls for.
+			return exitOK, nil
+		}
+		a.printNames(ctx, st.Prompts, prompts.NewLibrary(cat, nil), o)
+		if o.IVR.TwilioVoices != "" {
+			fmt.Fprintf(a.stdout, "  Twilio voices: %s (<Say> speaks the prompts, name included, in these languages)\n", o.IVR.TwilioVoices)
+		}
 		return exitOK, nil
 	})
+}
+
+// printNames makes sure o's name is spoken in every language (ensureNames)
+// and says, per language, what its calls will hear for it.
+func (a *App) printNames(ctx context.Context, st promptStore, lib *prompts.Library, o objections.Org) {
+	if err := loadRecordings(ctx, st, lib); err != nil {
+		fmt.Fprintf(a.stdout, "  name audio: not checked (%s): verzet serve synthesises it when it can\n", objections.ErrorMessage(err))
+		return
+	}
+	for _, s := range ensureNames(ctx, st, lib, o, "cli") {
+		switch {
+		case s.Note != "":
+			fmt.Fprintf(a.stdout, "  name in %s: %s\n", s.Lang, s.Note)
+		default:
+			fmt.Fprintf(a.stdout, "  name in %s: %s audio says %q\n", s.Lang, s.Source, s.Text)
+		}
+	}
 }
 
 func (a *App) verifyCmd() *cobra.Command {

@@ -43,6 +43,9 @@ type stores struct {
 	Records review.Records
 	// Peers are the instances' heartbeats and takeovers (ari feature).
 	Peers ari.Peers
+	// Prompts keeps prompt audio and what composed prompts said (ivr
+	// feature, the prompts and orgs commands).
+	Prompts promptStore
 
 	// pg is the PostgreSQL store itself, nil on SQLite: for what only
 	// PostgreSQL has (its schema version).
@@ -64,11 +67,12 @@ type store interface {
 	httpapi.FactsBatch
 	review.Records
 	ari.Peers
+	promptStore
 }
 
 // wire fills stores with the capabilities both stores have.
 func wire(s store) *stores {
-	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, Peers: s, close: s.Close}
+	return &stores{Register: s, Calls: s, Access: s, Outbox: s, Decisions: s, FactsBatch: s, Records: s, Peers: s, Prompts: s, close: s.Close}
 }
 
 // postgresStores wires every capability of a PostgreSQL store, with the

@@ -89,7 +89,7 @@ func startTwilio(ctx context.Context, srv *Server) error {
 		return srv.IVR.Flow(ctx, srv.Register, org, lang)
 	}
 	h, err := twilio.New(twilio.Config{AuthTokens: tokens, PublicURL: public, DefaultOrg: org, Voices: cfg.Voices,
-		Numbers: objections.Numbers{Region: srv.Config.Numbers.Region}}, srv.IVR.Dialogue, srv.IVR.Catalog, flows, calls, log)
+		Numbers: objections.Numbers{Region: srv.Config.Numbers.Region}}, srv.IVR.Dialogue, srv.IVR.Prompts.lib, flows, calls, log)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func uiFeature() feature {
 				cat = c
 			}
 			log := srv.Log.Named("review")
-			ui, err := review.New(srv.Register, st.ui(), log, review.Config{PromptText: promptTexter(cat, st.Register), BcryptCost: cost})
+			ui, err := review.New(srv.Register, st.ui(), log, review.Config{PromptText: promptTexter(cat, st.Register, st.Prompts), BcryptCost: cost})
 			if err != nil {
 				return fmt.Errorf("the review UI: %w", err)
 			}
@@ -112,14 +112,22 @@ func printBootstrap(w io.Writer, scheme, addr, name, password string) {
 `, scheme, net.JoinHostPort(host, port), name, password)
 }
 
-// promptTexter returns the words of the offer prompt a call played: the
-// prompt of that id, language and version composed again from the
-// catalogue with the org's keys (or the defaults), verified against the
-// hash the offer recorded.
-func promptTexter(cat *prompts.Catalog, st objections.Store) func(ctx context.Context, o objections.Offer) (review.PromptText, bool) {
+// promptTexter returns the words of the offer prompt a call played: as
+// kept by its hash when the offer was made (the org's name filled in, and
+// the voice that spoke them), else the prompt of that id, language and
+// version composed again from the catalogue with the org's keys (or the
+// defaults), verified against the hash the offer recorded.
+func promptTexter(cat *prompts.Catalog, st objections.Store, kept promptStore) func(ctx context.Context, o objections.Offer) (review.PromptText, bool) {
 	return func(ctx context.Context, o objections.Offer) (review.PromptText, bool) {
 		if o.PromptID == "" || o.Language == "" {
 			return review.PromptText{}, false
+		}
+		if pb, ok := keptPlayback(ctx, kept, o); ok {
+			text := pb.Text
+			if pb.Voice != "" {
+				text += " (spoken by " + pb.Voice + ")"
+			}
+			return review.PromptText{Text: text, Verified: true}, true
 		}
 		p, err := cat.Get(o.Language, prompts.ID(o.PromptID))
 		if err != nil || p.Version != o.PromptVersion {
@@ -147,6 +155,19 @@ func promptTexter(cat *prompts.Catalog, st objections.Store) func(ctx context.Co
 		}
 		return review.PromptText{Text: first}, true
 	}
+}
+
+// keptPlayback is what the offer's prompt said, as kept by its hash when
+// it was composed (promptLibrary.keep).
+func keptPlayback(ctx context.Context, kept promptStore, o objections.Offer) (objections.PromptPlayback, bool) {
+	if kept == nil || o.PromptHash == "" {
+		return objections.PromptPlayback{}, false
+	}
+	pb, err := kept.PromptPlayback(ctx, o.PromptHash)
+	if err != nil || pb.Prompt != o.PromptID || pb.Language != o.Language {
+		return objections.PromptPlayback{}, false
+	}
+	return pb, true
 }
 
 func (a *App) usersCmd() *cobra.Command {

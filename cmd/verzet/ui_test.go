@@ -419,7 +419,7 @@ func TestUIInChromium(t *testing.T) {
 	u.waitText("Evidence timeline")
 	detail := u.text("main")
 	for _, want := range []string{"Right to object offered", "Key 1 pressed", "its hash matches", "Objection recorded",
-		"voorjaar-2026", "twilio", "dialer-88412", "Acme Goede Doelen", "Druk dan op 1",
+		"voorjaar-2026", "twilio", "dialer-88412", "Acme Goede Doelen", "Druk op 1",
 		"Dial attempts stopped", "3 dial attempts", "2.04 s after receipt", "dialer-voorjaar"} {
 		if !strings.Contains(detail, want) {
 			t.Fatalf("the detail page lacks %q:\n%s", want, detail)

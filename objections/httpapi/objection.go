@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -248,7 +249,7 @@ func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok access
 		switch {
 		case err == nil:
 			out.Evidence.Offer, out.Evidence.Keys = &off, off.Keys
-			out.Evidence.Prompt = s.promptOf(off)
+			out.Evidence.Prompt = s.promptOf(r.Context(), off)
 		case objections.ErrorCode(err) != objections.ENOTFOUND:
 			s.writeError(w, r, err)
 			return
@@ -257,13 +258,13 @@ func (s *Server) getObjection(w http.ResponseWriter, r *http.Request, tok access
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) promptOf(off objections.Offer) *promptView {
+func (s *Server) promptOf(ctx context.Context, off objections.Offer) *promptView {
 	if off.PromptID == "" {
 		return nil
 	}
 	p := &promptView{ID: off.PromptID, Version: off.PromptVersion, Language: off.Language, Hash: off.PromptHash}
 	if s.prompts != nil {
-		if text, ok := s.prompts.PromptText(off.Language, off.PromptID, off.PromptVersion); ok {
+		if text, ok := s.prompts.PromptText(ctx, off); ok {
 			p.Text = text
 		}
 	}

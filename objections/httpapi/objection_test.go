@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -160,6 +161,6 @@ func TestObjectionEvidenceAndVoid(t *testing.T) {
 
 type fakePrompts struct{}
 
-func (fakePrompts) PromptText(lang, id, version string) (string, bool) {
-	return "Druk 1 (" + id + " " + version + " " + lang + ")", true
+func (fakePrompts) PromptText(_ context.Context, o objections.Offer) (string, bool) {
+	return "Druk 1 (" + o.PromptID + " " + o.PromptVersion + " " + o.Language + ")", true
 }

@@ -132,11 +132,13 @@ type Stores struct {
 	FactsMany FactsMany
 }
 
-// PromptTexts returns the words of a prompt as the catalogue has them, for
-// the evidence of an objection; ok is false when the catalogue no longer
-// has that version. cmd passes the prompts catalogue.
+// PromptTexts returns the words an offer's prompt said, for the evidence
+// of an objection: as kept by the prompt's hash when the offer was made
+// (the organisation's name filled in), else as the catalogue has that
+// version; ok is false when neither knows them. cmd passes the prompt
+// library.
 type PromptTexts interface {
-	PromptText(lang, id, version string) (text string, ok bool)
+	PromptText(ctx context.Context, o objections.Offer) (text string, ok bool)
 }
 
 // Option changes an optional part of the Server.

@@ -38,6 +38,8 @@ var rules = map[string][]string{
 	"objections/review":           {"objections", "objections/access", "go.uber.org/zap/...", "golang.org/x/crypto/bcrypt"},
 	"prompts":                     {},
 	"prompts/gen":                 {"prompts"},
+	"prompts/beep":                {"prompts", "github.com/gopxl/beep/v2/..."},
+	"prompts/espeak":              {},
 	"ivr":                         {"objections", "prompts", "go.uber.org/zap/..."},
 	"ivr/ivrtest":                 {"ivr", "objections", "prompts"},
 	"telephony":                   {},

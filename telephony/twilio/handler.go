@@ -56,7 +56,8 @@ type Config struct {
 	DefaultOrg string
 	// Voices, when set for a language (or for "", every language), makes
 	// the prompts <Say> their text with Twilio's text-to-speech instead
-	// of <Play>ing the catalogue audio. See ParseVoices.
+	// of <Play>ing the catalogue audio, for orgs that choose no voice of
+	// their own (objections.IVRSettings.TwilioVoices). See ParseVoices.
 	Voices map[string]Voice
 	// Numbers normalises the number query parameter and Twilio's From/To.
 	Numbers objections.Numbers
@@ -445,6 +446,7 @@ func (h *Handler) withFlow(ctx context.Context, p callParams, info callInfo) (ca
 	// TwiML has no dialplan to hand the call back to: the dialogue ends
 	// with <Hangup/> whatever the org's after-dialogue setting.
 	flow.Continue = false
+	flow.Voice = h.voiceFor(flow.Voices, lang)
 	info.Lang, p.Org, p.Lang = lang, info.Org, lang
 	info.Query = p.query().Encode()
 	return info, flow

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/verzet/verzet/ivr"
@@ -79,27 +78,33 @@ func locale(lang string) string {
 // ("nl=Polly.Lotte,en=Polly.Amy"). The empty string means no voices: the
 // catalogue audio is played. EINVALID names the malformed entry.
 func ParseVoices(s string) (map[string]Voice, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
+	names, err := objections.ParseVoices("VERZET_TWILIO_TTS", s)
+	if err != nil || names == nil {
+		return nil, err
 	}
-	voices := map[string]Voice{}
-	for _, entry := range strings.Split(s, ",") {
-		entry = strings.TrimSpace(entry)
-		lang, name, per := strings.Cut(entry, "=")
-		if !per {
-			lang, name = "", entry
-		}
-		lang, name = strings.ToLower(strings.TrimSpace(lang)), strings.TrimSpace(name)
-		if name == "" || strings.ContainsAny(name, " <>&\"'") || (per && lang == "") {
-			return nil, objections.Invalid("VERZET_TWILIO_TTS", entry, "must be a voice (Polly.Lotte) or lang=voice pairs (nl=Polly.Lotte,en=Polly.Amy)")
-		}
-		if _, dup := voices[lang]; dup {
-			return nil, objections.Invalid("VERZET_TWILIO_TTS", entry, "names a language twice")
-		}
+	voices := make(map[string]Voice, len(names))
+	for lang, name := range names {
 		voices[lang] = Voice{Name: name}
 	}
 	return voices, nil
+}
+
+// voiceFor is the text-to-speech voice of a call in lang: the org's own
+// (orgVoices, as objections.ParseVoices reads it), else the configured
+// one, else none (audio is played).
+func (h *Handler) voiceFor(orgVoices, lang string) string {
+	if own, err := objections.ParseVoices("voices", orgVoices); err == nil {
+		if v, ok := own[lang]; ok {
+			return v
+		}
+		if v, ok := own[""]; ok {
+			return v
+		}
+	}
+	if v, ok := h.cfg.Voices[lang]; ok {
+		return v.Name
+	}
+	return h.cfg.Voices[""].Name
 }
 
 // document renders a dialogue reply as TwiML. With Gather the prompts play
@@ -126,28 +131,21 @@ func (h *Handler) document(base string, r ivr.Reply, action string) []byte {
 }
 
 // play is one prompt: its sounds as <Play> of verzet's audio URLs, or its
-// text as <Say> when a voice is configured for its language.
+// text as <Say> when the dialogue composed it for a text-to-speech voice
+// (the call's flow names one), in the language of the prompt.
 func (h *Handler) play(base string, pb prompts.Playback) []any {
-	if v, ok := h.ttsVoice(pb.Lang); ok {
-		lang := v.Language
-		if lang == "" {
-			lang = locale(pb.Lang)
+	if pb.Voice != "" {
+		lang := locale(pb.Lang)
+		if v, ok := h.cfg.Voices[pb.Lang]; ok && v.Name == pb.Voice && v.Language != "" {
+			lang = v.Language
 		}
-		return []any{xmlSay{Voice: v.Name, Language: lang, Text: pb.Text}}
+		return []any{xmlSay{Voice: pb.Voice, Language: lang, Text: pb.Text}}
 	}
 	out := make([]any, 0, len(pb.Sounds))
 	for _, s := range pb.Sounds {
 		out = append(out, xmlPlay{URL: h.soundURL(base, s)})
 	}
 	return out
-}
-
-func (h *Handler) ttsVoice(lang string) (Voice, bool) {
-	if v, ok := h.cfg.Voices[lang]; ok {
-		return v, true
-	}
-	v, ok := h.cfg.Voices[""]
-	return v, ok
 }
 
 // hangupDocument ends the call without a prompt.

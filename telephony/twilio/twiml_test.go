@@ -59,7 +59,7 @@ func TestTwiMLPerState(t *testing.T) {
 				t.Helper()
 				say := vs[0].Children[0]
 				if len(vs[0].Children) != 1 || say.Name != "Say" || say.Attrs["voice"] != "Polly.Lotte" || say.Attrs["language"] != "nl-NL" ||
-					!strings.HasPrefix(say.Text, "Wilt u niet meer door deze organisatie worden gebeld") {
+					!strings.HasPrefix(say.Text, "Niet meer gebeld worden door deze organisatie") {
 					t.Fatalf("say = %+v", say)
 				}
 			}},
