@@ -105,12 +105,16 @@ func (a *audio) end(e pbEvent) {
 	if e.at.IsZero() || a.from.at.IsZero() {
 		d = e.got.Sub(a.from.got)
 	}
-	a.played += max(0, d)
 	asterisk := e.kind == pbContinuing || e.kind == pbFinished // ended by Asterisk, not cut
 	sound := time.Duration(a.nominal[a.from.media]) * time.Millisecond
-	if asterisk && a.failed == "" && d < silentSegment && 50*d < sound && sound >= 5*silentSegment {
-		a.failed = a.from.media
+	if asterisk && d < silentSegment && 50*d < sound && sound >= 5*silentSegment {
+		// Not played: nothing of it was heard, whatever the clocks say.
+		if a.failed == "" {
+			a.failed = a.from.media
+		}
+		return
 	}
+	a.played += max(0, d)
 }
 
 // cut closes the open segment now, by the adapter's clock: its end was not
