@@ -149,7 +149,10 @@ func testUserAccessAndDisable(t *testing.T, s access.Store) {
 	}
 	for name, fn := range map[string]func() error{
 		"dialer role": func() error { _, err := s.SetUserAccess(ctx, u.ID, access.RoleDialer, nil); return err },
-		"bad org":     func() error { _, err := s.SetUserAccess(ctx, u.ID, access.RoleAdmin, access.Scope{"no such org!"}); return err },
+		"bad org": func() error {
+			_, err := s.SetUserAccess(ctx, u.ID, access.RoleAdmin, access.Scope{"no such org!"})
+			return err
+		},
 	} {
 		if err := fn(); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("%s: %v, want invalid", name, err)
