@@ -581,4 +581,34 @@ func TestUsersCommand(t *testing.T) {
 	if out, code := users("", "list"); code != 0 || !strings.Contains(out, "must change password") {
 		t.Fatalf("list: %d %q", code, out)
 	}
+
+	// Disable, enable, and change the role and scope.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"disable", "ada"}, 0, "user ada disabled; its sessions have ended"},
+		{[]string{"list"}, 0, "disabled since"},
+		{[]string{"enable", "ada"}, 0, "user ada enabled"},
+		{[]string{"disable", "nobody"}, 2, "not found"},
+		{[]string{"disable"}, 2, "exactly one user name"},
+		{[]string{"role", "--role", "supervisor", "ada"}, 0, "user ada now has role supervisor, reaching every org"},
+		{[]string{"role", "ada"}, 2, "nothing to change"},
+		{[]string{"role", "--role", "dialer", "ada"}, 2, `role "dialer": must be supervisor or admin`},
+		{[]string{"role", "--org", "nosuchorg", "ada"}, 2, "nosuchorg"},
+		{[]string{"role", "--org", "acme", "--all-orgs", "ada"}, 2, "cannot go with --all-orgs"},
+		{[]string{"role", "--role", "admin", "--all-orgs", "ada"}, 0, "user ada now has role admin, reaching every org"},
+	} {
+		out, code := users("", tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("users %s: exit %d, output %q; want %d and %q", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
+		}
+	}
+	out, code = users("", "list", "--json")
+	list = nil
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0]["role"] != "admin" ||
+		list[0]["disabled_at"] != "0001-01-01T00:00:00Z" {
+		t.Fatalf("list after the changes: %d %q", code, out)
+	}
 }

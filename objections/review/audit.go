@@ -3,6 +3,7 @@ package review
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/verzet/verzet/objections/access"
@@ -19,7 +20,8 @@ type auditData struct {
 
 var allActions = []access.AuditAction{access.AuditSignIn, access.AuditSignInFailed,
 	access.AuditSignInLocked, access.AuditSignOut, access.AuditView, access.AuditExport,
-	access.AuditVoid, access.AuditPasswordChanged, access.AuditUserCreated, access.AuditBootstrap}
+	access.AuditVoid, access.AuditObjection, access.AuditPasswordChanged, access.AuditPasswordReset, access.AuditUserCreated,
+	access.AuditUserChanged, access.AuditUserDisabled, access.AuditUserEnabled, access.AuditBootstrap}
 
 const auditPageSize = 100
 
@@ -59,4 +61,23 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		d.NextURL = "/ui/audit?" + v.Encode()
 	}
 	s.render(w, r, http.StatusOK, "audit", s.newPage(r, "audit.title", "audit", d))
+}
+
+// auditKV writes the detail of an audit entry as key=value pairs, as the
+// API does, leaving out empty values; a value with a space or a quote is
+// quoted (Go syntax). The audit page shows the keys it knows in the
+// reader's language (auditDetailText).
+func auditKV(pairs ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v := pairs[i+1]
+		if v == "" {
+			continue
+		}
+		if strings.ContainsAny(v, " \"\t\n") {
+			v = strconv.Quote(v)
+		}
+		parts = append(parts, pairs[i]+"="+v)
+	}
+	return strings.Join(parts, " ")
 }

@@ -154,10 +154,11 @@ func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Ser
 }
 
 // pageNames are the templates that render a whole page with layout.html.
-var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error"}
+var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error",
+	"users", "usernew", "user", "secret"}
 
 func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +198,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/export.csv", s.auth(access.PermRead, s.export))
 	mux.Handle("GET /ui/dashboard", s.auth(access.PermRead, s.dashboardPage))
 	mux.Handle("GET /ui/audit", s.auth(access.PermManage, s.auditPage))
+	mux.Handle("GET /ui/users", s.auth(access.PermManage, s.usersPage))
+	mux.Handle("GET /ui/users/new", s.auth(access.PermManage, s.newUserPage))
+	mux.Handle("POST /ui/users/new", s.auth(access.PermManage, s.createUser))
+	mux.Handle("GET /ui/users/{id}", s.auth(access.PermManage, s.userPage))
+	mux.Handle("POST /ui/users/{id}/access", s.auth(access.PermManage, s.setUserAccess))
+	mux.Handle("POST /ui/users/{id}/disable", s.auth(access.PermManage, s.setUserDisabled(true)))
+	mux.Handle("POST /ui/users/{id}/enable", s.auth(access.PermManage, s.setUserDisabled(false)))
+	mux.Handle("POST /ui/users/{id}/password", s.auth(access.PermManage, s.resetPassword))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.notFound")
 	})
