@@ -44,7 +44,18 @@ func TestMessagesComplete(t *testing.T) {
 		keys = append(keys, "endedBy."+e)
 	}
 	for _, r := range []access.Role{access.RoleSupervisor, access.RoleAdmin} {
-		keys = append(keys, "role."+string(r))
+		keys = append(keys, "role."+string(r), "users.roleHelp."+string(r))
+	}
+	for _, d := range []string{"access", "disabled", "enabled"} {
+		keys = append(keys, "users.done."+d)
+	}
+	for _, c := range channels {
+		keys = append(keys, "record.channel."+c.Key, "record.channelName."+c.Key)
+	}
+	for _, r := range []objections.Reason{objections.ReasonObjection, objections.ReasonConsentVoidedByObjection, objections.ReasonNoBasis,
+		objections.ReasonRelationExpired, objections.ReasonSectorNoRelationBasis, objections.ReasonConsentWithdrawn,
+		objections.ReasonConsent, objections.ReasonCustomerRelation, objections.ReasonMustOfferObjection} {
+		keys = append(keys, "reason."+string(r))
 	}
 	// Keys written literally in templates and Go code.
 	literal := regexp.MustCompile(`\.T "([a-zA-Z.]+)"|\bT\("([a-zA-Z.]+)"`)

@@ -209,7 +209,12 @@ type detailData struct {
 	Timeline   []timelineItem
 	Events     []objections.Event
 	Voided     bool // just voided: show a notice
+	Recorded   bool // just recorded by hand: show a notice
+	Existing   bool // recorded by hand, but the number had an active objection already
 	CanVoid    bool
+	// Now is whether the org may call the number now, for a user of the
+	// org itself; nil otherwise, or for an objection without a number.
+	Now *objections.Decision
 	// Stops are the dial attempts the objection stopped that the user
 	// sees; nil when the store keeps no decision log.
 	Stops *stoppedDials
@@ -230,8 +235,19 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "audit view", err)
 		return
 	}
-	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
+	q := r.URL.Query()
+	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: q.Has("voided"), Recorded: q.Has("recorded"), Existing: q.Has("existing"),
 		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage) && scope.Has(o.Org)}
+	if o.Number != "" && scope.Has(o.Org) {
+		// What a dialer is told now: the objection honoured, or, after a
+		// void, whatever basis the org has.
+		dec, err := s.reg.Decide(ctx, o.Org, o.Number, "", time.Time{})
+		if err != nil {
+			s.fail(w, r, "decide", err)
+			return
+		}
+		d.Now = &dec
+	}
 	if o.Agency != "" {
 		d.AgencyName = s.orgName(r, o.Agency)
 	}

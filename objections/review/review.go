@@ -155,7 +155,7 @@ func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Ser
 
 // pageNames are the templates that render a whole page with layout.html.
 var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error",
-	"users", "usernew", "user", "secret"}
+	"users", "usernew", "user", "secret", "record"}
 
 func parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
@@ -192,6 +192,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/password", s.auth(access.PermRead, s.passwordPage))
 	mux.Handle("POST /ui/password", s.auth(access.PermRead, s.changePassword))
 	mux.Handle("GET /ui/objections", s.auth(access.PermRead, s.listPage))
+	mux.Handle("GET /ui/objections/new", s.auth(access.PermObject, s.recordPage))
+	mux.Handle("POST /ui/objections/new", s.auth(access.PermObject, s.record))
 	mux.Handle("GET /ui/objections/{id}", s.auth(access.PermRead, s.detailPage))
 	mux.Handle("GET /ui/objections/{id}/void", s.auth(access.PermManage, s.voidPage))
 	mux.Handle("POST /ui/objections/{id}/void", s.auth(access.PermManage, s.void))
@@ -314,7 +316,9 @@ type page struct {
 	Path    string // the request's path and query, for the language switch
 	Nav     string // the active navigation item
 	IsAdmin bool
-	Data    any
+	// CanObject shows the way to record an objection received by hand.
+	CanObject bool
+	Data      any
 }
 
 func (s *Server) newPage(r *http.Request, titleKey, nav string, data any) page {
@@ -323,6 +327,7 @@ func (s *Server) newPage(r *http.Request, titleKey, nav string, data any) page {
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer, p.Token = v, formToken(v.secret)
 		p.IsAdmin = v.User.Role.Can(access.PermManage)
+		p.CanObject = v.User.Role.Can(access.PermObject)
 	}
 	return p
 }
