@@ -92,6 +92,34 @@ func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objecti
 		append(w.args, f.PageLimit())...)
 }
 
+// SearchOffers returns the offers f selects newest first: f.Limit of them
+// after skipping offset, and how many match in all, read in one snapshot.
+// f.After is ignored. EINVALID for a search f.CheckSearch refuses.
+func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error) {
+	if err := f.CheckSearch(offset); err != nil {
+		return objections.OfferPage{}, err
+	}
+	f.After = ""
+	w := offerWhere(f)
+	var page objections.OfferPage
+	err := s.read(ctx, "search offers", func(tx dbtx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM offers`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+			append(append([]any{}, w.args...), f.PageLimit(), offset)...)
+		if err != nil {
+			return err
+		}
+		page.Offers, err = collect(rows, scanOffer)
+		return err
+	})
+	if err != nil {
+		return objections.OfferPage{}, err
+	}
+	return page, nil
+}
+
 // OfferByCallRef returns the offer of one call; ENOTFOUND.
 func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {
 	return queryOne(ctx, s.q(), "read offer", "call_ref", callRef, scanOffer, `SELECT `+offerColumns+` FROM offers WHERE provider = ? AND call_ref = ?`,
