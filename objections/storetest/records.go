@@ -162,7 +162,10 @@ func testSearchOffers(t *testing.T, s RecordsStore) {
 	}
 	for _, bad := range []func() error{
 		func() error { _, err := s.SearchOffers(ctx, objections.OfferFilter{}, -1); return err },
-		func() error { _, err := s.SearchOffers(ctx, objections.OfferFilter{}, objections.MaxSearchOffset+1); return err },
+		func() error {
+			_, err := s.SearchOffers(ctx, objections.OfferFilter{}, objections.MaxSearchOffset+1)
+			return err
+		},
 		func() error { _, err := s.SearchOffers(ctx, objections.OfferFilter{Outcome: "maybe"}, 0); return err },
 	} {
 		if err := bad(); objections.ErrorCode(err) != objections.EINVALID {
