@@ -46,6 +46,15 @@ func TestMessagesComplete(t *testing.T) {
 	for _, r := range []access.Role{access.RoleSupervisor, access.RoleAdmin} {
 		keys = append(keys, "role."+string(r), "users.roleHelp."+string(r))
 	}
+	for _, c := range append(append([]string{}, objectionColumns...), offerColumns...) {
+		keys = append(keys, "csv."+c)
+	}
+	for _, k := range []objections.EventKind{objections.EventObjectionRecorded, objections.EventObjectionVoided, objections.EventOfferRecorded} {
+		keys = append(keys, "event."+string(k))
+	}
+	for _, k := range []string{"ending", "starting"} {
+		keys = append(keys, "search.candidates."+k, "search.none."+k)
+	}
 	for _, d := range []string{"access", "disabled", "enabled"} {
 		keys = append(keys, "users.done."+d)
 	}

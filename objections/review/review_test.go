@@ -513,14 +513,14 @@ func TestSearchByNumberInAnyFormat(t *testing.T) {
 		for _, q := range []string{"06 1234 5678", "0612345678", "+31612345678", "0031 6 1234 5678", "+31 (0)6-12345678"} {
 			r := b.get("/ui/objections?q=" + url.QueryEscape(q))
 			wantStatus(t, r, http.StatusOK)
-			wantBody(t, r, "/ui/objections/"+want.ID, "Searching for +31612345678", "1–1 of 1")
+			wantBody(t, r, "/ui/objections/"+want.ID, "Searching for 06 1234 5678 (+31612345678)", "1–1 of 1")
 			if strings.Contains(r.body, "+31612345679") {
 				t.Fatalf("%q also found another number", q)
 			}
 		}
-		r := b.get("/ui/objections?q=06-12")
+		r := b.get("/ui/objections?q=06-1")
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		wantBody(t, r, "“06-12” is not a phone number")
+		wantBody(t, r, "“06-1” is not a phone number")
 		r = b.get("/ui/objections?q=0612345670")
 		wantBody(t, r, "No objections match this filter.")
 	})
@@ -571,7 +571,7 @@ func TestFiltersAndPaging(t *testing.T) {
 		has(b.get("/ui/objections?to=2026-03-01"))
 		// The page link keeps the filter.
 		wantBody(t, b.get("/ui/objections?campaign=spring"), `href="/ui/objections?campaign=spring&amp;page=2"`,
-			`href="/ui/export.csv?campaign=spring"`)
+			`href="/ui/export.csv?campaign=spring&amp;format=csv"`)
 		for _, bad := range []string{"source=pigeon", "status=gone", "from=yesterday", "from=2026-03-05&to=2026-03-01"} {
 			wantStatus(t, b.get("/ui/objections?"+bad), http.StatusUnprocessableEntity)
 		}
@@ -595,10 +595,11 @@ func TestExportCSV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[0][0] != "id" || rows[0][2] != "number" || rows[1][2] != "+31612345678" || rows[1][9] != "spring" {
+		if len(rows) != 2 || rows[0][0] != "Received (Europe/Amsterdam)" || rows[0][1] != "Number" || rows[1][0] != "2026-03-02 10:00:00 +01:00" ||
+			rows[1][1] != "06 1234 5678" || rows[1][2] != "+31612345678" || rows[1][7] != "spring" || rows[1][8] != "agent" || rows[1][9] != "active" {
 			t.Fatalf("rows = %q", rows)
 		}
-		if note := rows[1][slices.Index(rows[0], "note")]; note != "'=HYPERLINK(\"x\")" {
+		if note := rows[1][slices.Index(rows[0], "Note")]; note != "'=HYPERLINK(\"x\")" {
 			t.Fatalf("a formula in a note is not defused: %q", note)
 		}
 		list, _ := e.store.AuditLog(context.Background(), access.AuditFilter{Action: access.AuditExport})
