@@ -52,6 +52,19 @@ func TestMessagesComplete(t *testing.T) {
 	for _, k := range []objections.EventKind{objections.EventObjectionRecorded, objections.EventObjectionVoided, objections.EventOfferRecorded} {
 		keys = append(keys, "event."+string(k))
 	}
+	for _, k := range []string{"charity", "lottery", "press", "other"} {
+		keys = append(keys, "sector."+k)
+	}
+	for _, k := range []objections.ConsentChannel{objections.ChannelPhone, objections.ChannelEmail, objections.ChannelSMS} {
+		keys = append(keys, "channel."+string(k))
+	}
+	for _, k := range []objections.RelationKind{objections.RelationPurchase, objections.RelationDonation, objections.RelationVolunteer,
+		objections.RelationManifestation, objections.RelationService} {
+		keys = append(keys, "relation."+string(k))
+	}
+	for _, k := range []objections.Basis{objections.BasisConsent, objections.BasisCustomerRelation, objections.BasisNone} {
+		keys = append(keys, "basis."+string(k))
+	}
 	for _, k := range []string{"ending", "starting"} {
 		keys = append(keys, "search.candidates."+k, "search.none."+k)
 	}

@@ -221,6 +221,8 @@ type detailData struct {
 	// Now is whether the org may call the number now, for a user of the
 	// org itself; nil otherwise, or for an objection without a number.
 	Now *objections.Decision
+	// PackURL is the evidence pack of the number, for a user of the org.
+	PackURL string
 	// Stops are the dial attempts the objection stopped that the user
 	// sees; nil when the store keeps no decision log.
 	Stops *stoppedDials
@@ -253,6 +255,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Now = &dec
+		d.PackURL = "/ui/evidence?" + evidenceForm{Number: o.Number, Org: o.Org, Person: o.PersonID}.values().Encode()
 	}
 	if o.Agency != "" {
 		d.AgencyName = s.orgName(r, o.Agency)

@@ -158,7 +158,7 @@ func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Ser
 
 // pageNames are the templates that render a whole page with layout.html.
 var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error",
-	"users", "usernew", "user", "secret", "record", "calls", "call"}
+	"users", "usernew", "user", "secret", "record", "calls", "call", "evidence"}
 
 func parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
@@ -205,6 +205,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/calls", s.auth(access.PermRead, s.callsPage))
 	mux.Handle("GET /ui/calls/{id}", s.auth(access.PermRead, s.callPage))
 	mux.Handle("GET /ui/calls.csv", s.auth(access.PermRead, s.exportCalls))
+	mux.Handle("GET /ui/evidence", s.auth(access.PermRead, s.evidencePage))
 	mux.Handle("GET /ui/audit", s.auth(access.PermManage, s.auditPage))
 	mux.Handle("GET /ui/users", s.auth(access.PermManage, s.usersPage))
 	mux.Handle("GET /ui/users/new", s.auth(access.PermManage, s.newUserPage))
