@@ -271,7 +271,7 @@ the user sees every org.`,
 		if u, err = st.CreateUser(ctx, u); err != nil {
 			return exitFailure, err
 		}
-		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role)+", orgs "+scopeColumn(u.Orgs), ""); err == nil {
+		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role="+string(u.Role)+" orgs="+scopeColumn(u.Orgs), ""); err == nil {
 			e.Orgs = u.Orgs
 			if err := st.AppendAudit(ctx, e); err != nil {
 				return exitFailure, err

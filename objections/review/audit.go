@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 )
 
@@ -80,4 +82,113 @@ func auditKV(pairs ...string) string {
 		parts = append(parts, pairs[i]+"="+v)
 	}
 	return strings.Join(parts, " ")
+}
+
+// auditPhrases are the fixed details the audit log holds, and the fixed
+// words that start some (the API's "list", "evidence pack").
+var auditPhrases = map[string]string{
+	"unknown user name":                       "audit.d.unknownName",
+	"user disabled":                           "audit.d.disabled",
+	"first admin created":                     "audit.d.firstAdmin",
+	"unused first admin given a new password": "audit.d.firstAdminAgain",
+	"set with verzet users password":          "audit.d.cliPassword",
+	"all objections":                          "audit.d.allObjections",
+	"all calls":                               "audit.d.allCalls",
+	"evidence pack":                           "audit.d.pack",
+	"list":                                    "audit.d.list",
+}
+
+// auditKeys are the keys of key=value details the page names in the
+// reader's language; their values are shown as written, but for those
+// auditValue translates.
+var auditKeys = map[string]bool{"number": true, "org": true, "campaign": true, "source": true, "status": true, "since": true,
+	"until": true, "person": true, "lang": true, "format": true, "role": true, "orgs": true, "was_role": true, "was_orgs": true,
+	"reference": true, "call": true, "outcome": true, "agent": true, "after": true}
+
+// auditDetailText writes an entry's detail for a reader of language l:
+// a known fixed detail translated; key=value pairs (auditKV, and the
+// API's) with their keys and known values translated; anything else (a
+// void's reason) as written.
+func auditDetailText(l lexicon, action access.AuditAction, detail string) string {
+	if detail == "" || action == access.AuditVoid {
+		return detail
+	}
+	if key, ok := auditPhrases[detail]; ok {
+		return l.T(key)
+	}
+	var lead []string
+	var parts []string
+	rest := detail
+	for rest != "" {
+		word, after, _ := strings.Cut(rest, " ")
+		k, v, isPair := strings.Cut(word, "=")
+		if !isPair {
+			if len(parts) > 0 {
+				return detail // words after the pairs: not a detail this page knows
+			}
+			lead = append(lead, word)
+			rest = after
+			continue
+		}
+		if strings.HasPrefix(v, `"`) {
+			// A quoted value runs to its closing quote.
+			q, err := strconv.QuotedPrefix(strings.TrimPrefix(rest, k+"="))
+			if err != nil {
+				return detail
+			}
+			v, _ = strconv.Unquote(q)
+			after = strings.TrimPrefix(strings.TrimPrefix(rest, k+"="+q), " ")
+		}
+		if !auditKeys[k] {
+			return detail
+		}
+		parts = append(parts, l.T("audit.k."+k)+": "+auditValue(l, k, v))
+		rest = after
+	}
+	head := strings.Join(lead, " ")
+	if key, ok := auditPhrases[head]; ok {
+		head = l.T(key)
+	} else if head != "" {
+		return detail
+	}
+	switch {
+	case head == "":
+		return strings.Join(parts, ", ")
+	case len(parts) == 0:
+		return head
+	}
+	return head + " — " + strings.Join(parts, ", ")
+}
+
+// auditValue translates the values of a detail that have words: roles,
+// sources, statuses, outcomes, "all" orgs, and times.
+func auditValue(l lexicon, k, v string) string {
+	switch k {
+	case "role", "was_role":
+		if access.ValidUserRole(access.Role(v)) {
+			return l.T("role." + v)
+		}
+	case "orgs", "was_orgs":
+		if v == "all" {
+			return l.T("users.allOrgs")
+		}
+		return strings.ReplaceAll(v, ",", ", ")
+	case "source":
+		if objections.Source(v).Valid() {
+			return l.T("source." + v)
+		}
+	case "status":
+		if objections.Status(v).Valid() {
+			return l.T("status." + v)
+		}
+	case "outcome":
+		if objections.Outcome(v).Valid() {
+			return l.T("outcome." + v)
+		}
+	case "since", "until":
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return l.DateTime(t)
+		}
+	}
+	return v
 }

@@ -52,6 +52,12 @@ func TestMessagesComplete(t *testing.T) {
 	for _, k := range []objections.EventKind{objections.EventObjectionRecorded, objections.EventObjectionVoided, objections.EventOfferRecorded} {
 		keys = append(keys, "event."+string(k))
 	}
+	for _, k := range auditPhrases {
+		keys = append(keys, k)
+	}
+	for k := range auditKeys {
+		keys = append(keys, "audit.k."+k)
+	}
 	for _, k := range []string{"charity", "lottery", "press", "other"} {
 		keys = append(keys, "sector."+k)
 	}
@@ -255,5 +261,35 @@ func TestPasswordRules(t *testing.T) {
 			t.Fatalf("generated %q", p)
 		}
 		seen[p] = true
+	}
+}
+
+// Audit details read in both languages; what the page does not know is
+// shown as written.
+func TestAuditDetailText(t *testing.T) {
+	nl, en := lexicon{Lang: "nl"}, lexicon{Lang: "en"}
+	for _, tc := range []struct {
+		l      lexicon
+		action access.AuditAction
+		detail string
+		want   string
+	}{
+		{nl, access.AuditSignInFailed, "unknown user name", "onbekende gebruikersnaam"},
+		{nl, access.AuditExport, "all objections", "alle bezwaren"},
+		{nl, access.AuditExport, "number=+31612345678 org=acme status=voided", "nummer: +31612345678, organisatie: acme, status: ingetrokken"},
+		{en, access.AuditExport, "campaign=spring since=2026-03-01T23:00:00Z", "campaign: spring, from: 2 Mar 2026 00:00:00"},
+		{nl, access.AuditView, "evidence pack org=acme lang=nl", "bewijsdossier — organisatie: acme, taal: nl"},
+		{nl, access.AuditView, "list org=acme number=+31612345678", "lijst — organisatie: acme, nummer: +31612345678"},
+		{nl, access.AuditUserChanged, "role=admin orgs=all was_role=supervisor was_orgs=acme,beta",
+			"rol: beheerder, organisaties: alle organisaties, rol was: supervisor, organisaties waren: acme, beta"},
+		{nl, access.AuditObjection, `source=letter reference="BR 2026/113"`, "bron: brief, kenmerk: BR 2026/113"},
+		{nl, access.AuditVoid, "role=admin is a reason", "role=admin is a reason"},
+		{nl, access.AuditExport, "format=csv weird=1", "format=csv weird=1"},
+		{nl, access.AuditExport, "something else entirely", "something else entirely"},
+		{nl, access.AuditObjection, `reference="unterminated`, `reference="unterminated`},
+	} {
+		if got := auditDetailText(tc.l, tc.action, tc.detail); got != tc.want {
+			t.Errorf("%s %q = %q, want %q", tc.l.Lang, tc.detail, got, tc.want)
+		}
 	}
 }

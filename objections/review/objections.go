@@ -343,7 +343,7 @@ func (s *Server) timeline(r *http.Request, o objections.Objection, off *objectio
 		Detail: l.T("tl.via", l.T("source."+string(o.Source)), dash(o.Actor))}
 	for _, e := range events {
 		if e.Kind == objections.EventObjectionRecorded {
-			rec.Detail += " · " + l.T("tl.event", e.Seq, shortHash(e.Hash))
+			rec.Detail += " · " + l.T("tl.event", e.Seq)
 		}
 	}
 	items = append(items, rec)
@@ -351,7 +351,7 @@ func (s *Server) timeline(r *http.Request, o objections.Objection, off *objectio
 		it := timelineItem{At: o.Void.At, Tone: "void", Title: l.T("tl.voided", o.Void.Actor), Quote: o.Void.Reason}
 		for _, e := range events {
 			if e.Kind == objections.EventObjectionVoided {
-				it.Detail = l.T("tl.event", e.Seq, shortHash(e.Hash))
+				it.Detail = l.T("tl.event", e.Seq)
 			}
 		}
 		items = append(items, it)
@@ -567,11 +567,4 @@ func dash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
-	}
-	return h
 }

@@ -804,7 +804,7 @@ func TestLanguage(t *testing.T) {
 		b := e.signedIn("sam")
 		b.header.Set("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")
 		r := b.get("/ui/objections")
-		wantBody(t, r, `<html lang="nl">`, "Bezwaren", "Telefoonnummer", "Afmelden", `href="/ui/lang/en?next=%2fui%2fobjections"`)
+		wantBody(t, r, `<html lang="nl">`, "Bezwaren", "Telefoonnummer", "Uitloggen", `href="/ui/lang/en?next=%2fui%2fobjections"`)
 		b.header.Set("Accept-Language", "de-DE,en;q=0.5")
 		wantBody(t, b.get("/ui/objections"), `<html lang="en">`, "Phone number")
 		// The switch wins over the browser and goes back where it was.
@@ -836,8 +836,8 @@ func TestDetailShowsTheEvidence(t *testing.T) {
 		b := e.signedIn("sam")
 		r := b.get("/ui/objections/" + o.ID)
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "Right to object offered", "prompt offer, version v1, language nl", "5.3 s of the prompt played",
-			"Wilt u niet meer gebeld worden? Druk 1.", "its hash matches", "Key 1 pressed", "detected as rfc4733",
+		wantBody(t, r, "Right to object offered", "spoken text offer, version v1, language nl", "5.3 s of the spoken text played",
+			"Wilt u niet meer gebeld worden? Druk 1.", "they match what was recorded", "Key 1 pressed", "detected as rfc4733",
 			"2 Mar 2026 10:00:04.200", "Call ended", "objected · ended by the caller", "Objection recorded",
 			"Voided by ada", "test call from QA", "twilio", "CA123", "spring", "feedc0ffee", "objection.recorded", "offer.recorded")
 		// The timeline is in time order.
@@ -856,7 +856,7 @@ func TestDetailShowsTheEvidence(t *testing.T) {
 		}
 		// Without an offer the page says why.
 		plain := e.record(objections.Objection{RawNumber: "0612345679"})
-		wantBody(t, b.get("/ui/objections/"+plain.ID), "No offer record belongs to this objection")
+		wantBody(t, b.get("/ui/objections/"+plain.ID), "No call belongs to this objection")
 	})
 }
 
@@ -877,8 +877,8 @@ func TestDashboard(t *testing.T) {
 		b := e.signedIn("sam")
 		r := b.get("/ui/dashboard?from=2026-02-20&to=2026-03-05")
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "<svg", `role="img"`, "Offers and objections per day", "Objection rate per day", "Per campaign",
-			"25.0%", "spring", "&lt;i&gt;winter&lt;/i&gt;", "4 offers on Mon 2 Mar 2026", `class="bar-objections"`, `class="dot"`)
+		wantBody(t, r, "<svg", `role="img"`, "Offers to object and objections per day", "Objection rate per day", "Per campaign",
+			"25.0%", "spring", "&lt;i&gt;winter&lt;/i&gt;", "4 offers to object on Mon 2 Mar 2026", `class="bar-objections"`, `class="dot"`)
 		// Default range: the last 30 days.
 		wantBody(t, b.get("/ui/dashboard"), `value="2026-02-02"`, `value="2026-03-03"`)
 		wantBody(t, b.get("/ui/dashboard?org=nobody"), "Nothing recorded in this range.")
@@ -966,7 +966,7 @@ func stopsSection(t *testing.T, r resp) string {
 	return section
 }
 
-var stopRowRE = regexp.MustCompile(`<tr><td class="nowrap">([^<]+)</td><td class="mono">([^<]+)</td><td class="mono">(\d+)</td><td>([^<]+)</td></tr>`)
+var stopRowRE = regexp.MustCompile(`<tr><td class="nowrap">([^<]+)</td><td>([^<]+)</td><td class="mono">(\d+)</td><td>([^<]+)</td></tr>`)
 
 func TestDetailShowsStoppedDialAttempts(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
@@ -989,7 +989,7 @@ func TestDetailShowsStoppedDialAttempts(t *testing.T) {
 		}
 		// Newest first: the 25th check (24 minutes after the first), down to the 6th.
 		newest, oldest := rows[0], rows[19]
-		if newest[1] != "2 Mar 2026 10:24:02.040" || newest[2] != "objection, no_basis" || newest[3] != "124" || newest[4] != "dialer-24" {
+		if newest[1] != "2 Mar 2026 10:24:02.040" || newest[2] != "objection, no basis (neither consent nor customer relation)" || newest[3] != "124" || newest[4] != "dialer-24" {
 			t.Fatalf("newest row = %q", newest[1:])
 		}
 		if oldest[1] != "2 Mar 2026 10:05:02.040" || oldest[3] != "105" || oldest[4] != "dialer-5" {
@@ -1116,7 +1116,7 @@ func checksSection(t *testing.T, r resp) string {
 
 var (
 	checkStatRE  = regexp.MustCompile(`id="checks-(total|allowed|blocked|objection)">([^<]+)<`)
-	reasonRowRE  = regexp.MustCompile(`<tr><th scope="row" class="mono">([^<]+)</th><td>([^<]+)</td></tr>`)
+	reasonRowRE  = regexp.MustCompile(`<tr><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>`)
 	allowedBarRE = regexp.MustCompile(`<rect class="bar-allowed"`)
 	blockedBarRE = regexp.MustCompile(`<rect class="bar-blocked"`)
 )
@@ -1152,7 +1152,7 @@ func TestDashboardShowsDialTimeChecks(t *testing.T) {
 		for _, m := range reasonRowRE.FindAllStringSubmatch(sec, -1) {
 			reasons = append(reasons, m[1]+"="+m[2])
 		}
-		if got, want := strings.Join(reasons, " "), "objection=5 no_basis=2 relation_expired=1"; got != want {
+		if got, want := strings.Join(reasons, " "), "objection=5 no basis (neither consent nor customer relation)=2 customer relation expired=1"; got != want {
 			t.Fatalf("blocked by reason %q, want %q", got, want)
 		}
 		// A pair of bars for each of the 3 days, the empty one included.
