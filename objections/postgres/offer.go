@@ -109,7 +109,8 @@ func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objecti
 		`SELECT `+offerColumns+` FROM offers`+w.sql()+" ORDER BY id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
 }
 
-// SearchOffers returns the offers f selects newest first: f.Limit of them
+// SearchOffers returns the offers f selects, the latest call first (by
+// started_at, then id): f.Limit of them
 // after skipping offset, and how many match in all, read in one snapshot.
 // f.After is ignored. EINVALID for a search f.CheckSearch refuses.
 func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error) {
@@ -123,7 +124,7 @@ func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offs
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM offers`+w.sql(), w.args...).Scan(&page.Total); err != nil {
 			return err
 		}
-		rows, _ := tx.Query(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id DESC LIMIT `+strconv.Itoa(f.PageLimit())+
+		rows, _ := tx.Query(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY started_at DESC, id DESC LIMIT `+strconv.Itoa(f.PageLimit())+
 			` OFFSET `+strconv.Itoa(offset), w.args...)
 		var err error
 		page.Offers, err = pgx.CollectRows(rows, scanOffer)

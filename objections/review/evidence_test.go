@@ -57,7 +57,7 @@ func TestEvidencePack(t *testing.T) {
 			"Bezwaren (2)", "terugbellijn", "ingetrokken", "Recorded on the wrong number.", "brief", "Received on 2026-03-01 by letter.",
 			"Belaanbod: gesprekken met het aanbod om bezwaar te maken (1)", "Wilt u niet meer gebeld worden? Druk 1.", "6,1 s afgespeeld",
 			"afgeslagen", "2 om ", "Tegengehouden belpogingen (2)", "dialer-0", "3,00 s na ontvangst",
-			"Intact: de 4 gebeurtenissen", "en de 3 van de bezwaren en intrekkingen")
+			"Intact: alle 4 gebeurtenissen", "die van de bezwaren en intrekkingen (3)")
 		// The ids are printed, for reference, not shown on screen.
 		wantBody(t, r, `<p class="small muted mono no-screen">`+voided.ID)
 		if !strings.Contains(r.body, "CA"+declined.CallRef[2:]) {
@@ -69,7 +69,7 @@ func TestEvidencePack(t *testing.T) {
 		}
 		// In English, by the pack's own switch; a part of the number finds it.
 		r = b.get("/ui/evidence?number=45672&org=acme&lang=en")
-		wantBody(t, r, "Evidence pack", "Calls offering the right to object (1)", "Dial attempts stopped (2)", "Intact: the 4 events")
+		wantBody(t, r, "Evidence pack", "Calls offering the right to object (1)", "Dial attempts stopped (2)", "Intact: all 4 events")
 		wantBody(t, b.get("/ui/evidence"), `<select id="org" name="org">`)
 		wantStatus(t, b.get("/ui/evidence?number=12&org=acme"), http.StatusUnprocessableEntity)
 	})

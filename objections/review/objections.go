@@ -367,8 +367,9 @@ func (s *Server) offerTimeline(r *http.Request, o objections.Offer) []timelineIt
 	var items []timelineItem
 	it := timelineItem{At: o.StartedAt, Tone: "offer", Title: l.T("tl.offer")}
 	parts := []string{}
-	if o.PromptID != "" {
-		parts = append(parts, l.T("tl.prompt", o.PromptID, dash(o.PromptVersion), dash(o.Language)))
+	if o.Language != "" {
+		// The spoken text's id and version are under Technical details.
+		parts = append(parts, l.T("tl.prompt", o.Language))
 	}
 	parts = append(parts, l.T("tl.played", l.Seconds(o.PlayedMS)))
 	if o.BargeIn {

@@ -836,7 +836,7 @@ func TestDetailShowsTheEvidence(t *testing.T) {
 		b := e.signedIn("sam")
 		r := b.get("/ui/objections/" + o.ID)
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "Right to object offered", "spoken text offer, version v1, language nl", "5.3 s of the spoken text played",
+		wantBody(t, r, "Right to object offered", "language nl · 5.3 s of the spoken text played",
 			"Wilt u niet meer gebeld worden? Druk 1.", "they match what was recorded", "Key 1 pressed", "detected as rfc4733",
 			"2 Mar 2026 10:00:04.200", "Call ended", "objected · ended by the caller", "Objection recorded",
 			"Voided by ada", "test call from QA", "twilio", "CA123", "spring", "feedc0ffee", "objection.recorded", "offer.recorded")

@@ -92,7 +92,8 @@ func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objecti
 		append(w.args, f.PageLimit())...)
 }
 
-// SearchOffers returns the offers f selects newest first: f.Limit of them
+// SearchOffers returns the offers f selects, the latest call first (by
+// started_at, then id): f.Limit of them
 // after skipping offset, and how many match in all, read in one snapshot.
 // f.After is ignored. EINVALID for a search f.CheckSearch refuses.
 func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error) {
@@ -106,7 +107,7 @@ func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offs
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM offers`+w.sql(), w.args...).Scan(&page.Total); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		rows, err := tx.QueryContext(ctx, `SELECT `+offerColumns+` FROM offers`+w.sql()+` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`,
 			append(append([]any{}, w.args...), f.PageLimit(), offset)...)
 		if err != nil {
 			return err

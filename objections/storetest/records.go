@@ -125,11 +125,23 @@ func testSearchOffers(t *testing.T, s RecordsStore) {
 		}
 		offers = append(offers, rec)
 	}
-	page := must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4}, 0))
+	// A call recorded last that started first (a late write) is listed
+	// by when it started.
+	early := clk.Now().Add(-time.Hour)
+	late, _, err := r.RecordOffer(ctx, objections.Offer{Org: "gamma", Number: "0612345699", Provider: "twilio", CallRef: "CA-late",
+		Outcome: objections.OutcomeError, StartedAt: early, EndedAt: early})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{}, 0)); page.Total != 7 ||
+		page.Offers[0].ID != offers[5].ID || page.Offers[6].ID != late.ID {
+		t.Fatalf("by start = %+v", page.Offers)
+	}
+	page := must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4, Scope: []string{"acme", "beta"}}, 0))
 	if page.Total != 6 || len(page.Offers) != 4 || page.Offers[0].ID != offers[5].ID || page.Offers[3].ID != offers[2].ID {
 		t.Fatalf("first page = %d %+v", page.Total, page.Offers)
 	}
-	page = must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4, After: offers[5].ID}, 4))
+	page = must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4, After: offers[5].ID, Scope: []string{"acme", "beta"}}, 4))
 	if page.Total != 6 || len(page.Offers) != 2 || page.Offers[0].ID != offers[1].ID {
 		t.Fatalf("last page = %d %+v", page.Total, page.Offers)
 	}
@@ -145,7 +157,7 @@ func testSearchOffers(t *testing.T, s RecordsStore) {
 		{"outcome", objections.OfferFilter{Outcome: objections.OutcomeDeclined}, []int{3, 0}},
 		{"agent", objections.OfferFilter{Agent: "agent-2"}, []int{4, 1}},
 		{"number", objections.OfferFilter{Number: "+31612345603"}, []int{3}},
-		{"range", objections.OfferFilter{Since: t1.Add(time.Hour), Until: t1.Add(3 * time.Hour)}, []int{2, 1}},
+		{"range", objections.OfferFilter{Since: t1.Add(time.Hour), Until: t1.Add(3 * time.Hour), Org: "acme"}, []int{2}},
 	} {
 		page := must[objections.OfferPage](t)(s.SearchOffers(ctx, tc.f, 0))
 		var got []int
