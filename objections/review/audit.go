@@ -192,3 +192,21 @@ func auditValue(l lexicon, k, v string) string {
 	}
 	return v
 }
+
+// auditLink is the page an entry's subject names: a call's page for the
+// view of a call (its detail names the call), an objection's for another
+// id; "" for a subject that is no record (a user name, a number).
+func auditLink(e access.AuditEntry) string {
+	if !isID(e.Subject) {
+		return ""
+	}
+	if strings.HasPrefix(e.Detail, "call=") {
+		return callURL(e.Subject)
+	}
+	return "/ui/objections/" + url.PathEscape(e.Subject)
+}
+
+// isID reports whether s is shaped like a record id (a ULID).
+func isID(s string) bool {
+	return len(s) == 26 && strings.Trim(s, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == ""
+}

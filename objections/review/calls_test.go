@@ -87,6 +87,7 @@ func TestCallsView(t *testing.T) {
 			t.Fatalf("the call's view is audited as %+v", log)
 		}
 		wantStatus(t, b.get("/ui/calls/01NOSUCHCALL0000000000000A"), http.StatusNotFound)
+		wantBody(t, e.signedIn("ada").get("/ui/audit"), `href="/ui/calls/`+declined.ID+`"`)
 
 		// The dashboard links into the calls.
 		wantBody(t, b.get("/ui/dashboard?from=2026-03-01&to=2026-03-02"), `href="/ui/calls?from=2026-03-01&amp;to=2026-03-02"`)

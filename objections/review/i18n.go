@@ -815,7 +815,5 @@ var funcs = template.FuncMap{
 	"timelineOf":   timelineOf,
 	"eventsOf":     eventsOf,
 	"exportOf":     exportOf,
-	"isID": func(s string) bool {
-		return len(s) == 26 && strings.Trim(s, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == ""
-	},
+	"auditLink":    auditLink,
 }
