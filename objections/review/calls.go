@@ -168,25 +168,7 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 		d.First, d.Last = offset+1, offset+len(d.Items)
 	}
 	q := form.values()
-	link := func(p int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
-		}
-		if len(v) == 0 {
-			return "/ui/calls"
-		}
-		return "/ui/calls?" + v.Encode()
-	}
-	if form.Page > 1 {
-		d.PrevURL = link(form.Page - 1)
-	}
-	if offset+len(d.Items) < d.Total && offset+s.cfg.PageSize <= objections.MaxSearchOffset {
-		d.NextURL = link(form.Page + 1)
-	}
+	d.PrevURL, d.NextURL = s.pageLinks("/ui/calls", q, form.Page, offset, len(d.Items), d.Total)
 	d.ExportURL = "/ui/calls.csv"
 	if len(q) > 0 {
 		d.ExportURL += "?" + q.Encode()

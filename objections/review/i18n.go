@@ -816,4 +816,10 @@ var funcs = template.FuncMap{
 	"eventsOf":     eventsOf,
 	"exportOf":     exportOf,
 	"auditLink":    auditLink,
+	"orgSelectOf":  orgSelectOf,
+	"searchedOf":   searchedOf,
+	"pagerOf":      pagerOf,
+	"choose":       choose,
+	"textsOf":      textsOf,
+	"datesOf":      datesOf,
 }

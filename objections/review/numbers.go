@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"net/url"
+	"strconv"
 
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
@@ -111,3 +112,77 @@ func candidatesOf(l lexicon, ns numberSearch) candidateList {
 	return candidateList{Heading: l.T("search.candidates."+kind, part), Help: l.T("search.choose", len(ns.Candidates), maxCandidates),
 		None: l.T("search.none."+kind, part), Items: ns.Candidates}
 }
+
+// pageLinks returns the links to the pages before and after page of a
+// newest-first list at path with the filter q, which shows shown of total
+// items from offset; "" where there is none.
+func (s *Server) pageLinks(path string, q url.Values, page, offset, shown, total int) (prev, next string) {
+	link := func(p int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		if p > 1 {
+			v.Set("page", strconv.Itoa(p))
+		}
+		if len(v) == 0 {
+			return path
+		}
+		return path + "?" + v.Encode()
+	}
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if offset+shown < total && offset+s.cfg.PageSize <= objections.MaxSearchOffset {
+		next = link(page + 1)
+	}
+	return prev, next
+}
+
+// The partial templates' data: each gets its language with it.
+
+type orgSelectView struct {
+	L      lexicon
+	Orgs   []objections.Org
+	Chosen string
+	Any    string // the message of the option for no org; "" for none
+}
+
+func orgSelectOf(l lexicon, orgs []objections.Org, chosen, anyKey string) orgSelectView {
+	return orgSelectView{l, orgs, chosen, anyKey}
+}
+
+type searchedView struct {
+	L                  lexicon
+	Num                objections.Numbers
+	Search             numberSearch
+	First, Last, Total int
+}
+
+func searchedOf(l lexicon, num objections.Numbers, ns numberSearch, first, last, total int) searchedView {
+	return searchedView{l, num, ns, first, last, total}
+}
+
+type pagerView struct {
+	L          lexicon
+	Prev, Next string
+}
+
+func pagerOf(l lexicon, prev, next string) pagerView { return pagerView{l, prev, next} }
+
+// choose is s when ok, else "".
+func choose(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
+}
+
+// textsView is a partial template's language and one or two texts.
+type textsView struct {
+	L    lexicon
+	A, B string
+}
+
+func textsOf(l lexicon, a string) textsView        { return textsView{L: l, A: a} }
+func datesOf(l lexicon, from, to string) textsView { return textsView{L: l, A: from, B: to} }

@@ -170,25 +170,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	if len(d.Items) > 0 {
 		d.First, d.Last = offset+1, offset+len(d.Items)
 	}
-	link := func(p int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
-		}
-		if len(v) == 0 {
-			return "/ui/objections"
-		}
-		return "/ui/objections?" + v.Encode()
-	}
-	if form.Page > 1 {
-		d.PrevURL = link(form.Page - 1)
-	}
-	if offset+len(d.Items) < d.Total && offset+s.cfg.PageSize <= objections.MaxSearchOffset {
-		d.NextURL = link(form.Page + 1)
-	}
+	d.PrevURL, d.NextURL = s.pageLinks("/ui/objections", q, form.Page, offset, len(d.Items), d.Total)
 	d.ExportURL = "/ui/export.csv"
 	if len(q) > 0 {
 		d.ExportURL += "?" + q.Encode()
