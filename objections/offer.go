@@ -193,10 +193,12 @@ type OfferFilter struct {
 	Number   string
 	Campaign string
 	Outcome  Outcome
-	Since    time.Time
-	Until    time.Time
-	After    string
-	Limit    int
+	// Agent is the dialer's agent reference (Offer.AgentRef).
+	Agent string
+	Since time.Time
+	Until time.Time
+	After string
+	Limit int
 }
 
 // PageLimit returns the effective page size of f.

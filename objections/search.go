@@ -7,8 +7,9 @@ import (
 )
 
 // What the supervisors' UI (objections/review) reads of the register
-// besides Store: a newest-first search with a total, and the dashboard's
-// aggregates per day and campaign. The stores answer in SQL; the checks
+// besides Store: newest-first searches of objections and offers with a
+// total, the candidates for a partial number (numbersearch.go), and the
+// dashboard's aggregates per day and campaign. The stores answer in SQL; the checks
 // and the grouping they share are here.
 
 // ObjectionPage is one page of a newest-first objection search, and how
@@ -16,6 +17,26 @@ import (
 type ObjectionPage struct {
 	Objections []Objection
 	Total      int
+}
+
+// OfferPage is one page of a newest-first offer search, and how many
+// offers match in all.
+type OfferPage struct {
+	Offers []Offer
+	Total  int
+}
+
+// CheckSearch refuses a newest-first offer search from offset that the
+// stores cannot run: EINVALID for an offset below 0 or beyond
+// MaxSearchOffset, or for an unknown outcome.
+func (f OfferFilter) CheckSearch(offset int) error {
+	if offset < 0 || offset > MaxSearchOffset {
+		return Invalid("offset", strconv.Itoa(offset), "must be between 0 and %d", MaxSearchOffset)
+	}
+	if f.Outcome != "" && !f.Outcome.Valid() {
+		return Invalid("outcome", string(f.Outcome), "is not a known outcome")
+	}
+	return nil
 }
 
 // MaxSearchOffset bounds how deep a newest-first search may page; narrower

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -174,7 +175,8 @@ func (a *App) usersCmd() *cobra.Command {
 	return group("users", "Manage the users of the web UI (/ui/)",
 		`Users sign in to the supervisors' web UI at /ui/. Their passwords are read from the terminal
 without echo, or as one line from a pipe; only bcrypt hashes are stored.`,
-		groupAccess, a.usersCreateCmd(), a.usersListCmd(), a.usersPasswordCmd())
+		groupAccess, a.usersCreateCmd(), a.usersListCmd(), a.usersPasswordCmd(), a.usersDisableCmd(true), a.usersDisableCmd(false),
+		a.usersRoleCmd())
 }
 
 // userStore opens the configured store as the UI's.
@@ -290,7 +292,7 @@ the user sees every org.`,
 		if u, err = st.CreateUser(ctx, u); err != nil {
 			return exitFailure, err
 		}
-		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role "+string(u.Role)+", orgs "+scopeColumn(u.Orgs), ""); err == nil {
+		if e, err := access.NewAuditEntry(now, "cli", access.AuditUserCreated, u.Name, "role="+string(u.Role)+" orgs="+scopeColumn(u.Orgs), ""); err == nil {
 			e.Orgs = u.Orgs
 			if err := st.AppendAudit(ctx, e); err != nil {
 				return exitFailure, err
@@ -351,7 +353,7 @@ func (a *App) usersListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the users of the web UI",
-		Long:    "Lists the users of the web UI: role, when created, last sign-in, and whether locked or due to change their password. Changes nothing.",
+		Long:    "Lists the users of the web UI: role, when created, last sign-in, and whether disabled, locked or due to change their password. Changes nothing.",
 		Example: "  verzet users list\n  verzet users list --json",
 	}
 	b := a.storeBinding(cmd, &cfg)
@@ -381,6 +383,8 @@ func (a *App) usersListCmd() *cobra.Command {
 		for _, u := range users {
 			state := "ok"
 			switch {
+			case u.Disabled():
+				state = "disabled since " + u.DisabledAt.In(objections.Amsterdam()).Format("2006-01-02 15:04")
 			case u.Locked(now):
 				state = "locked until " + u.LockedUntil.In(objections.Amsterdam()).Format("15:04:05")
 			case u.MustChangePassword:
@@ -396,4 +400,133 @@ func (a *App) usersListCmd() *cobra.Command {
 		fmt.Fprintf(a.stdout, "%d user(s)\n", len(users))
 		return exitOK, nil
 	})
+}
+
+// usersDisableCmd is `users disable` (disable) or `users enable`.
+func (a *App) usersDisableCmd(disable bool) *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "enable NAME",
+		Short: "Let a disabled user of the web UI sign in again",
+		Long: `Enables a user of the web UI that was disabled: it may sign in again with its password. Also
+lifts a sign-in lock. Audited.`,
+		Example: "  verzet users enable sam",
+	}
+	if disable {
+		cmd.Use, cmd.Short, cmd.Example = "disable NAME", "Stop a user of the web UI from signing in, and sign it out", "  verzet users disable sam"
+		cmd.Long = `Disables a user of the web UI: it cannot sign in (it is told what a wrong password is told)
+and its sessions end at once. Nothing it did is removed; 'verzet users enable' undoes it.
+Audited.`
+	}
+	b := a.storeBinding(cmd, &cfg)
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NAME", strings.Join(args, " "), "users %s takes exactly one user name", cmd.Name())
+		}
+		st, done, err := a.userStore(ctx, &cfg)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer done()
+		u, err := st.UserByName(ctx, strings.ToLower(strings.TrimSpace(args[0])))
+		if err != nil {
+			return exitFailure, err
+		}
+		now := time.Now()
+		action, at, what := access.AuditUserEnabled, time.Time{}, "enabled" // the zero time enables
+		if disable {
+			action, at, what = access.AuditUserDisabled, now, "disabled; its sessions have ended"
+		}
+		if u, err = st.SetUserDisabled(ctx, u.ID, at); err != nil {
+			return exitFailure, err
+		}
+		if disable {
+			if _, err := st.DeleteUserSessions(ctx, u.ID); err != nil {
+				return exitFailure, err
+			}
+		}
+		if err := appendCLIAudit(ctx, st, now, action, u.Name, "", u.Orgs); err != nil {
+			return exitFailure, err
+		}
+		fmt.Fprintf(a.stdout, "user %s %s in %s\n", u.Name, what, cfg.Store.Where())
+		return exitOK, nil
+	})
+}
+
+func (a *App) usersRoleCmd() *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "role --role ROLE [--org ID … | --all-orgs] NAME",
+		Short: "Change the role and org scope of a user of the web UI",
+		Long: `Sets the role of a user of the web UI, and with --org the orgs it sees (set up first with
+'verzet orgs set'; repeat for several), or with --all-orgs every org. Without either the
+scope stays as it is. The change applies from the user's next page. Audited.`,
+		Example: `  verzet users role --role admin sam
+  verzet users role --role supervisor --org acme --org beta sam
+  verzet users role --role supervisor --all-orgs sam`,
+	}
+	b := a.storeBinding(cmd, &cfg)
+	role := cmd.Flags().String("role", "", "supervisor (read, export, record objections) or admin (also void, manage users, read the audit log)")
+	orgFlags := cmd.Flags().StringArray("org", nil, "see only this org (repeat for several)")
+	allOrgs := cmd.Flags().Bool("all-orgs", false, "see every org")
+	return a.run(cmd, b, func(ctx context.Context, args []string) (int, error) {
+		if len(args) != 1 {
+			return exitFailure, objections.Invalid("NAME", strings.Join(args, " "), "users role takes exactly one user name")
+		}
+		if *allOrgs && len(*orgFlags) > 0 {
+			return exitFailure, objections.Invalid("org", strings.Join(*orgFlags, ","), "cannot go with --all-orgs")
+		}
+		s, err := openStore(ctx, cfg.Store, existingStore)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer s.Close()
+		st := s.Access
+		u, err := st.UserByName(ctx, strings.ToLower(strings.TrimSpace(args[0])))
+		if err != nil {
+			return exitFailure, err
+		}
+		newRole := u.Role
+		if *role != "" {
+			newRole = access.Role(*role)
+		}
+		orgs := u.Orgs
+		switch {
+		case *allOrgs:
+			orgs = nil
+		case len(*orgFlags) > 0:
+			if orgs, err = scopeOf(ctx, s.Register, *orgFlags); err != nil {
+				return exitFailure, err
+			}
+		case *role == "":
+			return exitFailure, objections.Invalid("role", "", "give --role, --org or --all-orgs: there is nothing to change")
+		}
+		if orgs, err = access.CheckUserAccess(newRole, orgs); err != nil {
+			return exitFailure, err
+		}
+		updated, err := st.SetUserAccess(ctx, u.ID, newRole, orgs)
+		if err != nil {
+			return exitFailure, err
+		}
+		detail := "role=" + string(updated.Role) + " orgs=" + scopeColumn(updated.Orgs) + " was_role=" + string(u.Role) + " was_orgs=" + scopeColumn(u.Orgs)
+		auditOrgs := append(slices.Clone(u.Orgs), updated.Orgs...)
+		if u.Orgs.All() || updated.Orgs.All() {
+			auditOrgs = nil
+		}
+		if err := appendCLIAudit(ctx, st, time.Now(), access.AuditUserChanged, u.Name, detail, auditOrgs); err != nil {
+			return exitFailure, err
+		}
+		fmt.Fprintf(a.stdout, "user %s now has role %s, reaching %s, in %s\n", updated.Name, updated.Role, updated.Orgs, cfg.Store.Where())
+		return exitOK, nil
+	})
+}
+
+// appendCLIAudit audits a change made with the CLI (actor "cli").
+func appendCLIAudit(ctx context.Context, st access.AuditStore, now time.Time, action access.AuditAction, subject, detail string, orgs access.Scope) error {
+	e, err := access.NewAuditEntry(now, "cli", action, subject, detail, "")
+	if err != nil {
+		return err
+	}
+	e.Orgs = orgs
+	return st.AppendAudit(ctx, e)
 }

@@ -411,14 +411,14 @@ func TestUIInChromium(t *testing.T) {
 
 	// Search the number as the customer says it.
 	u.do(chromedp.SendKeys(chromedp.CSS("#q"), "06 1234 5678"), chromedp.Submit(chromedp.CSS("#q")))
-	u.waitText("Searching for +31612345678")
-	if got := u.text("table.list tbody"); !strings.Contains(got, "+31612345678") || strings.Count(got, "+316") != 1 {
+	u.waitText("Searching for 06 1234 5678 (+31612345678)")
+	if got := u.text("table.list tbody"); !strings.Contains(got, "06 1234 5678") || strings.Count(got, "06 ") != 1 {
 		t.Fatalf("search results:\n%s", got)
 	}
 	u.do(chromedp.Click(chromedp.CSS("table.list tbody tr:first-child td a")))
 	u.waitText("Evidence timeline")
 	detail := u.text("main")
-	for _, want := range []string{"Right to object offered", "Key 1 pressed", "its hash matches", "Objection recorded",
+	for _, want := range []string{"Right to object offered", "Key 1 pressed", "they match what was recorded", "Objection recorded",
 		"voorjaar-2026", "twilio", "dialer-88412", "Acme Goede Doelen", "Druk op 1",
 		"Dial attempts stopped", "3 dial attempts", "2.04 s after receipt", "dialer-voorjaar"} {
 		if !strings.Contains(detail, want) {
@@ -431,7 +431,7 @@ func TestUIInChromium(t *testing.T) {
 	// Export the current filter: the number searched.
 	u.do(chromedp.Navigate(srv.base + "/ui/objections?q=06+1234+5678"))
 	u.waitText("Searching for")
-	u.do(chromedp.Click(chromedp.CSS("a[href^='/ui/export.csv']")))
+	u.do(chromedp.Click(chromedp.CSS("#export-primary")))
 	var file string
 	for deadline := time.Now().Add(20 * time.Second); file == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		matches, _ := filepath.Glob(filepath.Join(downloads, "verzet-objections-*.csv"))
@@ -448,7 +448,7 @@ func TestUIInChromium(t *testing.T) {
 	}
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 2 || rows[0][2] != "number" || rows[1][2] != "+31612345678" || rows[1][9] != "voorjaar-2026" {
+	if err != nil || len(rows) != 2 || rows[0][1] != "Number" || rows[1][2] != "+31612345678" || rows[1][7] != "voorjaar-2026" {
 		t.Fatalf("exported rows = %q, %v", rows, err)
 	}
 
@@ -471,7 +471,7 @@ func TestUIInChromium(t *testing.T) {
 
 	// The dashboard, and the audit log of all of the above.
 	u.do(chromedp.Navigate(srv.base + "/ui/dashboard"))
-	u.waitText("Offers and objections per day")
+	u.waitText("Offers to object and objections per day")
 	if n := u.count("svg rect.bar-offers"); n < 28 {
 		t.Fatalf("the day chart has %d offer bars", n)
 	}
@@ -514,9 +514,9 @@ func TestUIInChromium(t *testing.T) {
 	}
 	// Sign out; sign in as the supervisor.
 	u.do(chromedp.Click(chromedp.CSS("form[action='/ui/signout'] button")))
-	u.waitText("U bent afgemeld.")
+	u.waitText("U bent uitgelogd.")
 	u.do(chromedp.Navigate(srv.base + objectionURL))
-	u.waitText("Aanmelden bij verzet")
+	u.waitText("Inloggen bij verzet")
 	u.do(chromedp.SendKeys(chromedp.CSS("#name"), "sam"),
 		chromedp.SendKeys(chromedp.CSS("#password"), "a supervisor's passphrase"),
 		chromedp.Click(chromedp.CSS("form.stack button[type=submit]")))
@@ -580,5 +580,35 @@ func TestUsersCommand(t *testing.T) {
 	}
 	if out, code := users("", "list"); code != 0 || !strings.Contains(out, "must change password") {
 		t.Fatalf("list: %d %q", code, out)
+	}
+
+	// Disable, enable, and change the role and scope.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"disable", "ada"}, 0, "user ada disabled; its sessions have ended"},
+		{[]string{"list"}, 0, "disabled since"},
+		{[]string{"enable", "ada"}, 0, "user ada enabled"},
+		{[]string{"disable", "nobody"}, 2, "not found"},
+		{[]string{"disable"}, 2, "exactly one user name"},
+		{[]string{"role", "--role", "supervisor", "ada"}, 0, "user ada now has role supervisor, reaching every org"},
+		{[]string{"role", "ada"}, 2, "nothing to change"},
+		{[]string{"role", "--role", "dialer", "ada"}, 2, `role "dialer": must be supervisor or admin`},
+		{[]string{"role", "--org", "nosuchorg", "ada"}, 2, "nosuchorg"},
+		{[]string{"role", "--org", "acme", "--all-orgs", "ada"}, 2, "cannot go with --all-orgs"},
+		{[]string{"role", "--role", "admin", "--all-orgs", "ada"}, 0, "user ada now has role admin, reaching every org"},
+	} {
+		out, code := users("", tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("users %s: exit %d, output %q; want %d and %q", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
+		}
+	}
+	out, code = users("", "list", "--json")
+	list = nil
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0]["role"] != "admin" ||
+		list[0]["disabled_at"] != "0001-01-01T00:00:00Z" {
+		t.Fatalf("list after the changes: %d %q", code, out)
 	}
 }

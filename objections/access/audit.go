@@ -22,13 +22,19 @@ const (
 	AuditPasswordChanged AuditAction = "password_changed"
 	AuditUserCreated     AuditAction = "user_created"
 	AuditBootstrap       AuditAction = "bootstrap"
+	AuditUserDisabled    AuditAction = "user_disabled"
+	AuditUserEnabled     AuditAction = "user_enabled"
+	AuditUserChanged     AuditAction = "user_changed"   // role or org scope
+	AuditPasswordReset   AuditAction = "password_reset" // by an administrator
+	AuditObjection       AuditAction = "objection"      // an objection recorded by hand in the UI
 )
 
 // Valid reports whether a is a known action.
 func (a AuditAction) Valid() bool {
 	switch a {
 	case AuditSignIn, AuditSignInFailed, AuditSignInLocked, AuditSignOut, AuditView, AuditExport,
-		AuditVoid, AuditPasswordChanged, AuditUserCreated, AuditBootstrap:
+		AuditVoid, AuditPasswordChanged, AuditUserCreated, AuditBootstrap, AuditUserDisabled, AuditUserEnabled,
+		AuditUserChanged, AuditPasswordReset, AuditObjection:
 		return true
 	}
 	return false

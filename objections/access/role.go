@@ -12,7 +12,8 @@ const (
 	// RoleIntegrator is a dialer that also writes relations, consents and
 	// objections (a CRM, a web form).
 	RoleIntegrator Role = "integrator"
-	// RoleSupervisor reads and exports everything; it writes nothing.
+	// RoleSupervisor reads and exports everything; the only thing it
+	// writes is a new objection (PermObject).
 	RoleSupervisor Role = "supervisor"
 	// RoleAdmin may do everything, including voiding objections and
 	// managing orgs and tokens.
@@ -39,7 +40,13 @@ const (
 	PermCheck  Permission = "check"  // callability and scrub
 	PermWrite  Permission = "write"  // relations, consents, objections
 	PermRead   Permission = "read"   // objections, offers, evidence packs, orgs
-	PermManage Permission = "manage" // void objections, set orgs, manage tokens
+	PermManage Permission = "manage" // void objections, set orgs, manage tokens and users
+	// PermObject records a new objection, and nothing else: an objection
+	// only ever protects the person it names, so supervisors have it
+	// too (the UI's form for objections received by letter, e-mail or
+	// phone). Voiding one needs PermManage. The /v1 API asks PermWrite
+	// to record an objection, as before.
+	PermObject Permission = "object"
 )
 
 // Can reports whether role r has permission p.
@@ -48,9 +55,9 @@ func (r Role) Can(p Permission) bool {
 	case RoleAdmin:
 		return true
 	case RoleSupervisor:
-		return p == PermCheck || p == PermRead
+		return p == PermCheck || p == PermRead || p == PermObject
 	case RoleIntegrator:
-		return p == PermCheck || p == PermWrite
+		return p == PermCheck || p == PermWrite || p == PermObject
 	case RoleDialer:
 		return p == PermCheck
 	}

@@ -27,6 +27,14 @@ type UserStore interface {
 	// SignedIn records a good sign-in at time at: the failure count and
 	// any lock are cleared. ENOTFOUND.
 	SignedIn(ctx context.Context, id string, at time.Time) (User, error)
+	// SetUserAccess replaces a user's role and org scope. ENOTFOUND;
+	// EINVALID for a role or scope CheckUserAccess refuses.
+	SetUserAccess(ctx context.Context, id string, role Role, orgs Scope) (User, error)
+	// SetUserDisabled disables a user from time at, or enables it again
+	// when at is the zero time; enabling also clears the failure count
+	// and any lock. It does not end the user's sessions (see
+	// SessionStore.DeleteUserSessions). ENOTFOUND.
+	SetUserDisabled(ctx context.Context, id string, at time.Time) (User, error)
 }
 
 // SessionStore keeps the sessions of signed-in browsers.

@@ -32,10 +32,16 @@ type User struct {
 	FailedSignIns int       `json:"failed_sign_ins"`
 	LockedUntil   time.Time `json:"locked_until"`
 	LastSignInAt  time.Time `json:"last_sign_in_at"`
+	// DisabledAt, when set, is when an administrator disabled the user:
+	// a disabled user cannot sign in and has no sessions. Zero: enabled.
+	DisabledAt time.Time `json:"disabled_at"`
 }
 
 // Locked reports whether u may not sign in at time at.
 func (u User) Locked(at time.Time) bool { return u.LockedUntil.After(at) }
+
+// Disabled reports whether an administrator disabled u.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
 
 // ValidUserRole reports whether r is a role a person may have in the UI.
 func ValidUserRole(r Role) bool { return r == RoleSupervisor || r == RoleAdmin }
@@ -100,7 +106,17 @@ func (u *User) CheckStorable() error {
 	u.Orgs = orgs
 	u.CreatedAt = objections.StoredTime(u.CreatedAt)
 	u.LockedUntil, u.LastSignInAt = objections.StoredTime(u.LockedUntil), objections.StoredTime(u.LastSignInAt)
+	u.DisabledAt = objections.StoredTime(u.DisabledAt)
 	return ValidateUserName(u.Name)
+}
+
+// CheckUserAccess validates a role and scope to give a user, and returns
+// the scope normalised. EINVALID names the field ("role" or "org").
+func CheckUserAccess(role Role, orgs Scope) (Scope, error) {
+	if !ValidUserRole(role) {
+		return nil, objections.Invalid("role", string(role), "must be supervisor or admin")
+	}
+	return orgs.Normalize()
 }
 
 // CheckPasswordHash refuses an empty password hash: EINVALID naming

@@ -64,20 +64,8 @@ func (s *Server) callability(w http.ResponseWriter, r *http.Request, tok access.
 	writeJSON(w, http.StatusOK, viewDecision(d))
 }
 
-// decideNow decides at now, or at the latest objection or void time among
-// the facts when that is later. Every objection read from the store is
-// committed, so it must count even when the instance that recorded it has a
-// clock a few milliseconds ahead of this one's: "now" for a dial-time
-// question means "after everything committed so far".
+// decideNow is objections.DecideNow: "now" for a dial-time question means
+// after everything committed so far.
 func decideNow(f objections.Facts, number, person string, now time.Time) objections.Decision {
-	at := now
-	for _, o := range f.Objections {
-		if o.ReceivedAt.After(at) {
-			at = o.ReceivedAt
-		}
-		if o.Void != nil && o.Void.At.After(at) {
-			at = o.Void.At
-		}
-	}
-	return objections.Decide(f, number, person, at)
+	return objections.DecideNow(f, number, person, now)
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	_ "embed"
 	"html/template"
 	"net/http"
@@ -13,14 +12,6 @@ import (
 	"github.com/verzet/verzet/objections"
 	"github.com/verzet/verzet/objections/access"
 )
-
-// maxEvidenceOffers bounds the offers in one evidence pack; a number called
-// more often than this is an anomaly the pack says it cut short.
-const maxEvidenceOffers = 10000
-
-// maxEvidenceChecks bounds the logged dial-time checks in one evidence
-// pack: the newest are shown, and the pack says when there are more.
-const maxEvidenceChecks = 100
 
 // evidencePack is everything an org holds on one number (and person): the
 // answer to a consumer's or the regulator's "what do you hold on me and
@@ -38,7 +29,7 @@ type evidencePack struct {
 	Offers          []objections.Offer `json:"offers"`
 	OffersTruncated bool               `json:"offers_truncated,omitempty"`
 	// Checks are the logged dial-time checks on the number, newest first,
-	// at most maxEvidenceChecks: every blocked one (allowed checks are
+	// at most objections.MaxEvidenceChecks: every blocked one (allowed checks are
 	// only counted). A check of the last fraction of a second may not be
 	// written yet.
 	Checks          []objections.DecisionRecord `json:"checks"`
@@ -96,45 +87,34 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok access.Tok
 		s.writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	f, err := s.facts(ctx, org, number, person)
+	src := objections.EvidenceSource{Facts: s.facts, Offers: s.store}
+	if s.decisions != nil {
+		src.Log = s.decisions.store
+	}
+	ev, err := objections.GatherEvidence(r.Context(), src, org, number, person, s.reg.Now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	now := s.reg.Now()
-	p := evidencePack{GeneratedAt: now, Org: viewOrg(f.Org), Number: number, Person: person,
-		Decision: viewDecision(decideNow(f, number, person, now)), Objections: []objectionView{}, Consents: []consentView{},
-		Relations: []relationView{}, Offers: []objections.Offer{}, Checks: []objections.DecisionRecord{}, FirstBlocks: []firstBlockView{}}
+	f := ev.Facts
+	p := evidencePack{GeneratedAt: ev.GeneratedAt, Org: viewOrg(f.Org), Number: number, Person: person,
+		Decision: viewDecision(ev.Decision), Objections: []objectionView{}, Consents: []consentView{},
+		Relations: []relationView{}, Offers: ev.Offers, OffersTruncated: ev.OffersTruncated, Checks: ev.Checks,
+		ChecksTruncated: ev.ChecksTruncated, FirstBlocks: []firstBlockView{}}
 	for _, o := range f.Objections {
 		p.Objections = append(p.Objections, viewObjection(o))
+		v := firstBlockView{ObjectionID: o.ID, ReceivedAt: o.ReceivedAt}
+		if at, ok := ev.FirstBlocks[o.ID]; ok {
+			lat := at.Sub(o.ReceivedAt).Seconds()
+			v.BlockedAt, v.LatencySeconds = &at, &lat
+		}
+		p.FirstBlocks = append(p.FirstBlocks, v)
 	}
 	for _, c := range f.Consents {
 		p.Consents = append(p.Consents, viewConsent(c))
 	}
 	for _, rel := range f.Relations {
 		p.Relations = append(p.Relations, viewRelation(rel))
-	}
-	of := objections.OfferFilter{Org: org, Number: number, Limit: 1000}
-	for {
-		list, err := s.store.Offers(ctx, of)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p.Offers = append(p.Offers, list...)
-		if len(p.Offers) >= maxEvidenceOffers {
-			p.Offers, p.OffersTruncated = p.Offers[:maxEvidenceOffers], true
-			break
-		}
-		if len(list) < of.PageLimit() {
-			break
-		}
-		of.After = list[len(list)-1].ID
-	}
-	if err := s.addChecks(ctx, &p, f.Objections); err != nil {
-		s.writeError(w, r, err)
-		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if asHTML {
@@ -150,39 +130,6 @@ func (s *Server) evidence(w http.ResponseWriter, r *http.Request, tok access.Tok
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
-}
-
-// addChecks adds the logged checks on p's number and the first blocked
-// check of each of objs to p. Without a decision log, the lists stay
-// empty and the first blocks unknown.
-func (s *Server) addChecks(ctx context.Context, p *evidencePack, objs []objections.Objection) error {
-	ids := make([]string, len(objs))
-	for i, o := range objs {
-		ids[i] = o.ID
-	}
-	firsts := map[string]time.Time{}
-	if s.decisions != nil {
-		checks, err := s.decisions.store.Decisions(ctx, p.Org.ID, p.Number, maxEvidenceChecks+1)
-		if err != nil {
-			return err
-		}
-		if len(checks) > maxEvidenceChecks {
-			checks, p.ChecksTruncated = checks[:maxEvidenceChecks], true
-		}
-		p.Checks = append(p.Checks, checks...)
-		if firsts, err = s.decisions.store.FirstBlocks(ctx, ids); err != nil {
-			return err
-		}
-	}
-	for _, o := range objs {
-		v := firstBlockView{ObjectionID: o.ID, ReceivedAt: o.ReceivedAt}
-		if at, ok := firsts[o.ID]; ok {
-			lat := at.Sub(o.ReceivedAt).Seconds()
-			v.BlockedAt, v.LatencySeconds = &at, &lat
-		}
-		p.FirstBlocks = append(p.FirstBlocks, v)
-	}
-	return nil
 }
 
 // prefersHTML reports whether the first media type of r's Accept is HTML:

@@ -185,6 +185,36 @@ func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objecti
 		`SELECT `+offerSelect+` FROM offers`+w.sql()+" ORDER BY id LIMIT "+strconv.Itoa(f.PageLimit()), w.args...)
 }
 
+// SearchOffers returns the offers f selects, the latest call first (by
+// started_at, then id): f.Limit of them
+// after skipping offset, and how many match in all, read in one snapshot.
+// f.After is ignored. EINVALID for a search f.CheckSearch refuses.
+func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error) {
+	if err := f.CheckSearch(offset); err != nil {
+		return objections.OfferPage{}, err
+	}
+	f.After = ""
+	w := offerWhere(f)
+	var page objections.OfferPage
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM offers`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT `+offerSelect+` FROM offers`+w.sql()+` ORDER BY started_at DESC, id DESC LIMIT `+strconv.Itoa(f.PageLimit())+
+			` OFFSET `+strconv.Itoa(offset), w.args...)
+		var err error
+		page.Offers, err = pgx.CollectRows(rows, scanOffer)
+		return err
+	})
+	if err != nil {
+		return objections.OfferPage{}, translate("search offers", err)
+	}
+	if page.Offers == nil {
+		page.Offers = []objections.Offer{}
+	}
+	return page, nil
+}
+
 // OfferByCallRef returns the latest offer of one call (a call offered
 // again after a takeover has several); ENOTFOUND.
 func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {

@@ -150,6 +150,7 @@ func offerWhere(f objections.OfferFilter) where {
 	w.eq("number", f.Number)
 	w.eq("campaign_ref", f.Campaign)
 	w.eq("outcome", string(f.Outcome))
+	w.eq("agent_ref", f.Agent)
 	w.cmp("started_at >=", f.Since)
 	w.cmp("started_at <", f.Until)
 	w.after("id", f.After)

@@ -12,23 +12,26 @@ import (
 // The users of the supervisors' UI (access.UserStore).
 
 const userColumns = `id, name, role, password_hash, must_change_password, bootstrap, created_at,
-	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs`
+	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs, disabled_at`
 
 // scanUser is the pgx.RowToFunc for userColumns.
 func scanUser(row pgx.CollectableRow) (access.User, error) {
 	var (
-		u            access.User
-		role, orgs   string
-		locked, last *time.Time
+		u                      access.User
+		role, orgs             string
+		locked, last, disabled *time.Time
 	)
 	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.MustChangePassword, &u.Bootstrap, &u.CreatedAt,
-		&u.CreatedBy, &u.FailedSignIns, &locked, &last, &orgs)
+		&u.CreatedBy, &u.FailedSignIns, &locked, &last, &orgs, &disabled)
 	u.Role, u.Orgs = access.Role(role), access.ParseScope(orgs)
 	if locked != nil {
 		u.LockedUntil = *locked
 	}
 	if last != nil {
 		u.LastSignInAt = *last
+	}
+	if disabled != nil {
+		u.DisabledAt = *disabled
 	}
 	return u, err
 }
@@ -47,9 +50,9 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 		return access.User{}, err
 	}
 	stored, err := queryOne(ctx, s.pool, "create user", "user", u.ID, scanUser, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+userColumns,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING `+userColumns,
 		u.ID, u.Name, string(u.Role), u.PasswordHash, u.MustChangePassword, u.Bootstrap, u.CreatedAt,
-		u.CreatedBy, u.FailedSignIns, optTime(u.LockedUntil), optTime(u.LastSignInAt), u.Orgs.Stored())
+		u.CreatedBy, u.FailedSignIns, optTime(u.LockedUntil), optTime(u.LastSignInAt), u.Orgs.Stored(), optTime(u.DisabledAt))
 	return stored, conflictAs(err, access.UserNameTaken(u.Name))
 }
 
@@ -104,5 +107,27 @@ func (s *Store) SignInFailed(ctx context.Context, id string, at time.Time) (acce
 func (s *Store) SignedIn(ctx context.Context, id string, at time.Time) (access.User, error) {
 	return queryOne(ctx, s.pool, "record sign-in", "user", id, scanUser, `UPDATE users
 		SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = $2
+		WHERE id = $1 RETURNING `+userColumns, id, utc(at))
+}
+
+// SetUserAccess replaces a user's role and org scope (see
+// access.UserStore).
+func (s *Store) SetUserAccess(ctx context.Context, id string, role access.Role, orgs access.Scope) (access.User, error) {
+	orgs, err := access.CheckUserAccess(role, orgs)
+	if err != nil {
+		return access.User{}, err
+	}
+	return queryOne(ctx, s.pool, "set user access", "user", id, scanUser, `UPDATE users SET role = $2, orgs = $3
+		WHERE id = $1 RETURNING `+userColumns, id, string(role), orgs.Stored())
+}
+
+// SetUserDisabled disables a user from at, or enables it for the zero
+// time (see access.UserStore).
+func (s *Store) SetUserDisabled(ctx context.Context, id string, at time.Time) (access.User, error) {
+	if at.IsZero() {
+		return queryOne(ctx, s.pool, "enable user", "user", id, scanUser, `UPDATE users
+			SET disabled_at = NULL, failed_sign_ins = 0, locked_until = NULL WHERE id = $1 RETURNING `+userColumns, id)
+	}
+	return queryOne(ctx, s.pool, "disable user", "user", id, scanUser, `UPDATE users SET disabled_at = $2
 		WHERE id = $1 RETURNING `+userColumns, id, utc(at))
 }

@@ -210,6 +210,14 @@ func (s *Server) session(r *http.Request) (*viewer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.Disabled() {
+		// Disabling ends the user's sessions; one made by a sign-in that
+		// raced with it ends here.
+		if err := s.access.DeleteSession(ctx, ss.ID); err != nil {
+			s.log.Warn("delete a disabled user's session", zap.Error(err))
+		}
+		return nil, nil
+	}
 	if now.Sub(ss.SeenAt) > touchEvery {
 		if err := s.access.TouchSession(ctx, ss.ID, now); err != nil {
 			s.log.Warn("touch session", zap.Error(err))
@@ -280,14 +288,20 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "count sign-in attempt", err)
 		return
 	}
-	if !ok {
+	// A disabled user goes through the same check, so that its answer
+	// and its time are those of a wrong password, right or not.
+	disabled := u.Disabled()
+	if !ok || disabled {
 		// A locked name answers as a wrong password does (and as an
 		// unknown name): the lock must not tell which names exist.
-		action := access.AuditSignInFailed
-		if locked {
+		action, detail := access.AuditSignInFailed, ""
+		switch {
+		case locked:
 			action = access.AuditSignInLocked
+		case disabled:
+			detail = "user disabled"
 		}
-		if err := s.audit(r, u.Name, action, u.Name, "", u.Orgs); err != nil {
+		if err := s.audit(r, u.Name, action, u.Name, detail, u.Orgs); err != nil {
 			s.fail(w, r, "audit sign-in", err)
 			return
 		}

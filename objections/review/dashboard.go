@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,30 @@ type dashData struct {
 	// Checks is the "Dial-time checks" section; nil when the store keeps
 	// no decision log.
 	Checks *checksData
+}
+
+// CallsURL is the calls view of the dashboard's range, org and campaign.
+func (d dashData) CallsURL() string { return d.callsURL(d.Form.From, d.Form.To, d.Form.Campaign) }
+
+// DayCallsURL is the calls view of one day.
+func (d dashData) DayCallsURL(day time.Time) string {
+	s := day.Format(dateLayout)
+	return d.callsURL(s, s, d.Form.Campaign)
+}
+
+// CampaignCallsURL is the calls view of one campaign in the range.
+func (d dashData) CampaignCallsURL(campaign string) string {
+	return d.callsURL(d.Form.From, d.Form.To, campaign)
+}
+
+func (d dashData) callsURL(from, to, campaign string) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"from": from, "to": to, "org": d.Form.Org, "campaign": campaign} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return "/ui/calls?" + v.Encode()
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {

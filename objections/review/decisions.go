@@ -12,9 +12,11 @@ import (
 // DecisionLog is what the UI reads of the log of dial-time checks (both
 // objections/sqlite and objections/postgres keep one): on an objection's
 // page the checks it blocked and the first of them ("Dial attempts
-// stopped"), on the dashboard one org's daily counts ("Dial-time checks").
+// stopped"), on the dashboard one org's daily counts ("Dial-time checks"),
+// in the evidence pack the checks on a number.
 type DecisionLog interface {
 	ListDecisions(ctx context.Context, f objections.DecisionFilter) ([]objections.DecisionRecord, error)
+	Decisions(ctx context.Context, org, number string, limit int) ([]objections.DecisionRecord, error)
 	FirstBlocks(ctx context.Context, objectionIDs []string) (map[string]time.Time, error)
 	DecisionCounts(ctx context.Context, org string, from, to time.Time) ([]objections.DecisionCount, error)
 }

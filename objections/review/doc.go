@@ -4,17 +4,24 @@
 //
 // Supervisors sign in with a user name and password (bcrypt hashes; a user
 // is locked for a doubling while after five failures in a row), then
-// search objections by number in any format, filter them by org, campaign,
-// source, status and date, open one to see the evidence behind it (the
-// offer, the prompt text, language and version played, each key with its
-// time, provider and call reference, any void with actor and reason, and
-// the dial attempts it stopped: the count, the first with its latency since
-// receipt, and the newest, from the store's decision log when it keeps one),
-// export the current filter as CSV and follow objections and offers per day
-// and campaign on a dashboard of server-rendered SVG charts. Admins may
-// also void an objection (reason required, after a confirmation step) and
-// read the audit log, which records every sign-in, detail view, export and
-// void with actor and time.
+// search objections by number in any format, or by a part of one (its
+// last digits or its beginning: the candidates are offered), filter them
+// by org, campaign, source, status and date, open one to see the evidence
+// behind it (the offer, the words, language and version of the spoken
+// text, each key with its time, provider and call reference, any void
+// with actor and reason, what a dialer is told now, and the dial attempts
+// it stopped: the count, the first with its latency since receipt, and
+// the newest, from the store's decision log when it keeps one), record an
+// objection received by letter, e-mail, phone or in person (record.go),
+// list every call with its outcome (calls.go), print the evidence pack of
+// a number (evidence.go), export lists as CSV for a spreadsheet in the
+// UI's language (export.go) and follow objections and offers per day and
+// campaign on a dashboard of server-rendered SVG charts. Admins may also
+// void an objection (reason required, after a confirmation step), manage
+// the users within their scope (users.go) and read the audit log, which
+// records every sign-in, view of personal data, export, objection recorded
+// by hand, void and change of a user, with actor and time. Numbers show
+// in the national format in lists (06 1234 5678), in E.164 on a record.
 //
 // A user scoped to some orgs (access.User.Orgs) sees on every page and in
 // the export only the records of those orgs and, for an agency, the
@@ -33,7 +40,8 @@
 // http.CrossOriginProtection refuses cross-origin posts besides.
 //
 // The interface speaks Dutch and English (Accept-Language, with a switch
-// kept in a cookie) and shows times in Europe/Amsterdam.
+// kept in a cookie; the words are those of docs/glossary.md) and shows
+// times in Europe/Amsterdam.
 //
 // Main types: Server (New, Handler), Stores (what it needs of a store
 // besides the register's objections.Store, wired by cmd: Access, Records

@@ -44,7 +44,46 @@ func TestMessagesComplete(t *testing.T) {
 		keys = append(keys, "endedBy."+e)
 	}
 	for _, r := range []access.Role{access.RoleSupervisor, access.RoleAdmin} {
-		keys = append(keys, "role."+string(r))
+		keys = append(keys, "role."+string(r), "users.roleHelp."+string(r))
+	}
+	for _, c := range append(append([]string{}, objectionColumns...), offerColumns...) {
+		keys = append(keys, "csv."+c)
+	}
+	for _, k := range []objections.EventKind{objections.EventObjectionRecorded, objections.EventObjectionVoided, objections.EventOfferRecorded} {
+		keys = append(keys, "event."+string(k))
+	}
+	for _, k := range auditPhrases {
+		keys = append(keys, k)
+	}
+	for k := range auditKeys {
+		keys = append(keys, "audit.k."+k)
+	}
+	for _, k := range []string{"charity", "lottery", "press", "other"} {
+		keys = append(keys, "sector."+k)
+	}
+	for _, k := range []objections.ConsentChannel{objections.ChannelPhone, objections.ChannelEmail, objections.ChannelSMS} {
+		keys = append(keys, "channel."+string(k))
+	}
+	for _, k := range []objections.RelationKind{objections.RelationPurchase, objections.RelationDonation, objections.RelationVolunteer,
+		objections.RelationManifestation, objections.RelationService} {
+		keys = append(keys, "relation."+string(k))
+	}
+	for _, k := range []objections.Basis{objections.BasisConsent, objections.BasisCustomerRelation, objections.BasisNone} {
+		keys = append(keys, "basis."+string(k))
+	}
+	for _, k := range []string{"ending", "starting"} {
+		keys = append(keys, "search.candidates."+k, "search.none."+k)
+	}
+	for _, d := range []string{"access", "disabled", "enabled"} {
+		keys = append(keys, "users.done."+d)
+	}
+	for _, c := range channels {
+		keys = append(keys, "record.channel."+c.Key, "record.channelName."+c.Key)
+	}
+	for _, r := range []objections.Reason{objections.ReasonObjection, objections.ReasonConsentVoidedByObjection, objections.ReasonNoBasis,
+		objections.ReasonRelationExpired, objections.ReasonSectorNoRelationBasis, objections.ReasonConsentWithdrawn,
+		objections.ReasonConsent, objections.ReasonCustomerRelation, objections.ReasonMustOfferObjection} {
+		keys = append(keys, "reason."+string(r))
 	}
 	// Keys written literally in templates and Go code.
 	literal := regexp.MustCompile(`\.T "([a-zA-Z.]+)"|\bT\("([a-zA-Z.]+)"`)
@@ -222,5 +261,35 @@ func TestPasswordRules(t *testing.T) {
 			t.Fatalf("generated %q", p)
 		}
 		seen[p] = true
+	}
+}
+
+// Audit details read in both languages; what the page does not know is
+// shown as written.
+func TestAuditDetailText(t *testing.T) {
+	nl, en := lexicon{Lang: "nl"}, lexicon{Lang: "en"}
+	for _, tc := range []struct {
+		l      lexicon
+		action access.AuditAction
+		detail string
+		want   string
+	}{
+		{nl, access.AuditSignInFailed, "unknown user name", "onbekende gebruikersnaam"},
+		{nl, access.AuditExport, "all objections", "alle bezwaren"},
+		{nl, access.AuditExport, "number=+31612345678 org=acme status=voided", "nummer: +31612345678, organisatie: acme, status: ingetrokken"},
+		{en, access.AuditExport, "campaign=spring since=2026-03-01T23:00:00Z", "campaign: spring, from: 2 Mar 2026 00:00:00"},
+		{nl, access.AuditView, "evidence pack org=acme lang=nl", "bewijsdossier — organisatie: acme, taal: nl"},
+		{nl, access.AuditView, "list org=acme number=+31612345678", "lijst — organisatie: acme, nummer: +31612345678"},
+		{nl, access.AuditUserChanged, "role=admin orgs=all was_role=supervisor was_orgs=acme,beta",
+			"rol: beheerder, organisaties: alle organisaties, rol was: supervisor, organisaties waren: acme, beta"},
+		{nl, access.AuditObjection, `source=letter reference="BR 2026/113"`, "bron: brief, kenmerk: BR 2026/113"},
+		{nl, access.AuditVoid, "role=admin is a reason", "role=admin is a reason"},
+		{nl, access.AuditExport, "format=csv weird=1", "format=csv weird=1"},
+		{nl, access.AuditExport, "something else entirely", "something else entirely"},
+		{nl, access.AuditObjection, `reference="unterminated`, `reference="unterminated`},
+	} {
+		if got := auditDetailText(tc.l, tc.action, tc.detail); got != tc.want {
+			t.Errorf("%s %q = %q, want %q", tc.l.Lang, tc.detail, got, tc.want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package review
 
 import (
-	"encoding/csv"
 	"net/http"
 	"net/url"
 	"sort"
@@ -48,19 +47,13 @@ func (f filterForm) values() url.Values {
 func (f filterForm) Active() bool { return len(f.values()) > 0 }
 
 // filter turns the form into a store filter for a user of scope: an org
-// the scope does not reach selects nothing, never more. The number is
-// normalised with the register's Numbers, so that `06 1234 5678`,
-// `+31 6 12345678` and `0031612345678` find the same objections. The
-// returned message key and argument say what could not be read.
-func (s *Server) filter(f filterForm, scope access.Scope) (objections.ObjectionFilter, string, string) {
-	out := objections.ObjectionFilter{Org: f.Org, Scope: scope, Campaign: f.Campaign}
-	if f.Q != "" {
-		n, err := s.reg.Numbers().Normalize(f.Q)
-		if err != nil {
-			return out, "filter.badNumber", f.Q
-		}
-		out.Number = n
-	}
+// the scope does not reach selects nothing, never more. number is the
+// number resolveNumber read from f.Q (normalised with the register's
+// Numbers, so that `06 1234 5678`, `+31 6 12345678` and `0031612345678`
+// find the same objections, or found from a part). The returned message
+// key and argument say what could not be read.
+func (s *Server) filter(f filterForm, scope access.Scope, number string) (objections.ObjectionFilter, string, string) {
+	out := objections.ObjectionFilter{Org: f.Org, Scope: scope, Campaign: f.Campaign, Number: number}
 	if f.Source != "" {
 		if !objections.Source(f.Source).Valid() {
 			return out, "filter.badSource", f.Source
@@ -108,7 +101,7 @@ const dateLayout = "2006-01-02"
 type listData struct {
 	Form      filterForm
 	Error     string
-	Number    string // the number searched, normalised
+	Search    numberSearch // the number searched
 	Orgs      []objections.Org
 	OrgNames  map[string]string
 	Sources   []objections.Source
@@ -142,13 +135,27 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	// not see in the selector (an advertiser's user sees its agencies'
 	// ids on its objections all the same).
 	d.Orgs, d.OrgNames = seenOrgs(scope, orgs), orgNames(orgs)
-	f, key, arg := s.filter(form, scope)
+	q := form.values()
+	ns, key, err := s.resolveNumber(ctx, form.Q, form.Org, scope, func(n string) string { return withQuery("/ui/objections", q, n) })
+	if err != nil {
+		s.fail(w, r, "find numbers", err)
+		return
+	}
+	d.Search = ns
+	f, key, arg := s.filter(form, scope, ns.Number)
+	if key == "" && ns.Number == "" && form.Q != "" && !ns.Ambiguous() {
+		key, arg = "filter.badNumber", form.Q
+	}
 	if key != "" {
 		d.Error = s.lexicon(r).T(key, arg)
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
-	d.Number = f.Number
+	if ns.Ambiguous() {
+		// The candidates are shown instead of a list.
+		s.render(w, r, http.StatusOK, "objections", s.newPage(r, "list.title", "objections", d))
+		return
+	}
 	f.Limit = s.cfg.PageSize
 	offset := (form.Page - 1) * s.cfg.PageSize
 	if offset > objections.MaxSearchOffset {
@@ -163,26 +170,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	if len(d.Items) > 0 {
 		d.First, d.Last = offset+1, offset+len(d.Items)
 	}
-	q := form.values()
-	link := func(p int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
-		}
-		if len(v) == 0 {
-			return "/ui/objections"
-		}
-		return "/ui/objections?" + v.Encode()
-	}
-	if form.Page > 1 {
-		d.PrevURL = link(form.Page - 1)
-	}
-	if offset+len(d.Items) < d.Total && offset+s.cfg.PageSize <= objections.MaxSearchOffset {
-		d.NextURL = link(form.Page + 1)
-	}
+	d.PrevURL, d.NextURL = s.pageLinks("/ui/objections", q, form.Page, offset, len(d.Items), d.Total)
 	d.ExportURL = "/ui/export.csv"
 	if len(q) > 0 {
 		d.ExportURL += "?" + q.Encode()
@@ -209,7 +197,14 @@ type detailData struct {
 	Timeline   []timelineItem
 	Events     []objections.Event
 	Voided     bool // just voided: show a notice
+	Recorded   bool // just recorded by hand: show a notice
+	Existing   bool // recorded by hand, but the number had an active objection already
 	CanVoid    bool
+	// Now is whether the org may call the number now, for a user of the
+	// org itself; nil otherwise, or for an objection without a number.
+	Now *objections.Decision
+	// PackURL is the evidence pack of the number, for a user of the org.
+	PackURL string
 	// Stops are the dial attempts the objection stopped that the user
 	// sees; nil when the store keeps no decision log.
 	Stops *stoppedDials
@@ -230,8 +225,20 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "audit view", err)
 		return
 	}
-	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: r.URL.Query().Has("voided"),
+	q := r.URL.Query()
+	d := detailData{O: o, OrgName: s.orgName(r, o.Org), Voided: q.Has("voided"), Recorded: q.Has("recorded"), Existing: q.Has("existing"),
 		CanVoid: o.Void == nil && v.User.Role.Can(access.PermManage) && scope.Has(o.Org)}
+	if o.Number != "" && scope.Has(o.Org) {
+		// What a dialer is told now: the objection honoured, or, after a
+		// void, whatever basis the org has.
+		dec, err := s.reg.Decide(ctx, o.Org, o.Number, "", time.Time{})
+		if err != nil {
+			s.fail(w, r, "decide", err)
+			return
+		}
+		d.Now = &dec
+		d.PackURL = "/ui/evidence?" + evidenceForm{Number: o.Number, Org: o.Org, Person: o.PersonID}.values().Encode()
+	}
 	if o.Agency != "" {
 		d.AgencyName = s.orgName(r, o.Agency)
 	}
@@ -312,50 +319,13 @@ func (s *Server) timeline(r *http.Request, o objections.Objection, off *objectio
 	l := s.lexicon(r)
 	var items []timelineItem
 	if off != nil {
-		it := timelineItem{At: off.StartedAt, Tone: "offer", Title: l.T("tl.offer")}
-		parts := []string{}
-		if off.PromptID != "" {
-			parts = append(parts, l.T("tl.prompt", off.PromptID, dash(off.PromptVersion), dash(off.Language)))
-		}
-		parts = append(parts, l.T("tl.played", l.Seconds(off.PlayedMS)))
-		if off.BargeIn {
-			parts = append(parts, l.T("tl.bargeIn"))
-		}
-		it.Detail = strings.Join(parts, " · ")
-		if s.cfg.PromptText != nil {
-			if pt, ok := s.cfg.PromptText(r.Context(), *off); ok {
-				it.Quote, it.Verified = pt.Text, pt.Verified
-				it.QuoteNote = l.T("tl.textUnverified")
-				if pt.Verified {
-					it.QuoteNote = l.T("tl.textVerified")
-				}
-			}
-		}
-		if it.Quote == "" {
-			it.QuoteNote = l.T("tl.textUnknown")
-		}
-		items = append(items, it)
-		if off.Announced {
-			items = append(items, timelineItem{At: off.StartedAt, Tone: "offer", Title: l.T("tl.announced")})
-		}
-		for _, k := range off.Keys {
-			it := timelineItem{At: k.At, Tone: "key", Title: l.T("tl.key", k.Digit)}
-			if k.Mode != "" {
-				it.Detail = l.T("tl.keyMode", k.Mode)
-			}
-			items = append(items, it)
-		}
-		end := l.T("outcome." + string(off.Outcome))
-		if off.EndedBy != "" {
-			end += " · " + l.T("tl.endedBy", l.T("endedBy."+off.EndedBy))
-		}
-		items = append(items, timelineItem{At: off.EndedAt, Tone: "offer", Title: l.T("tl.ended"), Detail: end})
+		items = s.offerTimeline(r, *off)
 	}
 	rec := timelineItem{At: o.ReceivedAt, Tone: "objection", Title: l.T("tl.recorded"),
 		Detail: l.T("tl.via", l.T("source."+string(o.Source)), dash(o.Actor))}
 	for _, e := range events {
 		if e.Kind == objections.EventObjectionRecorded {
-			rec.Detail += " · " + l.T("tl.event", e.Seq, shortHash(e.Hash))
+			rec.Detail += " · " + l.T("tl.event", e.Seq)
 		}
 	}
 	items = append(items, rec)
@@ -363,12 +333,59 @@ func (s *Server) timeline(r *http.Request, o objections.Objection, off *objectio
 		it := timelineItem{At: o.Void.At, Tone: "void", Title: l.T("tl.voided", o.Void.Actor), Quote: o.Void.Reason}
 		for _, e := range events {
 			if e.Kind == objections.EventObjectionVoided {
-				it.Detail = l.T("tl.event", e.Seq, shortHash(e.Hash))
+				it.Detail = l.T("tl.event", e.Seq)
 			}
 		}
 		items = append(items, it)
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	return items
+}
+
+// offerTimeline is the evidence of one call in time order: the offer and
+// what was played, each key, and the end of the call.
+func (s *Server) offerTimeline(r *http.Request, o objections.Offer) []timelineItem {
+	l := s.lexicon(r)
+	var items []timelineItem
+	it := timelineItem{At: o.StartedAt, Tone: "offer", Title: l.T("tl.offer")}
+	parts := []string{}
+	if o.Language != "" {
+		// The spoken text's id and version are under Technical details.
+		parts = append(parts, l.T("tl.prompt", o.Language))
+	}
+	parts = append(parts, l.T("tl.played", l.Seconds(o.PlayedMS)))
+	if o.BargeIn {
+		parts = append(parts, l.T("tl.bargeIn"))
+	}
+	it.Detail = strings.Join(parts, " · ")
+	if s.cfg.PromptText != nil {
+		if pt, ok := s.cfg.PromptText(r.Context(), o); ok {
+			it.Quote, it.Verified = pt.Text, pt.Verified
+			it.QuoteNote = l.T("tl.textUnverified")
+			if pt.Verified {
+				it.QuoteNote = l.T("tl.textVerified")
+			}
+		}
+	}
+	if it.Quote == "" {
+		it.QuoteNote = l.T("tl.textUnknown")
+	}
+	items = append(items, it)
+	if o.Announced {
+		items = append(items, timelineItem{At: o.StartedAt, Tone: "offer", Title: l.T("tl.announced")})
+	}
+	for _, k := range o.Keys {
+		it := timelineItem{At: k.At, Tone: "key", Title: l.T("tl.key", k.Digit)}
+		if k.Mode != "" {
+			it.Detail = l.T("tl.keyMode", k.Mode)
+		}
+		items = append(items, it)
+	}
+	end := l.T("outcome." + string(o.Outcome))
+	if o.EndedBy != "" {
+		end += " · " + l.T("tl.endedBy", l.T("endedBy."+o.EndedBy))
+	}
+	items = append(items, timelineItem{At: o.EndedAt, Tone: "offer", Title: l.T("tl.ended"), Detail: end})
 	return items
 }
 
@@ -447,16 +464,33 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request) {
 }
 
 // export streams the objections of the current filter that the user sees
-// as CSV, oldest first, in pages, so that a large export does not sit in
-// memory. The export is audited (with its filter) before the first byte
-// is sent.
+// as CSV (export.go), oldest first, in pages, so that a large export does
+// not sit in memory. The export is audited (with its filter) before the
+// first byte is sent.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
+	l := s.lexicon(r)
 	form := readFilterForm(r.URL.Query())
-	f, key, arg := s.filter(form, v.User.Orgs)
+	format, formatOK := exportFormatOf(l, r.URL.Query().Get("format"))
+	ns, key, err := s.resolveNumber(ctx, form.Q, form.Org, v.User.Orgs, func(string) string { return "" })
+	if err != nil {
+		s.fail(w, r, "find numbers", err)
+		return
+	}
+	f, key2, arg := s.filter(form, v.User.Orgs, ns.Number)
+	switch {
+	case key != "":
+		arg = form.Q
+	case ns.Ambiguous():
+		key, arg = "filter.ambiguous", form.Q
+	case !formatOK:
+		key, arg = "export.badFormat", r.URL.Query().Get("format")
+	default:
+		key = key2
+	}
 	if key != "" {
-		d := listData{Form: form, Sources: allSources, Statuses: allStatuses, Error: s.lexicon(r).T(key, arg)}
+		d := listData{Form: form, Sources: allSources, Statuses: allStatuses, Error: l.T(key, arg)}
 		s.render(w, r, http.StatusUnprocessableEntity, "objections", s.newPage(r, "list.title", "objections", d))
 		return
 	}
@@ -464,13 +498,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "audit export", err)
 		return
 	}
-	name := "verzet-objections-" + s.cfg.Now().In(objections.Amsterdam()).Format("20060102-1504") + ".csv"
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	_ = cw.Write(objections.ExportHeader())
+	ew := startExport(w, l, format, "verzet-objections", s.cfg.Now(), objectionColumns)
+	nums := s.reg.Numbers()
 	f.Limit = 1000
 	n := 0
 	for {
@@ -481,11 +510,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, o := range page {
-			_ = cw.Write(objections.ExportRow(o))
+			ew.objection(nums, o)
 			n++
 		}
-		cw.Flush()
-		if cw.Error() != nil || len(page) < f.PageLimit() {
+		if !ew.flush() || len(page) < f.PageLimit() {
 			return
 		}
 		f.After = page[len(page)-1].ID
@@ -522,11 +550,4 @@ func dash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
-	}
-	return h
 }

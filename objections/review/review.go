@@ -34,10 +34,13 @@ type Access interface {
 }
 
 // Records is what the UI reads of the register besides objections.Store:
-// the newest-first search with its total, the offer of a call, the events
-// of one record, and the dashboard's counts per day.
+// the newest-first searches of objections and calls with their totals, the
+// numbers a part of a number finds, the offer of a call, the events of one
+// record, and the dashboard's counts per day.
 type Records interface {
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
+	SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error)
+	NumberCandidates(ctx context.Context, m objections.NumberMatch) ([]string, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
 	EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error)
 	Stats(ctx context.Context, f objections.StatsFilter) ([]objections.DayStat, error)
@@ -154,10 +157,11 @@ func New(reg *objections.Register, st Stores, log *zap.Logger, cfg Config) (*Ser
 }
 
 // pageNames are the templates that render a whole page with layout.html.
-var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error"}
+var pageNames = []string{"signin", "password", "objections", "detail", "void", "dashboard", "audit", "error",
+	"users", "usernew", "user", "secret", "record", "calls", "call", "evidence"}
 
 func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, err
 	}
@@ -191,12 +195,26 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/password", s.auth(access.PermRead, s.passwordPage))
 	mux.Handle("POST /ui/password", s.auth(access.PermRead, s.changePassword))
 	mux.Handle("GET /ui/objections", s.auth(access.PermRead, s.listPage))
+	mux.Handle("GET /ui/objections/new", s.auth(access.PermObject, s.recordPage))
+	mux.Handle("POST /ui/objections/new", s.auth(access.PermObject, s.record))
 	mux.Handle("GET /ui/objections/{id}", s.auth(access.PermRead, s.detailPage))
 	mux.Handle("GET /ui/objections/{id}/void", s.auth(access.PermManage, s.voidPage))
 	mux.Handle("POST /ui/objections/{id}/void", s.auth(access.PermManage, s.void))
 	mux.Handle("GET /ui/export.csv", s.auth(access.PermRead, s.export))
 	mux.Handle("GET /ui/dashboard", s.auth(access.PermRead, s.dashboardPage))
+	mux.Handle("GET /ui/calls", s.auth(access.PermRead, s.callsPage))
+	mux.Handle("GET /ui/calls/{id}", s.auth(access.PermRead, s.callPage))
+	mux.Handle("GET /ui/calls.csv", s.auth(access.PermRead, s.exportCalls))
+	mux.Handle("GET /ui/evidence", s.auth(access.PermRead, s.evidencePage))
 	mux.Handle("GET /ui/audit", s.auth(access.PermManage, s.auditPage))
+	mux.Handle("GET /ui/users", s.auth(access.PermManage, s.usersPage))
+	mux.Handle("GET /ui/users/new", s.auth(access.PermManage, s.newUserPage))
+	mux.Handle("POST /ui/users/new", s.auth(access.PermManage, s.createUser))
+	mux.Handle("GET /ui/users/{id}", s.auth(access.PermManage, s.userPage))
+	mux.Handle("POST /ui/users/{id}/access", s.auth(access.PermManage, s.setUserAccess))
+	mux.Handle("POST /ui/users/{id}/disable", s.auth(access.PermManage, s.setUserDisabled(true)))
+	mux.Handle("POST /ui/users/{id}/enable", s.auth(access.PermManage, s.setUserDisabled(false)))
+	mux.Handle("POST /ui/users/{id}/password", s.auth(access.PermManage, s.resetPassword))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.notFound")
 	})
@@ -305,15 +323,23 @@ type page struct {
 	Path    string // the request's path and query, for the language switch
 	Nav     string // the active navigation item
 	IsAdmin bool
-	Data    any
+	// Num writes numbers as the supervisor does (national format).
+	Num objections.Numbers
+	// CanObject shows the way to record an objection received by hand.
+	CanObject bool
+	Data      any
 }
 
 func (s *Server) newPage(r *http.Request, titleKey, nav string, data any) page {
 	l := s.lexicon(r)
 	p := page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, Data: data}
+	if s.reg != nil {
+		p.Num = s.reg.Numbers()
+	}
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer, p.Token = v, formToken(v.secret)
 		p.IsAdmin = v.User.Role.Can(access.PermManage)
+		p.CanObject = v.User.Role.Can(access.PermObject)
 	}
 	return p
 }

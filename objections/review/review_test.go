@@ -513,14 +513,14 @@ func TestSearchByNumberInAnyFormat(t *testing.T) {
 		for _, q := range []string{"06 1234 5678", "0612345678", "+31612345678", "0031 6 1234 5678", "+31 (0)6-12345678"} {
 			r := b.get("/ui/objections?q=" + url.QueryEscape(q))
 			wantStatus(t, r, http.StatusOK)
-			wantBody(t, r, "/ui/objections/"+want.ID, "Searching for +31612345678", "1–1 of 1")
+			wantBody(t, r, "/ui/objections/"+want.ID, "Searching for 06 1234 5678 (+31612345678)", "1–1 of 1")
 			if strings.Contains(r.body, "+31612345679") {
 				t.Fatalf("%q also found another number", q)
 			}
 		}
-		r := b.get("/ui/objections?q=06-12")
+		r := b.get("/ui/objections?q=06-1")
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		wantBody(t, r, "“06-12” is not a phone number")
+		wantBody(t, r, "“06-1” is not a phone number")
 		r = b.get("/ui/objections?q=0612345670")
 		wantBody(t, r, "No objections match this filter.")
 	})
@@ -571,7 +571,7 @@ func TestFiltersAndPaging(t *testing.T) {
 		has(b.get("/ui/objections?to=2026-03-01"))
 		// The page link keeps the filter.
 		wantBody(t, b.get("/ui/objections?campaign=spring"), `href="/ui/objections?campaign=spring&amp;page=2"`,
-			`href="/ui/export.csv?campaign=spring"`)
+			`href="/ui/export.csv?campaign=spring&amp;format=csv"`)
 		for _, bad := range []string{"source=pigeon", "status=gone", "from=yesterday", "from=2026-03-05&to=2026-03-01"} {
 			wantStatus(t, b.get("/ui/objections?"+bad), http.StatusUnprocessableEntity)
 		}
@@ -595,10 +595,11 @@ func TestExportCSV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[0][0] != "id" || rows[0][2] != "number" || rows[1][2] != "+31612345678" || rows[1][9] != "spring" {
+		if len(rows) != 2 || rows[0][0] != "Received (Europe/Amsterdam)" || rows[0][1] != "Number" || rows[1][0] != "2026-03-02 10:00:00 +01:00" ||
+			rows[1][1] != "06 1234 5678" || rows[1][2] != "+31612345678" || rows[1][7] != "spring" || rows[1][8] != "agent" || rows[1][9] != "active" {
 			t.Fatalf("rows = %q", rows)
 		}
-		if note := rows[1][slices.Index(rows[0], "note")]; note != "'=HYPERLINK(\"x\")" {
+		if note := rows[1][slices.Index(rows[0], "Note")]; note != "'=HYPERLINK(\"x\")" {
 			t.Fatalf("a formula in a note is not defused: %q", note)
 		}
 		list, _ := e.store.AuditLog(context.Background(), access.AuditFilter{Action: access.AuditExport})
@@ -803,7 +804,7 @@ func TestLanguage(t *testing.T) {
 		b := e.signedIn("sam")
 		b.header.Set("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.8")
 		r := b.get("/ui/objections")
-		wantBody(t, r, `<html lang="nl">`, "Bezwaren", "Telefoonnummer", "Afmelden", `href="/ui/lang/en?next=%2fui%2fobjections"`)
+		wantBody(t, r, `<html lang="nl">`, "Bezwaren", "Telefoonnummer", "Uitloggen", `href="/ui/lang/en?next=%2fui%2fobjections"`)
 		b.header.Set("Accept-Language", "de-DE,en;q=0.5")
 		wantBody(t, b.get("/ui/objections"), `<html lang="en">`, "Phone number")
 		// The switch wins over the browser and goes back where it was.
@@ -835,8 +836,8 @@ func TestDetailShowsTheEvidence(t *testing.T) {
 		b := e.signedIn("sam")
 		r := b.get("/ui/objections/" + o.ID)
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "Right to object offered", "prompt offer, version v1, language nl", "5.3 s of the prompt played",
-			"Wilt u niet meer gebeld worden? Druk 1.", "its hash matches", "Key 1 pressed", "detected as rfc4733",
+		wantBody(t, r, "Right to object offered", "language nl · 5.3 s of the spoken text played",
+			"Wilt u niet meer gebeld worden? Druk 1.", "they match what was recorded", "Key 1 pressed", "detected as rfc4733",
 			"2 Mar 2026 10:00:04.200", "Call ended", "objected · ended by the caller", "Objection recorded",
 			"Voided by ada", "test call from QA", "twilio", "CA123", "spring", "feedc0ffee", "objection.recorded", "offer.recorded")
 		// The timeline is in time order.
@@ -855,7 +856,7 @@ func TestDetailShowsTheEvidence(t *testing.T) {
 		}
 		// Without an offer the page says why.
 		plain := e.record(objections.Objection{RawNumber: "0612345679"})
-		wantBody(t, b.get("/ui/objections/"+plain.ID), "No offer record belongs to this objection")
+		wantBody(t, b.get("/ui/objections/"+plain.ID), "No call belongs to this objection")
 	})
 }
 
@@ -876,8 +877,8 @@ func TestDashboard(t *testing.T) {
 		b := e.signedIn("sam")
 		r := b.get("/ui/dashboard?from=2026-02-20&to=2026-03-05")
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "<svg", `role="img"`, "Offers and objections per day", "Objection rate per day", "Per campaign",
-			"25.0%", "spring", "&lt;i&gt;winter&lt;/i&gt;", "4 offers on Mon 2 Mar 2026", `class="bar-objections"`, `class="dot"`)
+		wantBody(t, r, "<svg", `role="img"`, "Offers to object and objections per day", "Objection rate per day", "Per campaign",
+			"25.0%", "spring", "&lt;i&gt;winter&lt;/i&gt;", "4 offers to object on Mon 2 Mar 2026", `class="bar-objections"`, `class="dot"`)
 		// Default range: the last 30 days.
 		wantBody(t, b.get("/ui/dashboard"), `value="2026-02-02"`, `value="2026-03-03"`)
 		wantBody(t, b.get("/ui/dashboard?org=nobody"), "Nothing recorded in this range.")
@@ -965,7 +966,7 @@ func stopsSection(t *testing.T, r resp) string {
 	return section
 }
 
-var stopRowRE = regexp.MustCompile(`<tr><td class="nowrap">([^<]+)</td><td class="mono">([^<]+)</td><td class="mono">(\d+)</td><td>([^<]+)</td></tr>`)
+var stopRowRE = regexp.MustCompile(`<tr><td class="nowrap">([^<]+)</td><td>([^<]+)</td><td class="mono">(\d+)</td><td>([^<]+)</td></tr>`)
 
 func TestDetailShowsStoppedDialAttempts(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
@@ -988,7 +989,7 @@ func TestDetailShowsStoppedDialAttempts(t *testing.T) {
 		}
 		// Newest first: the 25th check (24 minutes after the first), down to the 6th.
 		newest, oldest := rows[0], rows[19]
-		if newest[1] != "2 Mar 2026 10:24:02.040" || newest[2] != "objection, no_basis" || newest[3] != "124" || newest[4] != "dialer-24" {
+		if newest[1] != "2 Mar 2026 10:24:02.040" || newest[2] != "objection, no basis (neither consent nor customer relation)" || newest[3] != "124" || newest[4] != "dialer-24" {
 			t.Fatalf("newest row = %q", newest[1:])
 		}
 		if oldest[1] != "2 Mar 2026 10:05:02.040" || oldest[3] != "105" || oldest[4] != "dialer-5" {
@@ -1115,7 +1116,7 @@ func checksSection(t *testing.T, r resp) string {
 
 var (
 	checkStatRE  = regexp.MustCompile(`id="checks-(total|allowed|blocked|objection)">([^<]+)<`)
-	reasonRowRE  = regexp.MustCompile(`<tr><th scope="row" class="mono">([^<]+)</th><td>([^<]+)</td></tr>`)
+	reasonRowRE  = regexp.MustCompile(`<tr><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>`)
 	allowedBarRE = regexp.MustCompile(`<rect class="bar-allowed"`)
 	blockedBarRE = regexp.MustCompile(`<rect class="bar-blocked"`)
 )
@@ -1151,7 +1152,7 @@ func TestDashboardShowsDialTimeChecks(t *testing.T) {
 		for _, m := range reasonRowRE.FindAllStringSubmatch(sec, -1) {
 			reasons = append(reasons, m[1]+"="+m[2])
 		}
-		if got, want := strings.Join(reasons, " "), "objection=5 no_basis=2 relation_expired=1"; got != want {
+		if got, want := strings.Join(reasons, " "), "objection=5 no basis (neither consent nor customer relation)=2 customer relation expired=1"; got != want {
 			t.Fatalf("blocked by reason %q, want %q", got, want)
 		}
 		// A pair of bars for each of the 3 days, the empty one included.

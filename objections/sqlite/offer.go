@@ -174,6 +174,35 @@ func (s *Store) Offers(ctx context.Context, f objections.OfferFilter) ([]objecti
 		append(w.args, f.PageLimit())...)
 }
 
+// SearchOffers returns the offers f selects, the latest call first (by
+// started_at, then id): f.Limit of them
+// after skipping offset, and how many match in all, read in one snapshot.
+// f.After is ignored. EINVALID for a search f.CheckSearch refuses.
+func (s *Store) SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error) {
+	if err := f.CheckSearch(offset); err != nil {
+		return objections.OfferPage{}, err
+	}
+	f.After = ""
+	w := offerWhere(f)
+	var page objections.OfferPage
+	err := s.read(ctx, "search offers", func(tx dbtx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM offers`+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+offerSelect+` FROM offers`+w.sql()+` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`,
+			append(append([]any{}, w.args...), f.PageLimit(), offset)...)
+		if err != nil {
+			return err
+		}
+		page.Offers, err = collect(rows, scanOffer)
+		return err
+	})
+	if err != nil {
+		return objections.OfferPage{}, err
+	}
+	return page, nil
+}
+
 // OfferByCallRef returns the latest offer of one call (a call offered
 // again after a takeover has several); ENOTFOUND.
 func (s *Store) OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error) {

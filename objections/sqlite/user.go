@@ -13,7 +13,7 @@ import (
 // The users of the supervisors' UI (access.UserStore).
 
 const userColumns = `id, name, role, password_hash, must_change_password, bootstrap, created_at,
-	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs`
+	created_by, failed_sign_ins, locked_until, last_sign_in_at, orgs, disabled_at`
 
 func scanUser(r rowScanner) (access.User, error) {
 	var (
@@ -21,7 +21,7 @@ func scanUser(r rowScanner) (access.User, error) {
 		role, orgs string
 	)
 	err := r.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.MustChangePassword, &u.Bootstrap, at(&u.CreatedAt),
-		&u.CreatedBy, &u.FailedSignIns, optAt(&u.LockedUntil), optAt(&u.LastSignInAt), &orgs)
+		&u.CreatedBy, &u.FailedSignIns, optAt(&u.LockedUntil), optAt(&u.LastSignInAt), &orgs, optAt(&u.DisabledAt))
 	u.Role, u.Orgs = access.Role(role), access.ParseScope(orgs)
 	return u, err
 }
@@ -40,11 +40,11 @@ func (s *Store) CreateUser(ctx context.Context, u access.User) (access.User, err
 		case !errors.Is(err, sql.ErrNoRows):
 			return access.User{}, fmt.Errorf("look up user name: %w", err)
 		}
-		return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING `+userColumns,
 			u.ID, u.Name, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), boolInt(u.Bootstrap),
 			formatTime(u.CreatedAt), u.CreatedBy, u.FailedSignIns, formatOptTime(u.LockedUntil),
-			formatOptTime(u.LastSignInAt), u.Orgs.Stored()))
+			formatOptTime(u.LastSignInAt), u.Orgs.Stored(), formatOptTime(u.DisabledAt)))
 	})
 }
 
@@ -100,5 +100,28 @@ func (s *Store) SignInFailed(ctx context.Context, id string, at time.Time) (acce
 func (s *Store) SignedIn(ctx context.Context, id string, at time.Time) (access.User, error) {
 	return s.updateUser(ctx, "record sign-in", id, func(access.User) (string, []any) {
 		return `failed_sign_ins = 0, locked_until = '', last_sign_in_at = ?`, []any{formatTime(at)}
+	})
+}
+
+// SetUserAccess replaces a user's role and org scope (see
+// access.UserStore).
+func (s *Store) SetUserAccess(ctx context.Context, id string, role access.Role, orgs access.Scope) (access.User, error) {
+	orgs, err := access.CheckUserAccess(role, orgs)
+	if err != nil {
+		return access.User{}, err
+	}
+	return s.updateUser(ctx, "set user access", id, func(access.User) (string, []any) {
+		return `role = ?, orgs = ?`, []any{string(role), orgs.Stored()}
+	})
+}
+
+// SetUserDisabled disables a user from at, or enables it for the zero
+// time (see access.UserStore).
+func (s *Store) SetUserDisabled(ctx context.Context, id string, at time.Time) (access.User, error) {
+	return s.updateUser(ctx, "set user disabled", id, func(access.User) (string, []any) {
+		if at.IsZero() {
+			return `disabled_at = '', failed_sign_ins = 0, locked_until = ''`, nil
+		}
+		return `disabled_at = ?`, []any{formatTime(at)}
 	})
 }

@@ -17,6 +17,7 @@ func RunAccess(t *testing.T, open func(t *testing.T) access.Store) {
 		{"Users", testUsers},
 		{"UserErrors", testUserErrors},
 		{"SignInLockout", testSignInLockout},
+		{"UserAccessAndDisable", testUserAccessAndDisable},
 		{"Sessions", testSessions},
 		{"AuditLog", testAuditLog},
 		{"Tokens", testTokens},
@@ -123,6 +124,62 @@ func testUserErrors(t *testing.T, s access.Store) {
 		if _, err := access.NewUser(tc.name, tc.role, nil, tc.hash, "", clk.Now()); objections.ErrorCode(err) != objections.EINVALID {
 			t.Errorf("NewUser(%q, %q, %q): %v", tc.name, tc.role, tc.hash, err)
 		}
+	}
+}
+
+// An administrator changes a user's role and scope, disables and enables
+// it; enabling lifts a lock.
+func testUserAccessAndDisable(t *testing.T, s access.Store) {
+	clk := newClock()
+	ctx := context.Background()
+	u := must[access.User](t)(s.CreateUser(ctx, newUser(t, "piet", access.RoleSupervisor, clk.Now())))
+	if u.Disabled() || !u.DisabledAt.IsZero() {
+		t.Fatalf("a new user is disabled: %+v", u)
+	}
+	got := must[access.User](t)(s.SetUserAccess(ctx, u.ID, access.RoleAdmin, access.Scope{"Beta", "acme", "beta"}))
+	if got.Role != access.RoleAdmin || len(got.Orgs) != 2 || got.Orgs[0] != "acme" || got.Orgs[1] != "beta" {
+		t.Fatalf("after SetUserAccess = %+v", got)
+	}
+	if got = must[access.User](t)(s.User(ctx, u.ID)); got.Role != access.RoleAdmin || got.Orgs.Stored() != "acme,beta" {
+		t.Fatalf("read back = %+v", got)
+	}
+	got = must[access.User](t)(s.SetUserAccess(ctx, u.ID, access.RoleSupervisor, nil))
+	if got.Role != access.RoleSupervisor || !got.Orgs.All() {
+		t.Fatalf("back to every org = %+v", got)
+	}
+	for name, fn := range map[string]func() error{
+		"dialer role": func() error { _, err := s.SetUserAccess(ctx, u.ID, access.RoleDialer, nil); return err },
+		"bad org": func() error {
+			_, err := s.SetUserAccess(ctx, u.ID, access.RoleAdmin, access.Scope{"no such org!"})
+			return err
+		},
+	} {
+		if err := fn(); objections.ErrorCode(err) != objections.EINVALID {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+	for _, fn := range []func() error{
+		func() error { _, err := s.SetUserAccess(ctx, "01NOPE", access.RoleAdmin, nil); return err },
+		func() error { _, err := s.SetUserDisabled(ctx, "01NOPE", clk.Now()); return err },
+	} {
+		if err := fn(); objections.ErrorCode(err) != objections.ENOTFOUND {
+			t.Errorf("unknown user: %v, want not_found", err)
+		}
+	}
+	at := clk.Now()
+	for range access.FreeSignInFailures + 1 {
+		must[access.User](t)(s.SignInFailed(ctx, u.ID, at))
+	}
+	got = must[access.User](t)(s.SetUserDisabled(ctx, u.ID, at))
+	if !got.Disabled() || !got.DisabledAt.Equal(at.Truncate(time.Microsecond)) || got.DisabledAt.Location() != time.UTC {
+		t.Fatalf("after disabling = %+v", got)
+	}
+	if got = must[access.User](t)(s.UserByName(ctx, "piet")); !got.Disabled() || !got.Locked(at) {
+		t.Fatalf("read back disabled = %+v", got)
+	}
+	got = must[access.User](t)(s.SetUserDisabled(ctx, u.ID, time.Time{}))
+	if got.Disabled() || got.Locked(at) || got.FailedSignIns != 0 {
+		t.Fatalf("after enabling = %+v", got)
 	}
 }
 

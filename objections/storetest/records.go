@@ -10,11 +10,14 @@ import (
 )
 
 // RecordsStore is the register with the reads of the supervisors' UI
-// (objections/review): the newest-first search with its total, the offer
-// of a call, the events of one record, and the counts per day.
+// (objections/review): the newest-first searches with their totals, the
+// candidates for a partial number, the offer of a call, the events of one
+// record, and the counts per day.
 type RecordsStore interface {
 	objections.Store
 	SearchObjections(ctx context.Context, f objections.ObjectionFilter, offset int) (objections.ObjectionPage, error)
+	SearchOffers(ctx context.Context, f objections.OfferFilter, offset int) (objections.OfferPage, error)
+	NumberCandidates(ctx context.Context, m objections.NumberMatch) ([]string, error)
 	OfferByCallRef(ctx context.Context, provider, callRef string) (objections.Offer, error)
 	EventsFor(ctx context.Context, subjectID string) ([]objections.Event, error)
 	Stats(ctx context.Context, f objections.StatsFilter) ([]objections.DayStat, error)
@@ -25,6 +28,8 @@ type RecordsStore interface {
 func RunRecords(t *testing.T, open func(t *testing.T) RecordsStore) {
 	suite[RecordsStore]{
 		{"SearchObjections", testSearchObjections},
+		{"SearchOffers", testSearchOffers},
+		{"NumberCandidates", testNumberCandidates},
 		{"OfferByCallRefAndEvents", testOfferByCallRef},
 		{"StatsPerDayAndCampaign", testStats},
 		{"StatsAcrossDST", testStatsDST},
@@ -98,6 +103,131 @@ func testSearchObjections(t *testing.T, s RecordsStore) {
 		t.Errorf("bad status: %v", err)
 	}
 	_ = clk
+}
+
+func testSearchOffers(t *testing.T, s RecordsStore) {
+	r, clk := newRegister(s)
+	ctx := context.Background()
+	var offers []objections.Offer
+	for i := range 6 {
+		at := clk.Now().Add(time.Duration(i) * time.Hour)
+		o := objections.Offer{Org: "acme", Number: fmt.Sprintf("06123456%02d", i), Provider: "twilio", CallRef: fmt.Sprintf("CA%d", i),
+			CampaignRef: "spring", AgentRef: "agent-1", Outcome: objections.OutcomeDeclined, StartedAt: at, EndedAt: at.Add(time.Minute)}
+		switch i % 3 {
+		case 1:
+			o.Org, o.Agency, o.AgentRef, o.Outcome = "beta", "callcenter1", "agent-2", objections.OutcomeNoInput
+		case 2:
+			o.CampaignRef, o.Outcome = "winter", objections.OutcomeHangupDuringPrompt
+		}
+		rec, _, err := r.RecordOffer(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offers = append(offers, rec)
+	}
+	// A call recorded last that started first (a late write) is listed
+	// by when it started.
+	early := clk.Now().Add(-time.Hour)
+	late, _, err := r.RecordOffer(ctx, objections.Offer{Org: "gamma", Number: "0612345699", Provider: "twilio", CallRef: "CA-late",
+		Outcome: objections.OutcomeError, StartedAt: early, EndedAt: early})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{}, 0)); page.Total != 7 ||
+		page.Offers[0].ID != offers[5].ID || page.Offers[6].ID != late.ID {
+		t.Fatalf("by start = %+v", page.Offers)
+	}
+	page := must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4, Scope: []string{"acme", "beta"}}, 0))
+	if page.Total != 6 || len(page.Offers) != 4 || page.Offers[0].ID != offers[5].ID || page.Offers[3].ID != offers[2].ID {
+		t.Fatalf("first page = %d %+v", page.Total, page.Offers)
+	}
+	page = must[objections.OfferPage](t)(s.SearchOffers(ctx, objections.OfferFilter{Limit: 4, After: offers[5].ID, Scope: []string{"acme", "beta"}}, 4))
+	if page.Total != 6 || len(page.Offers) != 2 || page.Offers[0].ID != offers[1].ID {
+		t.Fatalf("last page = %d %+v", page.Total, page.Offers)
+	}
+	t1 := offers[0].StartedAt
+	for _, tc := range []struct {
+		name string
+		f    objections.OfferFilter
+		want []int // indexes into offers, newest first
+	}{
+		{"org", objections.OfferFilter{Org: "beta"}, []int{4, 1}},
+		{"scope with agency", objections.OfferFilter{Scope: []string{"callcenter1"}}, []int{4, 1}},
+		{"campaign", objections.OfferFilter{Campaign: "winter"}, []int{5, 2}},
+		{"outcome", objections.OfferFilter{Outcome: objections.OutcomeDeclined}, []int{3, 0}},
+		{"agent", objections.OfferFilter{Agent: "agent-2"}, []int{4, 1}},
+		{"number", objections.OfferFilter{Number: "+31612345603"}, []int{3}},
+		{"range", objections.OfferFilter{Since: t1.Add(time.Hour), Until: t1.Add(3 * time.Hour), Org: "acme"}, []int{2}},
+	} {
+		page := must[objections.OfferPage](t)(s.SearchOffers(ctx, tc.f, 0))
+		var got []int
+		for _, o := range page.Offers {
+			for i, want := range offers {
+				if o.ID == want.ID {
+					got = append(got, i)
+				}
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) || page.Total != len(tc.want) {
+			t.Errorf("%s: %v (total %d), want %v", tc.name, got, page.Total, tc.want)
+		}
+	}
+	for _, bad := range []func() error{
+		func() error { _, err := s.SearchOffers(ctx, objections.OfferFilter{}, -1); return err },
+		func() error {
+			_, err := s.SearchOffers(ctx, objections.OfferFilter{}, objections.MaxSearchOffset+1)
+			return err
+		},
+		func() error { _, err := s.SearchOffers(ctx, objections.OfferFilter{Outcome: "maybe"}, 0); return err },
+	} {
+		if err := bad(); objections.ErrorCode(err) != objections.EINVALID {
+			t.Errorf("bad search: %v, want invalid", err)
+		}
+	}
+}
+
+// A partial number finds the numbers of objections and offers that end
+// or begin with it, each once, in order, within the org and scope.
+func testNumberCandidates(t *testing.T, s RecordsStore) {
+	r, clk := newRegister(s)
+	ctx := context.Background()
+	for _, n := range []struct{ org, agency, number string }{
+		{"acme", "", "0612345678"}, {"acme", "", "0687655678"}, {"beta", "", "0611115678"}, {"acme", "", "0201235678"},
+		{"acme", "callcenter1", "0655555678"}, {"acme", "", "0612340000"},
+	} {
+		record(t, r, objections.Objection{Org: n.org, Agency: n.agency, RawNumber: n.number, Source: objections.SourceAgent})
+	}
+	// Offers: one on a number with an objection, one on a number without,
+	// one without a number.
+	for i, n := range []string{"0612345678", "0633335678", ""} {
+		at := clk.Now()
+		if _, _, err := r.RecordOffer(ctx, objections.Offer{Org: "acme", Number: n, Provider: "twilio", CallRef: fmt.Sprintf("CAn%d", i),
+			Outcome: objections.OutcomeDeclined, StartedAt: at, EndedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A pending objection has no number.
+	record(t, r, objections.Objection{Org: "acme", DialerCallRef: "d1", Source: objections.SourceAgent})
+	for _, tc := range []struct {
+		name string
+		m    objections.NumberMatch
+		want string
+	}{
+		{"last four", objections.NumberMatch{Suffix: "5678"}, "[+31201235678 +31611115678 +31612345678 +31633335678 +31655555678 +31687655678]"},
+		{"last six", objections.NumberMatch{Suffix: "345678"}, "[+31612345678]"},
+		{"org", objections.NumberMatch{Suffix: "5678", Org: "beta"}, "[+31611115678]"},
+		{"scope of the agency", objections.NumberMatch{Suffix: "5678", Scope: []string{"callcenter1"}}, "[+31655555678]"},
+		{"limit", objections.NumberMatch{Suffix: "5678", Limit: 2}, "[+31201235678 +31611115678]"},
+		{"beginning", objections.NumberMatch{Prefix: "+316123"}, "[+31612340000 +31612345678]"},
+		{"beginning, one digit more", objections.NumberMatch{Prefix: "+3161234"}, "[+31612340000 +31612345678]"},
+		{"nothing", objections.NumberMatch{Suffix: "4321"}, "[]"},
+		{"no match given", objections.NumberMatch{}, "[]"},
+	} {
+		got := must[[]string](t)(s.NumberCandidates(ctx, tc.m))
+		if fmt.Sprint(got) != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, got, tc.want)
+		}
+	}
 }
 
 func testOfferByCallRef(t *testing.T, s RecordsStore) {

@@ -10,7 +10,8 @@
 //     objections, voids, offers, relations, consents, facts, the event
 //     chain);
 //   - RunRecords: the register's reads for the supervisors' UI (search,
-//     offer by call, events of a record, counts per day);
+//     offer by call, events of a record, counts per day, candidates for
+//     a partial number);
 //   - RunFactsBatch: the facts of many numbers at once (the scrub);
 //   - RunAccess: access.Store (users, sessions, the audit log, API tokens);
 //   - RunOutbox: the transactional outbox of webhook deliveries;
