@@ -187,7 +187,9 @@ func TestScopedAdminManagesUsersWithinItsScope(t *testing.T) {
 			t.Fatalf("a scoped admin made %+v", u)
 		}
 		wantRedirect(t, admin.submit("/ui/users/"+inAcme.ID, "/ui/users/"+inAcme.ID+"/access", url.Values{"role": {"admin"}}), "/ui/users/")
-		log, err := e.store.AuditLog(context.Background(), access.AuditFilter{Scope: access.Scope{"acme"}, Actor: "acme-admin"})
+		all, err := e.store.AuditLog(context.Background(), access.AuditFilter{Scope: access.Scope{"acme"}, Actor: "acme-admin"})
+		// Its sign-in is in acme's log too (the user's scope); only the changes count here.
+		log := slices.DeleteFunc(all, func(e access.AuditEntry) bool { return e.Action == access.AuditSignIn })
 		if err != nil || len(log) != 2 || log[0].Action != access.AuditUserChanged || log[1].Action != access.AuditUserCreated {
 			t.Fatalf("the scoped admin's changes in acme's audit log: %+v %v", log, err)
 		}
