@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,26 +45,8 @@ func TestAgencyCallsBlockAdvertiserAndAgency(t *testing.T) {
 			agencyReader := token("supervisor", "cc1-reader", "callcenter1")
 			betaReader := token("supervisor", "beta-reader", "beta")
 
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			public := "http://" + addr
 			const app = "verzet-agency"
-			fake := aritest.Start(t, aritest.Options{Username: "verzet", Password: "pw",
-				SoundDuration: func(string) (time.Duration, bool) { return 40 * time.Millisecond, true }})
-			env = append(env, "VERZET_HTTP_ADDR="+addr, "VERZET_PUBLIC_URL="+public,
-				"VERZET_TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
-				"VERZET_ARI_URL="+fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP="+app)
-			startServeProc(t, env)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if err := fake.WaitRegistered(ctx, app); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "event filter", func() bool { a, _, _ := fake.EventFilter(app); return len(a) > 0 })
+			env, public, fake := serveTwilioAndARI(t, env, app, 60*time.Second)
 
 			// Twilio: the voice URL names the advertiser and the agency.
 			out, errOut, code := run(t, env, "simulate", "twilio", "--url", public, "--to", "0612345678", "--keys", "1",

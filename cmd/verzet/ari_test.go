@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -211,4 +212,32 @@ func TestServeReadyzNamesMissingPromptAudio(t *testing.T) {
 	if !strings.Contains(p.log(), "Asterisk cannot play some prompt audio") {
 		t.Fatal("the missing sound is not in the log")
 	}
+}
+
+// serveTwilioAndARI starts `verzet serve` with env, signed Twilio webhooks
+// at a fixed public URL and the Asterisk adapter on a fake Asterisk as app,
+// and waits until the adapter is registered with its event filter. It
+// returns the serve's env and public URL, and the fake.
+func serveTwilioAndARI(t *testing.T, env []string, app string, wait time.Duration) ([]string, string, *aritest.Asterisk) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	public := "http://" + addr
+	fake := aritest.Start(t, aritest.Options{Username: "verzet", Password: "pw",
+		SoundDuration: func(string) (time.Duration, bool) { return 40 * time.Millisecond, true }})
+	env = append(env, "VERZET_HTTP_ADDR="+addr, "VERZET_PUBLIC_URL="+public,
+		"VERZET_TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
+		"VERZET_ARI_URL="+fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP="+app)
+	startServeProc(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := fake.WaitRegistered(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "event filter", func() bool { a, _, _ := fake.EventFilter(app); return len(a) > 0 })
+	return env, public, fake
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,26 +112,8 @@ func TestOrganisationNameSpoken(t *testing.T) {
 				t.Fatalf("name audio: %s %s %q", acmeNL, acmeEN, said)
 			}
 
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			public := "http://" + addr
 			const app = "verzet-voice"
-			fake := aritest.Start(t, aritest.Options{Username: "verzet", Password: "pw",
-				SoundDuration: func(string) (time.Duration, bool) { return 40 * time.Millisecond, true }})
-			env = append(env, "VERZET_HTTP_ADDR="+addr, "VERZET_PUBLIC_URL="+public,
-				"VERZET_TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
-				"VERZET_ARI_URL="+fake.URL(), "VERZET_ARI_USER=verzet", "VERZET_ARI_PASSWORD=pw", "VERZET_ARI_APP="+app)
-			startServeProc(t, env)
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			if err := fake.WaitRegistered(ctx, app); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "event filter", func() bool { a, _, _ := fake.EventFilter(app); return len(a) > 0 })
+			env, public, fake := serveTwilioAndARI(t, env, app, 90*time.Second)
 
 			twilioCall := func(args ...string) string {
 				t.Helper()
