@@ -32,7 +32,7 @@ func apiFeature() feature {
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			opts := []httpapi.Option{httpapi.WithRegistry(reg)}
 			if srv.IVR != nil {
-				opts = append(opts, httpapi.WithPromptTexts(promptTexts{srv.IVR.Catalog, srv.Stores.Prompts}))
+				opts = append(opts, httpapi.WithPromptTexts(promptTexts{srv.IVR.Catalog, srv.Stores.Prompts}), httpapi.WithPrompts(srv.IVR.Prompts))
 				registerIVRMetrics(reg, srv.IVR)
 			}
 			api := httpapi.New(cfg, srv.Register, srv.Stores.api(), srv.Log.Named("api"), opts...)

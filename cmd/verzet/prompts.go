@@ -132,7 +132,8 @@ func (a *App) promptsRecordCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record ID --lang LANG [--org ORG] FILE",
 		Short: "Store a recording that replaces one prompt (or an org's name) for one org or for all",
-		Long: `Reads FILE, a WAV recording (8 to 48 kHz, mono or stereo, 16- or 24-bit PCM), converts it to
+		Long: `Reads FILE, a WAV recording (8 to 48 kHz, mono or stereo, 16- or 24-bit PCM) or an MP3 file
+(through the decoder of github.com/gopxl/beep), converts it to
 the 8 kHz mono 16-bit audio Asterisk plays (Twilio gets the same), trims the silence before and
 after it, refuses it when it is nearly silent, too short or too long, brings its level to the
 catalogue's, and stores it as the next version of prompt ID in LANG, with its content hash.
@@ -148,7 +149,9 @@ the catalogue's. A recording that no longer says the right words (the org rename
 changed) is not played; 'prompts list --org ORG' shows it.
 
 Asterisk plays the recording from verzet over HTTP with VERZET_ARI_MEDIA_URL set; without it,
-run 'verzet prompts install' again after recording.`,
+run 'verzet prompts install' again after recording.
+
+Admins can do the same over the API: PUT /v1/prompts/ID/LANG?org=ORG with the file as the body.`,
 		Example: `  verzet prompts record offer --lang nl --org acme offer-acme.wav
   verzet prompts record org --lang nl --org acme naam-acme.wav
   verzet prompts record goodbye --lang en goodbye.wav`,
@@ -175,19 +178,11 @@ run 'verzet prompts install' again after recording.`,
 			return exitFailure, err
 		}
 		defer st.Close()
-		o, vars, err := orgFor(ctx, st.Register, *org)
+		o, _, err := orgFor(ctx, st.Register, *org)
 		if err != nil {
 			return exitFailure, err
 		}
-		wav, format, level, err := convertRecording(raw)
-		if err != nil {
-			return exitFailure, objections.Invalid("FILE", file, "%v", err)
-		}
-		r, err := lib.NewRecording(o.ID, id, strings.ToLower(*lang), prompts.Recorded, *text, vars, wav)
-		if err != nil {
-			return exitFailure, objections.Invalid("ID", string(id), "%v", err)
-		}
-		r, err = storeRecording(ctx, st.Prompts, lib, r, "cli")
+		r, format, level, err := recordPrompt(ctx, st.Prompts, lib, o, id, *lang, *text, raw, "FILE", file, "cli")
 		if err != nil {
 			return exitFailure, err
 		}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/verzet/verzet/objections"
+	"github.com/verzet/verzet/objections/httpapi"
 	"github.com/verzet/verzet/prompts"
 	"github.com/verzet/verzet/prompts/beep"
 	"github.com/verzet/verzet/prompts/espeak"
@@ -92,6 +94,72 @@ func convertRecording(b []byte) ([]byte, beep.Format, prompts.Level, error) {
 		return nil, format, level, err
 	}
 	return prompts.EncodeWAV(clean), format, level, nil
+}
+
+// recordPrompt converts raw (WAV or MP3), makes it the next version of
+// prompt id in lang for org o (zero for every org), saying text (""
+// for the catalogue's words), and stores it: what 'prompts record' and
+// PUT /v1/prompts do. Audio it cannot use is an Invalid error naming the
+// field and value given (the file, or the request body).
+func recordPrompt(ctx context.Context, st promptStore, lib *prompts.Library, o objections.Org, id prompts.ID, lang, text string,
+	raw []byte, field, value, by string) (prompts.Recording, beep.Format, prompts.Level, error) {
+	wav, format, level, err := convertRecording(raw)
+	if err != nil {
+		return prompts.Recording{}, format, level, objections.Invalid(field, value, "%v", err)
+	}
+	r, err := lib.NewRecording(o.ID, id, strings.ToLower(lang), prompts.Recorded, text, orgVars(o), wav)
+	if err != nil {
+		return r, format, level, objections.Invalid("ID", string(id), "%v", err)
+	}
+	r, err = storeRecording(ctx, st, lib, r, by)
+	return r, format, level, err
+}
+
+// RecordPrompt stores a recording uploaded through the API
+// (httpapi.Prompts).
+func (p *promptLibrary) RecordPrompt(ctx context.Context, in httpapi.PromptRecording) (httpapi.RecordedPrompt, error) {
+	var o objections.Org
+	if in.Org != "" {
+		var err error
+		if o, err = p.reg.KnownOrg(ctx, "org", in.Org); err != nil {
+			return httpapi.RecordedPrompt{}, err
+		}
+	}
+	if in.Language == "" {
+		return httpapi.RecordedPrompt{}, objections.Invalid("lang", "", "is required, e.g. nl")
+	}
+	r, format, level, err := recordPrompt(ctx, p.store, p.lib, o, prompts.ID(in.Prompt), in.Language, in.Text, in.Audio, "audio", "", in.By)
+	if err != nil {
+		return httpapi.RecordedPrompt{}, err
+	}
+	return httpapi.RecordedPrompt{
+		PromptEntry: httpapi.PromptEntry{Prompt: string(r.ID), Language: r.Lang, Source: string(r.Source), Revision: r.Revision,
+			Version: r.Version(), Hash: r.Hash, DurationMS: r.DurationMS, Text: r.Text},
+		Org: o.ID, From: format.String(), TrimmedMS: level.TrimmedMS, PeakDBFS: level.PeakDBFS, GainDB: level.GainDB, Clipped: level.Clipped,
+	}, nil
+}
+
+// PromptEntries lists what org's calls hear (httpapi.Prompts).
+func (p *promptLibrary) PromptEntries(ctx context.Context, org string) ([]httpapi.PromptEntry, error) {
+	var vars prompts.Vars
+	if org != "" {
+		o, err := p.reg.KnownOrg(ctx, "org", org)
+		if err != nil {
+			return nil, err
+		}
+		vars = orgVars(o)
+	}
+	// Recordings another instance stored since the last poll.
+	if err := loadRecordings(ctx, p.store, p.lib); err != nil {
+		return nil, err
+	}
+	entries := p.lib.Entries(vars)
+	out := make([]httpapi.PromptEntry, len(entries))
+	for i, e := range entries {
+		out[i] = httpapi.PromptEntry{Prompt: string(e.ID), Language: e.Lang, Source: string(e.Source), Revision: e.Revision,
+			Version: e.Version, Hash: e.Hash, DurationMS: e.DurationMS, Text: e.Text, Unused: e.Unused}
+	}
+	return out, nil
 }
 
 // nameStatus says, per language, what an org's calls will say for its

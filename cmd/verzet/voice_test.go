@@ -271,6 +271,57 @@ func TestOrganisationNameSpoken(t *testing.T) {
 				t.Fatalf("offer record: version %s hash %s, before %s %s (recording %s)", after.PromptVersion, after.PromptHash,
 					offerBefore.PromptVersion, offerBefore.PromptHash, row[4])
 			}
+
+			// An admin of acme uploads acme's English offer as MP3 over the
+			// API; an admin of beta may not; a text file is refused by name.
+			admin, _, _ := run(t, env, "tokens", "create", "--role", "admin", "--name", "acme-admin", "--org", "acme")
+			betaAdmin, _, _ := run(t, env, "tokens", "create", "--role", "admin", "--name", "beta-admin", "--org", "beta")
+			mp3, err := os.ReadFile("../../prompts/beep/testdata/tone-440hz-44k1-stereo.mp3")
+			if err != nil {
+				t.Fatal(err)
+			}
+			put := func(bearer, path string, body []byte) (int, string) {
+				t.Helper()
+				req, _ := http.NewRequest(http.MethodPut, public+path, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(bearer))
+				req.Header.Set("Content-Type", "audio/mpeg")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			if code, body := put(betaAdmin, "/v1/prompts/offer/en?org=acme", mp3); code != http.StatusForbidden {
+				t.Fatalf("beta's admin records acme's offer: %d %s", code, body)
+			}
+			if code, body := put(admin, "/v1/prompts/offer/en?org=acme", []byte("not audio at all")); code != http.StatusBadRequest ||
+				!strings.Contains(body, `"field":"audio"`) || !strings.Contains(body, "neither a WAV nor an MP3") {
+				t.Fatalf("a text file: %d %s", code, body)
+			}
+			code, upload := put(admin, "/v1/prompts/offer/en?org=acme", mp3)
+			var rec struct {
+				Source   string `json:"source"`
+				Revision int    `json:"revision"`
+				Hash     string `json:"hash"`
+				From     string `json:"from"`
+				Org      string `json:"org"`
+			}
+			if code != http.StatusOK || json.Unmarshal([]byte(upload), &rec) != nil || rec.Source != "recorded" || rec.Org != "acme" ||
+				!strings.HasPrefix(rec.From, "MP3 44.1 kHz") {
+				t.Fatalf("MP3 upload: %d %s", code, upload)
+			}
+			if row := promptRow(t, env, "acme", "offer", "en"); row[2] != "recorded" || !strings.HasPrefix(rec.Hash, row[6]) {
+				t.Fatalf("prompts list after the upload: %v, uploaded %s", row, rec.Hash)
+			}
+			waitUntil(t, "the MP3 recording on Asterisk", func() bool {
+				media = ariCall(map[string]string{"VERZET_ORG": "acme", "VERZET_LANG": "en"})[0]
+				return len(media) == 1 && strings.HasPrefix(media[0], "sound:verzet/store/"+rec.Hash[:16])
+			})
+			if played := ariCall(map[string]string{"VERZET_ORG": "acme"}); slices.Equal(played[0], media) {
+				t.Errorf("the English recording plays in Dutch too: %v", played[0])
+			}
 		})
 	}
 }

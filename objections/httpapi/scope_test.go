@@ -33,7 +33,7 @@ type principal struct {
 }
 
 func newScopeFixture(t *testing.T, b backend) *scopeFixture {
-	e := newEnv(t, b, Config{})
+	e := newEnv(t, b, Config{}, WithPrompts(&fakeRecordings{}))
 	ctx := context.Background()
 	if _, err := e.reg.SetOrg(ctx, objections.Org{ID: "callcenter1", Name: "Callcenter 1", Kind: objections.OrgAgency}); err != nil {
 		t.Fatal(err)
@@ -361,6 +361,39 @@ func (f *scopeFixture) cases() map[string]func(t *testing.T, p principal, bearer
 					want = http.StatusForbidden
 				}
 				wantStatus(t, p.name+" sets org "+org, e.do(req{method: "PUT", path: "/v1/orgs/" + org, bearer: bearer, body: body}), want, org)
+			}
+		},
+		"GET /v1/prompts": func(t *testing.T, p principal, bearer string) {
+			for _, org := range matrixOrgs {
+				a := e.do(req{method: "GET", path: "/v1/prompts?org=" + org, bearer: bearer})
+				want := http.StatusOK
+				if !p.own(org) {
+					want = http.StatusNotFound
+				}
+				wantStatus(t, p.name+" lists the prompts of "+org, a, want, org)
+			}
+			// Left out: every org's for the unscoped, the one org of a
+			// one-org token.
+			a := e.do(req{method: "GET", path: "/v1/prompts", bearer: bearer}).want(t, http.StatusOK)
+			var pg page[PromptEntry]
+			a.json(t, &pg)
+			if want := strings.Join(p.scope, ","); len(pg.Items) != 1 || pg.Items[0].Text != "for "+want {
+				t.Errorf("%s lists %+v, want the prompts of %q", p.name, pg.Items, want)
+			}
+		},
+		"PUT /v1/prompts/{id}/{lang}": func(t *testing.T, p principal, bearer string) {
+			for _, org := range matrixOrgs {
+				a := e.do(req{method: "PUT", path: "/v1/prompts/goodbye/nl?org=" + org, bearer: bearer, body: "RIFF", contentType: "audio/wav"})
+				want := http.StatusOK
+				if !p.own(org) {
+					want = http.StatusForbidden
+				}
+				wantStatus(t, p.name+" records a prompt for "+org, a, want, org)
+			}
+			a := e.do(req{method: "PUT", path: "/v1/prompts/goodbye/nl", bearer: bearer, body: "RIFF", contentType: "audio/wav"})
+			var rec RecordedPrompt
+			if a.json(t, &rec); p.scope.All() && (a.status != http.StatusOK || rec.Org != "") || !p.scope.All() && rec.Org != p.scope[0] {
+				t.Errorf("%s records for every org: %d %s", p.name, a.status, a.body)
 			}
 		},
 		"GET /v1/tokens": func(t *testing.T, p principal, bearer string) {

@@ -166,8 +166,10 @@ type Server struct {
 	tokens  access.TokenStore
 	outbox  Outbox
 	prompts PromptTexts
-	log     *zap.Logger
-	now     func() time.Time
+	// recordings serves /v1/prompts; nil answers 404.
+	recordings Prompts
+	log        *zap.Logger
+	now        func() time.Time
 
 	promReg *prometheus.Registry
 	metrics *metrics
@@ -285,6 +287,8 @@ func (s *Server) apiRoutes() []route {
 		{"GET /v1/orgs", access.PermRead, false, s.listOrgs},
 		{"GET /v1/orgs/{id}", access.PermRead, false, s.getOrg},
 		{"PUT /v1/orgs/{id}", access.PermManage, false, s.putOrg},
+		{"GET /v1/prompts", access.PermRead, false, s.listPrompts},
+		{"PUT /v1/prompts/{id}/{lang}", access.PermManage, true, s.putPrompt},
 		{"GET /v1/tokens", access.PermManage, false, s.listTokens},
 		{"POST /v1/tokens", access.PermManage, false, s.createToken},
 		{"POST /v1/tokens/{id}/revoke", access.PermManage, false, s.revokeToken},

@@ -1,6 +1,8 @@
 // Package beep reads organisations' own recordings for the prompt
 // catalogue with github.com/gopxl/beep/v2: it decodes a WAV file (8 to
-// 48 kHz, mono or stereo, 16- or 24-bit PCM), mixes it to mono and
+// 48 kHz, mono or stereo, 16- or 24-bit PCM) or an MP3 file (MPEG-1/2
+// Layer III, 16 to 48 kHz, through beep's decoder, which uses
+// github.com/hajimehoshi/go-mp3), mixes it to mono and
 // resamples it to the 8 kHz the catalogue plays (prompts.SampleRate).
 // package prompts then trims, checks and stores it (prompts.CleanAudio,
 // prompts.EncodeWAV). It imports prompts and beep only, and does not log.
@@ -14,6 +16,7 @@ import (
 	"math"
 
 	beepv2 "github.com/gopxl/beep/v2"
+	"github.com/gopxl/beep/v2/mp3"
 	"github.com/gopxl/beep/v2/wav"
 
 	"github.com/verzet/verzet/prompts"
@@ -30,8 +33,13 @@ const (
 	MaxBytes = 64 << 20 // a minute of 48 kHz 24-bit stereo is 17 MB
 )
 
+// accepted says what Decode accepts, for its error messages.
+const accepted = "want PCM WAV (8–48 kHz, mono or stereo, 16- or 24-bit) or MP3"
+
 // Format is what a recording was before Decode converted it.
 type Format struct {
+	// Container is "WAV" or "MP3".
+	Container     string
 	SampleRate    int
 	Channels      int
 	BitsPerSample int
@@ -40,6 +48,9 @@ type Format struct {
 }
 
 func (f Format) String() string {
+	if f.Container == "MP3" {
+		return fmt.Sprintf("MP3 %.1f kHz, %.1f s", float64(f.SampleRate)/1000, float64(f.DurationMS)/1000)
+	}
 	ch := "mono"
 	if f.Channels == 2 {
 		ch = "stereo"
@@ -47,9 +58,10 @@ func (f Format) String() string {
 	return fmt.Sprintf("%.1f kHz %s %d-bit, %.1f s", float64(f.SampleRate)/1000, ch, f.BitsPerSample, float64(f.DurationMS)/1000)
 }
 
-// Decode reads a WAV recording from r and returns it as 8 kHz mono
-// samples, with the format it had. Errors wrap ErrUnsupported and say
-// what is accepted: PCM WAV at 8–48 kHz, mono or stereo, 16 or 24 bits.
+// Decode reads a WAV or MP3 recording from r and returns it as 8 kHz
+// mono samples, with the format it had. Errors wrap ErrUnsupported and say
+// what is accepted: PCM WAV at 8–48 kHz, mono or stereo, 16 or 24 bits, or
+// MP3.
 func Decode(r io.Reader) ([]int16, Format, error) {
 	var f Format
 	b, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
@@ -59,23 +71,43 @@ func Decode(r io.Reader) ([]int16, Format, error) {
 	if len(b) > MaxBytes {
 		return nil, f, fmt.Errorf("%w: larger than %d MB", ErrUnsupported, MaxBytes>>20)
 	}
-	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return nil, f, fmt.Errorf("%w: not a WAV file (want PCM WAV, 8–48 kHz, mono or stereo, 16- or 24-bit)", ErrUnsupported)
-	}
-	s, format, err := wav.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, f, fmt.Errorf("%w: %v (want PCM WAV, 8–48 kHz, mono or stereo, 16- or 24-bit)", ErrUnsupported, err)
+	var s beepv2.StreamSeekCloser
+	switch {
+	case len(b) >= 12 && string(b[0:4]) == "RIFF" && string(b[8:12]) == "WAVE":
+		var format beepv2.Format
+		s, format, err = wav.Decode(bytes.NewReader(b))
+		if err != nil {
+			return nil, f, fmt.Errorf("%w: %v (%s)", ErrUnsupported, err, accepted)
+		}
+		f = Format{Container: "WAV", SampleRate: int(format.SampleRate), Channels: format.NumChannels, BitsPerSample: format.Precision * 8}
+		switch {
+		case f.SampleRate < MinRate || f.SampleRate > MaxRate:
+			s.Close()
+			return nil, f, fmt.Errorf("%w: sample rate %d Hz, want %d to %d Hz", ErrUnsupported, f.SampleRate, MinRate, MaxRate)
+		case f.Channels != 1 && f.Channels != 2:
+			s.Close()
+			return nil, f, fmt.Errorf("%w: %d channels, want mono or stereo", ErrUnsupported, f.Channels)
+		case f.BitsPerSample != 16 && f.BitsPerSample != 24:
+			s.Close()
+			return nil, f, fmt.Errorf("%w: %d bits per sample, want 16 or 24", ErrUnsupported, f.BitsPerSample)
+		}
+	case isMP3(b):
+		var format beepv2.Format
+		s, format, err = mp3.Decode(io.NopCloser(bytes.NewReader(b)))
+		if err != nil {
+			return nil, f, fmt.Errorf("%w: not a readable MP3 file: %v (%s)", ErrUnsupported, err, accepted)
+		}
+		// The decoder always hands 16-bit stereo; the file's own channel
+		// count is not told.
+		f = Format{Container: "MP3", SampleRate: int(format.SampleRate), Channels: format.NumChannels, BitsPerSample: 16}
+		if f.SampleRate < MinRate || f.SampleRate > MaxRate {
+			s.Close()
+			return nil, f, fmt.Errorf("%w: sample rate %d Hz, want %d to %d Hz", ErrUnsupported, f.SampleRate, MinRate, MaxRate)
+		}
+	default:
+		return nil, f, fmt.Errorf("%w: neither a WAV nor an MP3 file (%s)", ErrUnsupported, accepted)
 	}
 	defer s.Close()
-	f = Format{SampleRate: int(format.SampleRate), Channels: format.NumChannels, BitsPerSample: format.Precision * 8}
-	switch {
-	case f.SampleRate < MinRate || f.SampleRate > MaxRate:
-		return nil, f, fmt.Errorf("%w: sample rate %d Hz, want %d to %d Hz", ErrUnsupported, f.SampleRate, MinRate, MaxRate)
-	case f.Channels != 1 && f.Channels != 2:
-		return nil, f, fmt.Errorf("%w: %d channels, want mono or stereo", ErrUnsupported, f.Channels)
-	case f.BitsPerSample != 16 && f.BitsPerSample != 24:
-		return nil, f, fmt.Errorf("%w: %d bits per sample, want 16 or 24", ErrUnsupported, f.BitsPerSample)
-	}
 
 	// beep hands every sample as a stereo pair (a mono file has both
 	// channels alike); the catalogue is mono, so the channels are averaged.
@@ -106,6 +138,15 @@ func Decode(r io.Reader) ([]int16, Format, error) {
 		out[i] = int16(max(-32768, min(32767, math.Round(v*32768))))
 	}
 	return out, f, nil
+}
+
+// isMP3 says whether b starts like an MP3 file: an ID3v2 tag, or an MPEG
+// audio frame header (11 sync bits, Layer III).
+func isMP3(b []byte) bool {
+	if len(b) >= 10 && string(b[0:3]) == "ID3" {
+		return true
+	}
+	return len(b) >= 4 && b[0] == 0xFF && b[1]&0xE0 == 0xE0 && (b[1]>>1)&0x3 == 0x1
 }
 
 // resample converts mono from rate to prompts.SampleRate with beep.Resample.

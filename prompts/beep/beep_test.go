@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -88,6 +89,34 @@ func TestDecodeNoAliasing(t *testing.T) {
 	}
 }
 
+// TestDecodeMP3: an MP3 made by LAME from 1.5 s of a 440 Hz sine at
+// -6 dBFS, 44.1 kHz stereo (testdata), comes out as 8 kHz mono at about
+// the same level and length.
+func TestDecodeMP3(t *testing.T) {
+	b, err := os.ReadFile("testdata/tone-440hz-44k1-stereo.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, f, err := beep.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Container != "MP3" || f.SampleRate != 44100 {
+		t.Errorf("format %+v, want MP3 at 44100 Hz", f)
+	}
+	// An MP3 decoder adds a frame or two of padding at each end.
+	if f.DurationMS < 1500 || f.DurationMS > 1600 || len(s) < 12000 || len(s) > 12800 {
+		t.Errorf("%d ms, %d samples at 8 kHz; want about 1.5 s and 12000", f.DurationMS, len(s))
+	}
+	mid := s[2000:10000]
+	if p := power(mid, 440); p < 0.5/16 || p > 2.0/16 {
+		t.Errorf("power at 440 Hz %.4f, want about %.4f", p, 1.0/16)
+	}
+	if !strings.HasPrefix(f.String(), "MP3 44.1 kHz") {
+		t.Errorf("String() = %q", f.String())
+	}
+}
+
 func TestDecodeRefuses(t *testing.T) {
 	for name, c := range map[string]struct {
 		file []byte
@@ -96,8 +125,9 @@ func TestDecodeRefuses(t *testing.T) {
 		"96 kHz":     {wavFile(96000, 1, 16, 0.1, 440, 0.5), "sample rate 96000 Hz"},
 		"6 kHz":      {wavFile(6000, 1, 16, 0.1, 440, 0.5), "sample rate 6000 Hz"},
 		"8-bit":      {wavFile(8000, 1, 8, 0.1, 440, 0.5), "8 bits per sample"},
-		"not a WAV":  {[]byte("ID3\x04 an mp3 perhaps"), "not a WAV file"},
-		"empty":      {nil, "not a WAV file"},
+		"broken MP3": {[]byte("ID3\x04 an mp3 perhaps"), "not a readable MP3 file"},
+		"text":       {[]byte("hello, this is not audio"), "neither a WAV nor an MP3"},
+		"empty":      {nil, "neither a WAV nor an MP3"},
 		"truncated":  {wavFile(8000, 1, 16, 0.1, 440, 0.5)[:30], ""},
 		"no samples": {wavFile(8000, 1, 16, 0, 440, 0.5), "no audio"},
 	} {
